@@ -1,0 +1,1 @@
+"""The chat side of digestbot: commands, subscriptions, delivery, scheduling, the worker."""

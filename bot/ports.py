@@ -1,0 +1,116 @@
+"""The small interfaces the chat side is wired through (see ``bot.app`` for the wiring).
+
+Adapters (Telegram, Slack, console) translate platform updates into :class:`CommandRequest`,
+call :class:`CommandHandler.handle` and render the :class:`Reply` back. Delivery talks to each
+platform through one :class:`ChatSender`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from digests.models import Card
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Where a subscription lives: a Telegram chat, a Slack channel/DM, the console."""
+
+    platform: str  # "telegram" | "slack" | "console"
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRequest:
+    """A platform-neutral command: ``/subscribe trade`` or ``/digest subscribe trade``."""
+
+    chat: ChatRef
+    name: str  # "start" | "help" | "subscribe" | "unsubscribe" | "list" | "topics" | ...
+    args: tuple[str, ...] = ()
+    user_id: str | None = None
+    is_group: bool = False
+    chat_title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button the adapter may offer; pressing it sends ``command`` back as a command line."""
+
+    label: str
+    command: str  # e.g. "subscribe economy"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The answer to a command. ``text`` is plain text: adapters escape it for their markup."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    cards: tuple[Card, ...] = ()
+
+
+class CommandHandler(Protocol):
+    async def handle(self, request: CommandRequest) -> Reply: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One platform message ready to send, and which of the rendered cards it carries.
+
+    ``payload`` is platform-specific and JSON-serialisable (Telegram: ``{"text", "parse_mode"}``,
+    Slack: ``{"text", "blocks"}``); ``fallback_text`` is the plain-text version used when the
+    platform rejects the markup.
+    """
+
+    payload: dict[str, Any]
+    fallback_text: str
+    card_indexes: tuple[int, ...] = field(default=())  # positions in the list given to render()
+
+
+# --- results of one send: expected failures are values, not exceptions -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    """Rate-limited (429) or a passing failure (network, 5xx): try again after the delay."""
+
+    after_seconds: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatGone:
+    """The chat will never accept messages again (blocked, kicked, archived, not found)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The platform refused this message for good (not the chat): log it and move on."""
+
+    reason: str
+
+
+SendResult = Sent | RetryLater | ChatGone | Rejected
+
+
+class ChatSender(Protocol):
+    """One platform's delivery side."""
+
+    platform: str
+
+    def render(self, cards: Sequence[Card]) -> list[OutgoingMessage]:
+        """Split a digest of cards into platform messages, at card boundaries."""
+        ...
+
+    async def send(self, chat_id: str, message: OutgoingMessage) -> SendResult:
+        """Send one message; never raises for expected platform errors."""
+        ...

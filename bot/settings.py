@@ -1,0 +1,72 @@
+"""All runtime settings, as one typed object built once at the edge (``Settings.load()``).
+
+Values come from environment variables (and an optional ``.env`` file); nothing in the code base
+reads ``os.environ`` elsewhere. Secrets are ``SecretStr`` so that they never reach a log line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from digests.config import CONFIG_DIR, PipelineConfig
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # --- store -------------------------------------------------------------------------
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///digestbot.sqlite3", validation_alias="DATABASE_URL"
+    )
+
+    # --- worker ------------------------------------------------------------------------
+    poll_interval: int = Field(default=600, validation_alias="DIGESTBOT_POLL_INTERVAL")
+    feeds_file: Path = Field(
+        default=CONFIG_DIR / "feeds.toml", validation_alias="DIGESTBOT_FEEDS_FILE"
+    )
+    topics_file: Path = Field(
+        default=CONFIG_DIR / "topics.toml", validation_alias="DIGESTBOT_TOPICS_FILE"
+    )
+    summary_words: int = Field(default=75, validation_alias="DIGESTBOT_SUMMARY_WORDS")
+    max_response_bytes: int = Field(
+        default=10 * 1024 * 1024, validation_alias="DIGESTBOT_MAX_RESPONSE_BYTES"
+    )
+    global_rate: float = Field(default=25.0, validation_alias="DIGESTBOT_GLOBAL_RATE")
+    log_level: str = Field(default="INFO", validation_alias="DIGESTBOT_LOG_LEVEL")
+
+    # --- Telegram ------------------------------------------------------------------------
+    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_base_url: str = Field(
+        default="https://api.telegram.org/bot", validation_alias="TELEGRAM_BASE_URL"
+    )
+    telegram_webhook_url: str | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
+    telegram_webhook_listen: str = Field(
+        default="0.0.0.0", validation_alias="TELEGRAM_WEBHOOK_LISTEN"
+    )
+    telegram_webhook_port: int = Field(default=8443, validation_alias="TELEGRAM_WEBHOOK_PORT")
+
+    # --- Slack ---------------------------------------------------------------------------
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    port: int = Field(default=3000, validation_alias="PORT")
+
+    @classmethod
+    def load(cls) -> Settings:
+        return cls()
+
+    def pipeline_config(self) -> PipelineConfig:
+        return PipelineConfig(
+            max_summary_words=self.summary_words,
+            max_response_bytes=self.max_response_bytes,
+            topics_path=self.topics_file,
+        )

@@ -1,0 +1,27 @@
+"""Settings of the news side, as one plain frozen object.
+
+``bot.settings`` builds it from environment variables once, at the edge; nothing here reads
+``os.environ``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    max_summary_words: int = 75
+    max_summary_sentences: int = 3
+    max_key_facts: int = 5
+    max_response_bytes: int = 10 * 1024 * 1024
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0  # overall deadline per fetch, whatever the server trickles
+    max_redirects: int = 5
+    user_agent: str = "digestbot/0.1 (+https://github.com/digestbot/digestbot)"
+    topics_path: Path = CONFIG_DIR / "topics.toml"
+    words_per_minute: int = 230
