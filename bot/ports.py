@@ -102,6 +102,7 @@ class Rejected:
 SendResult = Sent | RetryLater | ChatGone | Rejected
 
 
+
 class ChatSender(Protocol):
     """One platform's delivery side."""
 
@@ -113,4 +114,26 @@ class ChatSender(Protocol):
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> SendResult:
         """Send one message; never raises for expected platform errors."""
+        ...
+
+    def min_interval(self, chat_id: str) -> float:
+        """Seconds to leave between two messages to this chat (Telegram groups: 3 s = 20/min)."""
+        ...
+
+
+class ChatAdapter(Protocol):
+    """A chat platform while the worker runs: it receives commands (long polling, webhook,
+    Socket Mode, HTTP) and translates them for the :class:`CommandHandler`, and it owns the
+    :class:`ChatSender` that delivery uses. Built by ``bot.telegram.build_telegram_adapter``,
+    ``bot.slack.build_slack_adapter`` and ``bot.console`` and wired in ``bot.app``."""
+
+    platform: str
+    sender: ChatSender
+
+    async def start(self) -> None:
+        """Begin receiving updates; return once running (work continues in owned tasks)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop receiving, finish in-flight replies, release connections."""
         ...
