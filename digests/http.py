@@ -1,0 +1,329 @@
+"""Fetch feeds and pages over HTTP (or from disk) with hard limits on time and size.
+
+Every limit here protects the worker from one hostile or broken server: a connect and a read
+timeout, an overall deadline that a trickling server cannot stretch, a cap on the decompressed
+body that a compression bomb cannot get round, and a bounded number of redirects. Failures come
+out as :class:`~digests.errors.FetchError` with a one-line reason.
+
+``file://`` URLs and plain filesystem paths are read from disk under the same size cap, so that
+``digestbot preview page.html`` and the bundled sample feed work offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import mimetypes
+import zlib
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+from digests.config import PipelineConfig
+from digests.errors import FetchError
+from digests.models import FetchedResource
+
+# Only encodings we can decompress under a bound; servers must not send anything else.
+_ACCEPT_ENCODING = "gzip, deflate"
+_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+    "text/html;q=0.9, application/xhtml+xml;q=0.9, */*;q=0.8"
+)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Fetcher:
+    """Async HTTP fetcher; use as ``async with Fetcher(config) as fetcher:``.
+
+    ``transport`` lets tests plug in ``httpx.MockTransport``. A fetcher made with
+    :meth:`from_client` borrows that client and leaves closing it to its owner.
+    """
+
+    def __init__(
+        self,
+        config: PipelineConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        local_files: bool = True,
+    ) -> None:
+        self._config = config
+        self._transport = transport
+        self._local_files = local_files
+        self._client: httpx.AsyncClient | None = None
+        self._owns_client = True
+
+    @classmethod
+    def from_client(
+        cls, client: httpx.AsyncClient, config: PipelineConfig, *, local_files: bool = True
+    ) -> Fetcher:
+        """A fetcher over a client someone else owns (and closes)."""
+        fetcher = cls(config, local_files=local_files)
+        fetcher._client = client
+        fetcher._owns_client = False
+        return fetcher
+
+    async def __aenter__(self) -> Self:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                transport=self._transport,
+                follow_redirects=False,
+                headers={"User-Agent": self._config.user_agent},
+            )
+            self._owns_client = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._owns_client:
+            await self._client.aclose()
+            self._client = None
+
+    async def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchedResource:
+        """Fetch ``url``; a 304 answer comes back as ``FetchedResource(status=304, content=None)``.
+
+        Raises :class:`FetchError` for HTTP statuses >= 400, timeouts, bodies over the size cap,
+        too many redirects, unreachable hosts and unsupported schemes.
+        """
+        local = _local_path(url)
+        if local is not None:
+            if not self._local_files:
+                raise FetchError(url, "reading local files is disabled for this fetcher")
+            return await asyncio.to_thread(
+                _read_file, url, local, self._config.max_response_bytes, last_modified
+            )
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise FetchError(url, f"unsupported URL scheme {scheme!r} (use http or https)")
+        if self._client is None:
+            raise RuntimeError("use the Fetcher inside 'async with Fetcher(config) as fetcher:'")
+        try:
+            async with asyncio.timeout(self._config.total_timeout):
+                return await self._get(self._client, url, etag, last_modified)
+        except TimeoutError:
+            raise FetchError(
+                url, f"took longer than the {self._config.total_timeout:g}s overall deadline"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise FetchError(url, _describe(exc, self._config)) from exc
+
+    async def _get(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> FetchedResource:
+        cfg = self._config
+        headers = {
+            "User-Agent": cfg.user_agent,
+            "Accept": _ACCEPT,
+            "Accept-Encoding": _ACCEPT_ENCODING,
+        }
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        timeout = httpx.Timeout(
+            connect=cfg.connect_timeout,
+            read=cfg.read_timeout,
+            write=cfg.read_timeout,
+            pool=cfg.connect_timeout,
+        )
+        request = client.build_request("GET", url, headers=headers, timeout=timeout)
+        for _ in range(cfg.max_redirects + 1):
+            response = await client.send(request, stream=True, follow_redirects=False)
+            try:
+                if response.next_request is not None:
+                    request = response.next_request
+                    if request.url.scheme not in ("http", "https"):
+                        raise FetchError(
+                            url,
+                            f"redirected to an unsupported URL scheme {request.url.scheme!r}",
+                        )
+                    continue
+                return await _read_response(response, cfg.max_response_bytes, etag, last_modified)
+            finally:
+                await response.aclose()
+        raise FetchError(url, f"more than {cfg.max_redirects} redirects")
+
+
+async def _read_response(
+    response: httpx.Response, limit: int, etag: str | None, last_modified: str | None
+) -> FetchedResource:
+    final_url = str(response.url)
+    new_etag = response.headers.get("ETag") or etag
+    new_last_modified = response.headers.get("Last-Modified") or last_modified
+    if response.status_code == 304:
+        return FetchedResource(
+            url=final_url,
+            status=304,
+            content=None,
+            content_type=response.headers.get("Content-Type"),
+            etag=new_etag,
+            last_modified=new_last_modified,
+        )
+    if response.status_code >= 400:
+        phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
+        raise FetchError(final_url, f"HTTP {response.status_code}{phrase}")
+    if response.status_code >= 300:
+        raise FetchError(final_url, f"HTTP {response.status_code} without a usable Location")
+
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FetchError(final_url, _too_large(limit))
+    raw = bytearray()
+    async for chunk in response.aiter_raw():
+        raw += chunk
+        if len(raw) > limit:
+            raise FetchError(final_url, _too_large(limit))
+    encodings = _content_encodings(response.headers.get("Content-Encoding", ""))
+    try:
+        body = decode_body(bytes(raw), encodings, limit)
+    except _TooLarge:
+        raise FetchError(final_url, _too_large(limit, decompressed=True)) from None
+    except (zlib.error, ValueError) as exc:
+        raise FetchError(final_url, f"could not decompress the body: {exc}") from None
+    return FetchedResource(
+        url=final_url,
+        status=response.status_code,
+        content=body,
+        content_type=response.headers.get("Content-Type"),
+        etag=new_etag,
+        last_modified=new_last_modified,
+    )
+
+
+def _content_encodings(header: str) -> list[str]:
+    return [token.strip().lower() for token in header.split(",") if token.strip()]
+
+
+def decode_body(raw: bytes, encodings: list[str], limit: int) -> bytes:
+    """Undo ``Content-Encoding`` layers (listed in the order they were applied), never
+    producing more than ``limit`` bytes at any layer; raises ``_TooLarge`` past it."""
+    body = raw
+    for encoding in reversed(encodings):
+        if encoding in ("identity", ""):
+            continue
+        if encoding in ("gzip", "x-gzip"):
+            body = _inflate(body, 16 + zlib.MAX_WBITS, limit)
+        elif encoding == "deflate":
+            try:
+                body = _inflate(body, zlib.MAX_WBITS, limit)
+            except zlib.error:  # many servers send raw deflate without the zlib header
+                body = _inflate(body, -zlib.MAX_WBITS, limit)
+        else:
+            raise ValueError(f"unsupported Content-Encoding {encoding!r}")
+    return body
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
+    out = bytearray()
+    first = True
+    while data:
+        decompressor = zlib.decompressobj(wbits)
+        try:
+            pending = data
+            while True:
+                chunk = decompressor.decompress(pending, limit + 1 - len(out))
+                out += chunk
+                if len(out) > limit:
+                    raise _TooLarge
+                pending = decompressor.unconsumed_tail
+                if decompressor.eof or (not pending and not chunk):
+                    break
+        except zlib.error:
+            if first:
+                raise
+            break  # trailing garbage after a complete gzip member: browsers ignore it too
+        first = False
+        # Concatenated gzip members are legal and decode to the concatenation.
+        data = decompressor.unused_data if decompressor.eof else b""
+    return bytes(out)
+
+
+def _too_large(limit: int, *, decompressed: bool = False) -> str:
+    what = "decompressed body" if decompressed else "body"
+    return f"{what} larger than the {limit} byte limit"
+
+
+def _describe(exc: httpx.HTTPError, cfg: PipelineConfig) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no connection within {cfg.connect_timeout:g}s"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"no data for {cfg.read_timeout:g}s (read timeout)"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectError):
+        if _caused_by(exc, ConnectionRefusedError):
+            return "connection refused"
+        return f"could not connect: {exc or 'connection failed'}"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return f"unsupported URL scheme: {exc}"
+    if isinstance(exc, httpx.InvalidURL):
+        return f"invalid URL: {exc}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _local_path(url: str) -> Path | None:
+    """The filesystem path a ``file://`` URL or a scheme-less string names, else ``None``."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "file":
+        if parts.netloc not in ("", "localhost"):
+            return None
+        return Path(url2pathname(unquote(parts.path)))
+    if "://" in url:
+        return None
+    if parts.scheme and len(parts.scheme) > 1 and not Path(url).exists():
+        return None  # "mailto:x", "data:..." and the like: not a path
+    return Path(url)
+
+
+def _read_file(url: str, path: Path, limit: int, last_modified: str | None) -> FetchedResource:
+    try:
+        stat = path.stat()
+        mtime = email.utils.formatdate(stat.st_mtime, usegmt=True)
+        if last_modified is not None and last_modified == mtime:
+            return FetchedResource(url=url, status=304, content=None, last_modified=mtime)
+        if stat.st_size > limit:
+            raise FetchError(url, _too_large(limit))
+        with path.open("rb") as handle:
+            content = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise FetchError(url, f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise FetchError(url, f"is a directory, not a file: {path}") from None
+    except OSError as exc:
+        raise FetchError(url, f"could not read {path}: {exc.strerror or exc}") from None
+    if len(content) > limit:
+        raise FetchError(url, _too_large(limit))
+    content_type, _ = mimetypes.guess_type(path.name)
+    return FetchedResource(
+        url=url, status=200, content=content, content_type=content_type, last_modified=mtime
+    )

@@ -1,0 +1,313 @@
+"""The fetcher against httpx.MockTransport and a real local aiohttp server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+import zlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+from aiohttp import web
+
+from digests.config import PipelineConfig
+from digests.errors import FetchError
+from digests.http import Fetcher
+from digests.models import FetchedResource
+
+CFG = PipelineConfig(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
+
+
+def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.MockTransport:
+    return httpx.MockTransport(handler)
+
+
+def _stream(data: bytes) -> AsyncIterator[bytes]:
+    """A body as a real network stream: ``content=bytes`` would make httpx decode it eagerly
+    inside ``httpx.Response()`` itself, which is the very thing the fetcher must not do."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 4096):
+            yield data[start : start + 4096]
+
+    return chunks()
+
+
+async def _get(
+    handler: Callable[[httpx.Request], httpx.Response],
+    url: str = "https://example.test/feed",
+    config: PipelineConfig = CFG,
+    **kwargs: str,
+) -> FetchedResource:
+    async with Fetcher(config, transport=_mock(handler)) as fetcher:
+        return await fetcher.get(url, **kwargs)
+
+
+async def test_plain_get_returns_body_headers_and_user_agent() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(
+            200,
+            content=_stream(b"<rss/>"),
+            headers={"Content-Type": "application/rss+xml", "ETag": '"v1"', "Last-Modified": "x"},
+        )
+
+    async with Fetcher(CFG, transport=_mock(handler)) as fetcher:
+        res = await fetcher.get("https://example.test/feed")
+    assert res.status == 200
+    assert res.content == b"<rss/>"
+    assert res.content_type == "application/rss+xml"
+    assert (res.etag, res.last_modified) == ('"v1"', "x")
+    assert seen[0].headers["User-Agent"] == CFG.user_agent
+    assert "If-None-Match" not in seen[0].headers
+
+
+async def test_conditional_get_sends_validators_and_maps_304() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("If-None-Match") == '"v1"' and request.headers.get(
+            "If-Modified-Since"
+        ) == ("Sat, 28 Nov 2026 10:00:00 GMT"):
+            return httpx.Response(304)
+        return httpx.Response(200, content=_stream(b"full"))
+
+    async with Fetcher(CFG, transport=_mock(handler)) as fetcher:
+        res = await fetcher.get(
+            "https://example.test/feed",
+            etag='"v1"',
+            last_modified="Sat, 28 Nov 2026 10:00:00 GMT",
+        )
+    assert res.status == 304
+    assert res.not_modified
+    assert res.content is None
+    assert res.etag == '"v1"'  # kept for the next conditional request
+
+
+@pytest.mark.parametrize("status", [404, 410, 500, 503])
+async def test_http_errors_raise_fetch_error(status: int) -> None:
+    with pytest.raises(FetchError) as info:
+        await _get(lambda _req: httpx.Response(status))
+    assert info.value.reason.startswith(f"HTTP {status}")
+    assert info.value.url == "https://example.test/feed"
+
+
+async def test_size_cap_on_declared_and_streamed_length() -> None:
+    cfg = replace(CFG, max_response_bytes=1000)
+    with pytest.raises(FetchError, match="larger than the 1000 byte limit"):
+        await _get(lambda _req: httpx.Response(200, content=_stream(b"x" * 1001)), config=cfg)
+    res = await _get(lambda _req: httpx.Response(200, content=_stream(b"x" * 1000)), config=cfg)
+    assert isinstance(res.content, bytes) and len(res.content) == 1000
+
+    with pytest.raises(FetchError, match="byte limit"):  # refused before reading the body
+        await _get(
+            lambda _req: httpx.Response(
+                200, content=_stream(b"tiny"), headers={"Content-Length": "5000"}
+            ),
+            config=cfg,
+        )
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:  # no Content-Length: only the streamed count can stop it
+            yield b"y" * 300
+
+    with pytest.raises(FetchError, match="byte limit"):
+        await _get(lambda _req: httpx.Response(200, content=endless()), config=cfg)
+
+
+async def test_gzip_body_is_decoded() -> None:
+    body = b"<p>hello</p>" * 100
+    res = await _get(
+        lambda _req: httpx.Response(
+            200, content=_stream(gzip.compress(body)), headers={"Content-Encoding": "gzip"}
+        )
+    )
+    assert res.content == body
+
+
+async def test_raw_deflate_and_concatenated_gzip_members() -> None:
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    deflated = raw.compress(b"abc" * 10) + raw.flush()
+    res = await _get(
+        lambda _req: httpx.Response(
+            200, content=_stream(deflated), headers={"Content-Encoding": "deflate"}
+        )
+    )
+    assert res.content == b"abc" * 10
+    two = gzip.compress(b"one ") + gzip.compress(b"two")
+    res = await _get(
+        lambda _req: httpx.Response(200, content=_stream(two), headers={"Content-Encoding": "gzip"})
+    )
+    assert res.content == b"one two"
+
+
+async def test_double_gzip_bomb_fails_fast() -> None:
+    # 200 MB of zeros, gzipped twice: ~200 KB then a few hundred bytes on the wire.
+    inner = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1024 * 1024)
+    parts = [inner.compress(block) for _ in range(200)]
+    parts.append(inner.flush())
+    bomb = gzip.compress(b"".join(parts))
+    assert len(bomb) < 10_000
+    with pytest.raises(FetchError, match="decompressed body larger"):
+        await _get(
+            lambda _req: httpx.Response(
+                200, content=_stream(bomb), headers={"Content-Encoding": "gzip, gzip"}
+            )
+        )
+
+
+async def test_corrupt_gzip_and_unknown_encoding() -> None:
+    with pytest.raises(FetchError, match="could not decompress"):
+        await _get(
+            lambda _req: httpx.Response(
+                200, content=_stream(b"not gzip at all"), headers={"Content-Encoding": "gzip"}
+            )
+        )
+    with pytest.raises(FetchError, match="unsupported Content-Encoding 'br'"):
+        await _get(
+            lambda _req: httpx.Response(
+                200, content=_stream(b"??"), headers={"Content-Encoding": "br"}
+            )
+        )
+
+
+def _redirecting(hops: int) -> Callable[[httpx.Request], httpx.Response]:
+    def handler(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params.get("n", "0"))
+        if n < hops:
+            return httpx.Response(302, headers={"Location": f"/hop?n={n + 1}"})
+        return httpx.Response(200, content=_stream(b"landed"))
+
+    return handler
+
+
+async def test_redirects_followed_and_final_url_reported() -> None:
+    res = await _get(_redirecting(3), url="https://example.test/start")
+    assert res.content == b"landed"
+    assert res.url == "https://example.test/hop?n=3"
+
+
+async def test_too_many_redirects() -> None:
+    cfg = replace(CFG, max_redirects=2)
+    assert (await _get(_redirecting(2), config=cfg)).status == 200
+    with pytest.raises(FetchError, match="more than 2 redirects"):
+        await _get(_redirecting(3), config=cfg)
+
+
+async def test_redirect_to_file_scheme_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not leak")
+    with pytest.raises(FetchError, match="unsupported URL scheme"):
+        await _get(lambda _req: httpx.Response(302, headers={"Location": secret.as_uri()}))
+
+
+@pytest.mark.parametrize("url", ["ftp://example.test/feed", "gopher://example.test/"])
+async def test_unsupported_scheme(url: str) -> None:
+    with pytest.raises(FetchError, match="unsupported URL scheme"):
+        await _get(lambda _req: httpx.Response(200), url=url)
+
+
+async def test_shared_client_is_not_closed() -> None:
+    client = httpx.AsyncClient(
+        transport=_mock(lambda _req: httpx.Response(200, content=_stream(b"ok")))
+    )
+    async with Fetcher.from_client(client, CFG) as fetcher:
+        assert (await fetcher.get("https://example.test/")).content == b"ok"
+    assert not client.is_closed
+    await client.aclose()
+
+
+# --- local files -------------------------------------------------------------------------
+
+
+async def test_file_url_and_plain_path(tmp_path: Path) -> None:
+    page = tmp_path / "page one.html"
+    page.write_bytes(b"<html>hi</html>")
+    async with Fetcher(CFG) as fetcher:
+        by_url = await fetcher.get(page.as_uri())
+        by_path = await fetcher.get(str(page))
+        again = await fetcher.get(str(page), last_modified=by_path.last_modified)
+    assert by_url.content == by_path.content == b"<html>hi</html>"
+    assert by_url.content_type == "text/html"
+    assert again.not_modified
+
+
+async def test_file_errors(tmp_path: Path) -> None:
+    big = tmp_path / "big.xml"
+    big.write_bytes(b"x" * 2000)
+    async with Fetcher(replace(CFG, max_response_bytes=1000)) as fetcher:
+        with pytest.raises(FetchError, match="byte limit"):
+            await fetcher.get(str(big))
+        with pytest.raises(FetchError, match="no such file"):
+            await fetcher.get(str(tmp_path / "missing.xml"))
+    async with Fetcher(CFG, local_files=False) as fetcher:
+        with pytest.raises(FetchError, match="local files is disabled"):
+            await fetcher.get(big.as_uri())
+
+
+# --- a real server on 127.0.0.1 ------------------------------------------------------------
+
+
+async def _trickle(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/html"})
+    await response.prepare(request)
+    for _ in range(1000):  # one byte every 50 ms: never idle long enough for the read timeout
+        await response.write(b"x")
+        await asyncio.sleep(0.05)
+    return response
+
+
+async def _hello(_request: web.Request) -> web.Response:
+    return web.Response(body=gzip.compress(b"hello"), headers={"Content-Encoding": "gzip"})
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_get("/trickle", _trickle)
+    app.router.add_get("/hello", _hello)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_real_server_gzip(server: str) -> None:
+    async with Fetcher(CFG) as fetcher:
+        res = await fetcher.get(f"{server}/hello")
+    assert res.content == b"hello"
+
+
+async def test_trickling_server_hits_overall_deadline(server: str) -> None:
+    cfg = replace(CFG, read_timeout=5.0, total_timeout=1.0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with Fetcher(cfg) as fetcher:
+        with pytest.raises(FetchError, match="1s overall deadline"):
+            await fetcher.get(f"{server}/trickle")
+    assert loop.time() - started < 4.0  # far below what the trickle alone would take (50 s)
+
+
+async def test_connection_refused() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # nothing listens on that port any more
+    async with Fetcher(CFG) as fetcher:
+        with pytest.raises(FetchError, match="connection refused"):
+            await fetcher.get(f"http://127.0.0.1:{port}/feed")
+
+
+async def test_get_outside_context_manager_is_a_programming_error() -> None:
+    with pytest.raises(RuntimeError, match="async with"):
+        await Fetcher(CFG).get("https://example.test/")
