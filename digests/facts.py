@@ -1,0 +1,208 @@
+"""Key facts: the short statements of a piece that carry checkable specifics.
+
+A sentence (or, for compound sentences, each clause that stands alone) is scored by the kinds
+of specifics it carries - money, percentages, dates, durations, rankings, named agreements and
+events, counts - with distinct kinds counting more than repeats of one kind. The best are picked
+with a penalty for repeating an already picked fact or a sentence of the summary, then returned
+in their original order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from digests.sentences import split_sentences
+from digests.summarize import content_terms, is_boilerplate, trim_words
+
+__all__ = ["key_facts", "specifics"]
+
+_MAX_FACT_WORDS = 35
+_MIN_SCORE = 2.0  # at least one strong specific, or two weak ones
+_SUMMARY_PENALTY = 0.5  # facts already in the summary rank lower, not out
+_REDUNDANCY = 0.5  # content-word overlap above which two facts say the same thing
+
+_NUM = r"\d[\d,]*(?:\.\d+)?"
+_SCALE = r"(?:thousand|million|billion|trillion|mn|bn|m|b|k)"
+_CURRENCY_WORD = (
+    r"(?:(?:U\.S\.|US|Hong Kong|Canadian|Australian|Singapore)\s+)?"
+    r"(?:dollars?|euros?|pounds?(?: sterling)?|yuan|renminbi|yen|won|rupees?|rubles?|roubles?"
+    r"|francs?|pesos?|reais|real|dirhams?|riyals?)"
+)
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+)
+_NUMBER_WORD = (
+    r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty"
+    r"|thirty|forty|fifty|a hundred|hundreds of|several|many)"
+)
+_EVENT_NOUN = (
+    r"(?:Agreement|Treaty|Plan|Summit|Meeting|Forum|Conference|Initiative|Act|Accord|Convention"
+    r"|Games|Cup|Olympics|Expo|Partnership|Strategy|Programme|Program|Pact|Protocol|Declaration"
+    r"|Charter|Dialogue|Election|Congress|Session|Festival|Championships?)"
+)
+
+# kind -> (weight, pattern). Weights: how much a reader would want to check it.
+_SPECIFICS: dict[str, tuple[float, re.Pattern[str]]] = {
+    "money": (
+        3.0,
+        re.compile(
+            rf"(?:[$€£¥₩]|\b(?:US\$|USD|EUR|GBP|RMB|CNY)\s?){_NUM}(?:\s?{_SCALE}\b)?"
+            rf"|\b{_NUM}\s?(?:{_SCALE}\s)?{_CURRENCY_WORD}\b",
+            re.IGNORECASE,
+        ),
+    ),
+    "percent": (
+        3.0,
+        re.compile(rf"\b{_NUM}\s?(?:%|percent\b|per cent\b|percentage points?\b)", re.I),
+    ),
+    "date": (
+        2.0,
+        re.compile(
+            rf"\b{_MONTH}\s\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}\s{_MONTH}"
+            r"|\b(?:1[89]|20)\d{2}(?:s|[-–](?:\d{2}|\d{4}))?\b"
+        ),
+    ),
+    "duration": (
+        2.0,
+        re.compile(
+            rf"\b{_NUMBER_WORD}[\s-](?:consecutive\s)?(?:years?|months?|weeks?|days?|decades?"
+            r"|hours?|minutes?|centuries|century)\b|\bin a row\b|\bconsecutive\b|\bstraight\b",
+            re.I,
+        ),
+    ),
+    "ranking": (
+        2.0,
+        re.compile(
+            r"\b(?:largest|biggest|smallest|highest|lowest|fastest|slowest|oldest|youngest"
+            r"|first|second|third|fourth|fifth|top|leading|record|best|worst|the (?:most|least|only)"
+            r"|\d+(?:st|nd|rd|th))\b",
+            re.I,
+        ),
+    ),
+    "named": (2.0, re.compile(rf"\b(?:[A-Z][\w'’-]*\s+){{1,6}}{_EVENT_NOUN}\b")),
+    "count": (
+        1.5,
+        re.compile(
+            rf"\b{_NUM}(?:\s{_SCALE})?\s(?!percent|per cent)[a-z][a-z-]+",
+        ),
+    ),
+}
+
+# Splitting points for compound sentences; the right part must open like a new clause.
+_CLAUSE_SPLIT = re.compile(r";\s+|,\s+(?=(?:and|but|while|whereas)\s)")
+_NEW_SUBJECT = re.compile(
+    r"^(?:(?:and|but|while|whereas)\s+)?(?:the|a|an|its|their|his|her|it|he|she|they|we|this"
+    r"|these|those|there)\b|^(?:(?:and|but|while|whereas)\s+)?[A-Z]",
+)
+_QUOTE_MARKS = re.compile(r'["“”]')
+_QUOTE_PENALTY = 0.7  # a quoted remark is someone's view; prefer reported specifics
+_LEADING_CONJUNCTION = re.compile(r"^(?:and|but|while|whereas)\s+", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    order: tuple[int, int]
+    text: str
+    score: float
+    terms: frozenset[str]
+
+
+def specifics(text: str) -> dict[str, int]:
+    """How many specifics of each kind ``text`` carries (kinds with none are left out)."""
+    found: dict[str, int] = {}
+    for kind, (_, pattern) in _SPECIFICS.items():
+        count = len(pattern.findall(text))
+        if count:
+            found[kind] = count
+    return found
+
+
+def key_facts(text: str, *, exclude: Collection[str] = (), max_facts: int = 5) -> list[str]:
+    """Up to ``max_facts`` short facts of ``text`` with checkable specifics, in original order.
+
+    Sentences in ``exclude`` (usually the summary) still count, with a lower rank, so that the
+    facts add to the summary before they repeat it.
+    """
+    excluded = {_normalise(s) for s in exclude}
+    units = [
+        unit
+        for i, sentence in enumerate(split_sentences(text))
+        if not is_boilerplate(sentence) and not sentence.rstrip().endswith("?")
+        for unit in _units(i, sentence, excluded)
+    ]
+    picked: list[_Unit] = []
+    for unit in sorted(units, key=lambda u: (-u.score, u.order)):
+        if len(picked) >= max_facts:
+            break
+        if unit.score < _MIN_SCORE or any(_overlap(unit, p) > _REDUNDANCY for p in picked):
+            continue
+        picked.append(unit)
+    return [u.text for u in sorted(picked, key=lambda u: u.order)]
+
+
+def _units(index: int, sentence: str, excluded: set[str]) -> list[_Unit]:
+    in_summary = _normalise(sentence) in excluded
+    units = []
+    for j, clause in enumerate(_clauses(sentence)):
+        score = _score(clause)
+        if in_summary or _normalise(clause) in excluded:
+            score *= _SUMMARY_PENALTY
+        shortened = trim_words(clause, _MAX_FACT_WORDS) or clause
+        units.append(_Unit((index, j), shortened, score, frozenset(content_terms(clause))))
+    return units
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The sentence, or its parts when it joins clauses that each stand alone."""
+    cuts = [0]
+    for match in _CLAUSE_SPLIT.finditer(sentence):
+        left = sentence[cuts[-1] : match.start()]
+        right = sentence[match.end() :]
+        inside_quote = _QUOTE_MARKS.findall(sentence, 0, match.start())
+        if (
+            len(inside_quote) % 2 == 0
+            and len(left.split()) >= 5
+            and len(right.split()) >= 5
+            and _NEW_SUBJECT.match(right)
+        ):
+            cuts.append(match.end())
+    if len(cuts) == 1:
+        return [sentence]
+    bounds = zip(cuts, [*cuts[1:], len(sentence)], strict=True)
+    return [_as_sentence(sentence[start:end]) for start, end in bounds]
+
+
+def _as_sentence(clause: str) -> str:
+    clause = _LEADING_CONJUNCTION.sub("", clause.strip()).rstrip(",;: ")
+    if clause[:1].islower():
+        clause = clause[0].upper() + clause[1:]
+    if clause[-1:] not in ".!?\"'”’)":
+        clause += "."
+    return clause
+
+
+def _score(clause: str) -> float:
+    found = specifics(clause)
+    # Distinct kinds weigh fully, repeats of a kind only a little: a fact, not a list of numbers.
+    score = sum(_SPECIFICS[k][0] + 0.25 * (n - 1) for k, n in found.items())
+    if clause[:1] in "\"“‘'":
+        score *= _QUOTE_PENALTY
+    words = len(clause.split())
+    if words < 6:
+        score *= 0.5
+    elif words > _MAX_FACT_WORDS:
+        score *= _MAX_FACT_WORDS / words
+    return score
+
+
+def _overlap(a: _Unit, b: _Unit) -> float:
+    if not a.terms or not b.terms:
+        return 0.0
+    return len(a.terms & b.terms) / min(len(a.terms), len(b.terms))
+
+
+def _normalise(sentence: str) -> str:
+    return " ".join(sentence.split()).strip().lower()
