@@ -1,0 +1,37 @@
+"""Cards as plain text, for the console adapter and ``digestbot preview --format text``."""
+
+from __future__ import annotations
+
+import textwrap
+
+from digests.models import Card
+from digests.render import hashtags, meta_parts, reading_time
+
+WIDTH = 88
+
+
+def _fill(text: str, *, indent: str = "", first: str | None = None) -> str:
+    return textwrap.fill(
+        text,
+        width=WIDTH,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def render_card(card: Card) -> str:
+    meta = [*meta_parts(card), reading_time(card.reading_minutes)]
+    blocks = ["\n".join([card.title, " · ".join(meta), card.url])]
+    if card.summary:
+        blocks.append(_fill(" ".join(card.summary)))
+    if card.key_facts:
+        facts = [_fill(fact, indent="    ", first="  • ") for fact in card.key_facts]
+        blocks.append("Key facts\n" + "\n".join(facts))
+    if card.editors_note:
+        blocks.append(_fill(f"Editor's note: {card.editors_note}", indent="> "))
+    tags = hashtags(card.topics)
+    if tags:
+        blocks.append("Topics: " + " ".join(tags))
+    return "\n\n".join(blocks)
