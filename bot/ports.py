@@ -75,6 +75,9 @@ class OutgoingMessage:
 @dataclass(frozen=True, slots=True)
 class Sent:
     message_id: str | None = None
+    # Telegram: the group became a supergroup with this new chat id and the message went
+    # there; delivery should move the subscription to it.
+    migrated_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
