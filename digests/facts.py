@@ -77,7 +77,8 @@ _SPECIFICS: dict[str, tuple[float, re.Pattern[str]]] = {
         2.0,
         re.compile(
             r"\b(?:largest|biggest|smallest|highest|lowest|fastest|slowest|oldest|youngest"
-            r"|first|second|third|fourth|fifth|top|leading|record|best|worst|the (?:most|least|only)"
+            r"|first|second|third|fourth|fifth|top|leading|record|best|worst"
+            r"|the (?:most|least|only)"
             r"|\d+(?:st|nd|rd|th))\b",
             re.I,
         ),

@@ -20,8 +20,13 @@ import re
 
 __all__ = ["split_sentences"]
 
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 # Never sentence-final in news prose (compared in lower case, without the final period).
-_ABBREVIATIONS = frozenset(
+_ABBREVIATIONS = _word_set(
     """
     mr mrs ms mx dr prof st sr jr rev hon gen col lt maj sgt capt cpl adm cmdr gov sen rep
     pres supt insp det fr mt ft messrs mme mlle
@@ -29,19 +34,19 @@ _ABBREVIATIONS = frozenset(
     jan feb mar apr jun jul aug sep sept oct nov dec
     mon tue tues wed thu thurs fri sat sun
     no nos vol vols pp p fig figs op ed eds
-    """.split()
+    """
 )
 # Often sentence-final too ("... said Apple Inc. The company ..."): split only before an opener.
-_AMBIGUOUS = frozenset("inc ltd co corp plc llc bhd ave rd blvd a.m p.m".split())
+_AMBIGUOUS = _word_set("inc ltd co corp plc llc bhd ave rd blvd a.m p.m")
 
 # Capitalised words that usually open a sentence and rarely follow an initial or acronym.
-_OPENERS = frozenset(
+_OPENERS = _word_set(
     """
     the a an this that these those it its he she they we i you his her their our my your
     there here in on at for but and or so yet if when while after before as since although
     though however meanwhile still then now today yesterday also both all some many most
     one two three no not what why how who where which mr mrs ms dr
-    """.split()
+    """
 )
 
 _BOUNDARY = re.compile(

@@ -23,6 +23,11 @@ from digests.sentences import split_sentences
 
 __all__ = ["content_terms", "is_boilerplate", "summarize", "trim_words"]
 
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 # Score weights (tuned on the dev set; see module docstring).
 _W_POSITION = 1.0
 _W_CENTRALITY = 1.0
@@ -36,7 +41,7 @@ _PREFER_TRIM = True
 _QUOTE_PENALTY = 0.7
 _MIN_TRIM_WORDS = 10  # a trimmed last sentence shorter than this is not worth showing
 
-_STOPWORDS = frozenset(
+_STOPWORDS = _word_set(
     """
     a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
@@ -46,7 +51,7 @@ _STOPWORDS = frozenset(
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself said says
     say one two new year years mr mrs ms would could told also may might must shall us
-    """.split()
+    """
 )
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
