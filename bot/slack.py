@@ -1,0 +1,451 @@
+"""The Slack adapter: the ``/digest`` slash command, its buttons, mentions and the App Home.
+
+A thin translation layer (bolt-python's own adapters are the model): each Slack request becomes
+one :class:`~bot.ports.CommandRequest` for the shared :class:`~bot.ports.CommandHandler`, and
+the :class:`~bot.ports.Reply` is rendered back as Block Kit. Every handler acks first and does
+the slow work afterwards, as Slack drops a request that is not acked within 3 seconds.
+
+Two ways to receive requests: Socket Mode when ``SLACK_APP_TOKEN`` is set (no public URL
+needed), otherwise the Events API and slash commands over HTTP at ``/slack/events`` on
+``PORT``, verified with ``SLACK_SIGNING_SECRET``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.ports import ChatRef, CommandHandler, CommandRequest, Reply
+from bot.settings import Settings
+from bot.slack_sender import SlackSender, delivery_client
+from digests.errors import DigestError
+from digests.render.slack import MAX_BLOCKS, MAX_BUTTON_TEXT, escape, render_digest, split_text
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+SLASH_COMMAND = "/digest"
+CHOICE_ACTION_PREFIX = "digest_cmd_"
+CHOICE_ACTION = re.compile(rf"^{CHOICE_ACTION_PREFIX}\d+$")
+# The "Read the piece" link buttons on cards (digests.render.slack) also send an interaction
+# payload; it must be acked or Slack shows the user a warning next to the button.
+CARD_LINK_ACTION = re.compile(r"^open_card_\d+$")
+
+MAX_RESPONSES = 5  # Slack accepts at most five posts to one response_url
+MAX_BUTTONS_PER_ACTIONS = 25
+MAX_BUTTON_VALUE = 2000
+MAX_HOME_BLOCKS = 100
+SHUTDOWN_GRACE = 10.0  # seconds stop() waits for replies still being worked on
+
+FAILURE_TEXT = "Sorry, something went wrong while answering that. Please try again in a minute."
+MORE_CARDS_TEXT = "…and {n} more stories that do not fit here."
+HOME_FOOTER = "Type `/digest help` in any channel, or here in Messages, to manage subscriptions."
+
+Block = dict[str, Any]
+
+
+class SlackConfigError(DigestError):
+    """The Slack settings cannot work together; the message says what to set."""
+
+
+# --- pure translation: Slack payloads to commands, replies to Block Kit --------------------
+
+
+def is_direct_message(channel_id: str, channel_name: str | None = None) -> bool:
+    """DM channel ids start with ``D``; slash commands name them ``directmessage``."""
+    return channel_id.startswith("D") or channel_name == "directmessage"
+
+
+def parse_command_text(text: str) -> tuple[str, tuple[str, ...]]:
+    """``"subscribe climate trade"`` -> ``("subscribe", ("climate", "trade"))``; empty -> help.
+
+    Slack sends the text after ``/digest`` verbatim; a leading slash (``/digest /list``) is
+    tolerated because people type it out of Telegram habit.
+    """
+    words = text.split()
+    if not words:
+        return "help", ()
+    return words[0].lstrip("/").lower() or "help", tuple(words[1:])
+
+
+def build_request(
+    text: str, chat: ChatRef, *, user_id: str | None, is_group: bool, title: str | None = None
+) -> CommandRequest:
+    name, args = parse_command_text(text)
+    return CommandRequest(
+        chat=chat, name=name, args=args, user_id=user_id, is_group=is_group, chat_title=title
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyMessage:
+    """One Slack message of a reply: what ``respond()`` / ``chat.postEphemeral`` takes."""
+
+    text: str
+    blocks: list[Block]
+
+
+def _choice_blocks(reply: Reply) -> list[Block]:
+    buttons = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": choice.label[:MAX_BUTTON_TEXT] or "…"},
+            "value": choice.command[:MAX_BUTTON_VALUE],
+            "action_id": f"{CHOICE_ACTION_PREFIX}{i}",
+        }
+        for i, choice in enumerate(reply.choices)
+    ]
+    return [
+        {"type": "actions", "elements": buttons[i : i + MAX_BUTTONS_PER_ACTIONS]}
+        for i in range(0, len(buttons), MAX_BUTTONS_PER_ACTIONS)
+    ]
+
+
+def _text_blocks(text: str, room: int) -> list[Block]:
+    chunks = split_text(escape(text))
+    if len(chunks) > room:
+        chunks = chunks[:room]
+        chunks[-1] = chunks[-1][:-1] + "…"
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
+
+
+def reply_messages(reply: Reply, *, limit: int = MAX_RESPONSES) -> list[ReplyMessage]:
+    """A reply as at most ``limit`` Slack messages: its text and buttons, then its cards.
+
+    Text is plain text escaped for mrkdwn; a long text is split into several sections (3000
+    characters each), buttons go in actions blocks of 25, and a message stays <= 50 blocks.
+    """
+    messages: list[ReplyMessage] = []
+    if reply.text.strip() or reply.choices:
+        actions = _choice_blocks(reply)[: MAX_BLOCKS - 1]
+        blocks = _text_blocks(reply.text, MAX_BLOCKS - len(actions)) + actions
+        messages.append(ReplyMessage(escape(reply.text)[:40000] or "Choose:", blocks))
+    if reply.cards:
+        rendered = render_digest(reply.cards)
+        room = limit - len(messages)
+        if len(rendered) > room:
+            shown = rendered[: max(room - 1, 0)]
+            hidden = len(reply.cards) - sum(len(m.card_indexes) for m in shown)
+            note = MORE_CARDS_TEXT.format(n=hidden)
+            messages.extend(ReplyMessage(m.text, m.blocks) for m in shown)
+            messages.append(ReplyMessage(note, _text_blocks(note, 1)))
+        else:
+            messages.extend(ReplyMessage(m.text, m.blocks) for m in rendered)
+    return messages[:limit]
+
+
+def home_view(reply: Reply) -> dict[str, Any]:
+    """The App Home tab: the user's subscriptions (the core's ``list`` reply) and a hint."""
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Your news digests"}}
+    ]
+    blocks += _text_blocks(reply.text or "No subscriptions yet.", MAX_HOME_BLOCKS - 3)
+    blocks.append({"type": "divider"})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": HOME_FOOTER}]})
+    return {"type": "home", "blocks": blocks}
+
+
+# --- the adapter ------------------------------------------------------------------------------
+
+Respond = Callable[..., Awaitable[Any]]
+
+
+class SlackAdapter:
+    """:class:`bot.ports.ChatAdapter` for Slack (build it with :func:`build_slack_adapter`)."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        *,
+        bolt: AsyncApp,
+        client: AsyncWebClient,
+        sender: SlackSender,
+        commands: CommandHandler,
+        app_token: str | None = None,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+    ) -> None:
+        self.bolt = bolt
+        self.client = client
+        self.sender = sender
+        self._commands = commands
+        self._app_token = app_token
+        self._host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._dm_channels: dict[str, str] = {}  # user id -> the bot's DM channel with them
+        self._register()
+
+    @property
+    def mode(self) -> str:
+        return "socket" if self._app_token else "http"
+
+    @property
+    def port(self) -> int:
+        """The HTTP port actually bound (``PORT=0`` picks a free one)."""
+        if self._runner is not None and self._runner.addresses:
+            return int(self._runner.addresses[0][1])
+        return self._port
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._app_token:
+            self._socket = AsyncSocketModeHandler(
+                self.bolt, app_token=self._app_token, web_client=self.client
+            )
+            try:
+                await self._socket.connect_async()
+            except BaseException:
+                await self._socket.close_async()
+                self._socket = None
+                raise
+            log.info("slack: connected with Socket Mode")
+            return
+        web_app = web.Application()
+        web_app.router.add_post(EVENTS_PATH, self._http_request)
+        self._runner = web.AppRunner(web_app, access_log=None)
+        await self._runner.setup()
+        try:
+            await web.TCPSite(self._runner, self._host, self._port).start()
+        except BaseException:
+            await self._runner.cleanup()
+            self._runner = None
+            raise
+        log.info("slack: serving %s on %s:%s", EVENTS_PATH, self._host, self.port)
+
+    async def stop(self) -> None:
+        # Stop taking requests first, then let replies already acked reach the user.
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE)
+
+    async def __aenter__(self) -> SlackAdapter:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _http_request(self, request: web.Request) -> web.Response:
+        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    # --- listeners --------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.bolt.command(SLASH_COMMAND)(self._on_slash_command)
+        self.bolt.action(CHOICE_ACTION)(self._on_choice)
+        self.bolt.action(CARD_LINK_ACTION)(self._on_card_link)
+        self.bolt.event("app_mention")(self._on_mention)
+        self.bolt.event("app_home_opened")(self._on_home_opened)
+
+    async def _on_slash_command(
+        self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], respond: Respond
+    ) -> None:
+        await ack()
+        await self._tracked(
+            self._answer(
+                text=body.get("text", ""),
+                channel_id=body["channel_id"],
+                channel_name=body.get("channel_name"),
+                user_id=body["user_id"],
+                respond=respond,
+            )
+        )
+
+    async def _on_choice(
+        self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], respond: Respond
+    ) -> None:
+        await ack()
+        action = body["actions"][0]
+        channel = body.get("channel") or {}
+        await self._tracked(
+            self._answer(
+                text=action.get("value", ""),
+                channel_id=channel.get("id", ""),
+                channel_name=channel.get("name"),
+                user_id=body["user"]["id"],
+                respond=respond,
+            )
+        )
+
+    async def _on_card_link(self, ack: Callable[[], Awaitable[None]]) -> None:
+        await ack()
+
+    async def _on_mention(self, event: dict[str, Any]) -> None:
+        channel_id, user_id = event["channel"], event.get("user")
+        chat = ChatRef(PLATFORM, channel_id)
+        request = CommandRequest(
+            chat, "help", user_id=user_id, is_group=not is_direct_message(channel_id)
+        )
+        reply = await self._handle(request)
+        for message in reply_messages(reply, limit=1):
+            if user_id:
+                await self.client.chat_postEphemeral(
+                    channel=channel_id, user=user_id, text=message.text, blocks=message.blocks
+                )
+
+    async def _on_home_opened(self, event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user_id = event["user"]
+        channel_id = event.get("channel") or await self._dm_channel(user_id, "")
+        request = CommandRequest(ChatRef(PLATFORM, channel_id), "list", user_id=user_id)
+        reply = await self._handle(request)
+        await self.client.views_publish(user_id=user_id, view=home_view(reply))
+
+    # --- the one path every command takes ---------------------------------------------------
+
+    async def _answer(
+        self,
+        *,
+        text: str,
+        channel_id: str,
+        channel_name: str | None,
+        user_id: str,
+        respond: Respond,
+    ) -> None:
+        # A subscription belongs to the channel the command came from; from a DM it belongs to
+        # the bot's own DM with the user (the only DM the bot can post digests to).
+        direct = not channel_id or is_direct_message(channel_id, channel_name)
+        if direct:
+            channel_id = await self._dm_channel(user_id, channel_id)
+        chat = ChatRef(PLATFORM, channel_id)
+        title = None if direct or not channel_name else f"#{channel_name}"
+        request = build_request(text, chat, user_id=user_id, is_group=not direct, title=title)
+        reply = await self._handle(request)
+        for message in reply_messages(reply):
+            response = await respond(
+                text=message.text,
+                blocks=message.blocks,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            status = getattr(response, "status_code", 200)
+            if status != 200:
+                log.warning("slack: response_url answered HTTP %s", status)
+
+    async def _handle(self, request: CommandRequest) -> Reply:
+        try:
+            return await self._commands.handle(request)
+        except Exception:
+            log.exception("slack: command %r failed in %s", request.name, request.chat.chat_id)
+            return Reply(FAILURE_TEXT)
+
+    async def _dm_channel(self, user_id: str, fallback: str) -> str:
+        if user_id in self._dm_channels:
+            return self._dm_channels[user_id]
+        try:
+            response = await self.client.conversations_open(users=user_id)
+        except SlackApiError as exc:
+            # Without the im:write scope the command still works for the channel it came from.
+            log.warning("slack: conversations.open failed (%s)", exc.response.get("error"))
+            return fallback
+        channel = str(response["channel"]["id"])
+        self._dm_channels[user_id] = channel
+        return channel
+
+    async def _tracked(self, work: Awaitable[None]) -> None:
+        """Run ``work`` in the Bolt listener task and let :meth:`stop` wait for it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            await work
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+
+# --- wiring -----------------------------------------------------------------------------------
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def check_settings(settings: Settings) -> tuple[str, str | None, str | None]:
+    """``(bot_token, signing_secret, app_token)``; :class:`SlackConfigError` says what to set."""
+    token = _secret(settings.slack_bot_token)
+    secret = _secret(settings.slack_signing_secret)
+    app_token = _secret(settings.slack_app_token)
+    if not token:
+        raise SlackConfigError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…)")
+    if not token.startswith("xox"):
+        raise SlackConfigError(
+            "SLACK_BOT_TOKEN must be the Bot User OAuth Token (xoxb-…) from OAuth & Permissions;"
+            " an xapp- token belongs in SLACK_APP_TOKEN"
+        )
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise SlackConfigError(
+            "SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write"
+            " scope, from Basic Information > App-Level Tokens"
+        )
+    if not app_token and not secret:
+        raise SlackConfigError(
+            "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor"
+            " SLACK_SIGNING_SECRET (HTTP mode, /slack/events) is: set one of them"
+        )
+    return token, secret, app_token
+
+
+def build_slack_adapter(
+    settings: Settings, commands: CommandHandler, *, host: str = "0.0.0.0"
+) -> SlackAdapter:
+    """The Slack adapter and its sender, from settings; fails fast on an unusable combination.
+
+    Nothing talks to Slack here: Bolt checks the token with ``auth.test`` (at
+    ``SLACK_API_URL``) on the first request it handles, not at construction.
+    """
+    token, secret, app_token = check_settings(settings)
+    client = delivery_client(token, settings.slack_api_url)
+    bolt = AsyncApp(
+        client=client,
+        # Socket Mode requests are not signed; Bolt skips verification for them by itself.
+        signing_secret=secret or "",
+        name="digestbot",
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+    return SlackAdapter(
+        bolt=bolt,
+        client=client,
+        sender=SlackSender(client),
+        commands=commands,
+        app_token=app_token,
+        host=host,
+        port=settings.port,
+    )
+
+
+__all__ = [
+    "SlackAdapter",
+    "SlackConfigError",
+    "build_request",
+    "build_slack_adapter",
+    "check_settings",
+    "home_view",
+    "is_direct_message",
+    "parse_command_text",
+    "reply_messages",
+]

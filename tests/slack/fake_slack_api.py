@@ -1,0 +1,268 @@
+"""A fake Slack Web API on 127.0.0.1 for driving the real slack_sdk / slack-bolt clients.
+
+It answers the methods digestbot uses the way Slack does (``{"ok": true, ...}`` or
+``{"ok": false, "error": ...}``, HTTP 429 with ``Retry-After``), records every call, and holds
+Block Kit to Slack's documented limits so that a test asserting on what was *received* also
+learns whether Slack would have accepted it. Answers can be scripted per method and channel::
+
+    async with FakeSlackApi() as api:
+        api.script("chat.postMessage", "C1", RateLimited(2), Error("channel_not_found"))
+        client = AsyncWebClient(token="xoxb-test", base_url=api.base_url)
+
+Slash-command and interaction payloads carry a ``response_url``: :meth:`response_url` gives one
+on this server, and the posts to it land in :attr:`FakeSlackApi.responses`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+TEAM_ID = "T0TEAM"
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_BUTTON_TEXT = 75
+MAX_TEXT = 40000
+
+
+@dataclass(frozen=True)
+class Error:
+    """``HTTP 200 {"ok": false, "error": code}``, as Slack reports API errors."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    """``HTTP 429`` with ``Retry-After``, as Slack answers a method called too often."""
+
+    retry_after: int
+
+
+@dataclass(frozen=True)
+class Status:
+    """A bare HTTP status (a 5xx from Slack's edge)."""
+
+    status: int
+    body: str = "upstream connect error"
+
+
+Scripted = Error | RateLimited | Status
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    answered: str  # "ok" or the error code / HTTP status it got
+
+
+@dataclass
+class FakeSlackApi:
+    host: str = "127.0.0.1"
+    calls: list[Call] = field(default_factory=list)
+    responses: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dm_channels: dict[str, str] = field(default_factory=dict)  # user id -> the bot's DM with them
+
+    def __post_init__(self) -> None:
+        self._scripts: dict[tuple[str, str | None], deque[Scripted]] = defaultdict(deque)
+        self._ts = 1_700_000_000
+        self._changed = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeSlackApi:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"http://{self.host}:{self.port}/response/{name}"
+
+    # --- scripting and inspection -------------------------------------------------------
+
+    def script(self, method: str, channel: str | None, *answers: Scripted) -> None:
+        """Queue answers for ``method`` (to ``channel``, or to any channel when ``None``)."""
+        self._scripts[(method, channel)].extend(answers)
+
+    def calls_to(self, method: str, channel: str | None = None) -> list[Call]:
+        return [
+            c
+            for c in self.calls
+            if c.method == method and (channel is None or c.params.get("channel") == channel)
+        ]
+
+    def delivered(self, channel: str) -> list[dict[str, Any]]:
+        """The ``chat.postMessage`` payloads Slack accepted for ``channel``."""
+        return [c.params for c in self.calls_to("chat.postMessage", channel) if c.answered == "ok"]
+
+    async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> None:
+        """Wait until ``condition()`` holds after some call arrived (replies follow the ack)."""
+        async with asyncio.timeout(within):
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
+    # --- handlers -----------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        headers = dict(request.headers)
+        answer = self._answer(method, params, headers)
+        self.calls.append(Call(method, params, headers, _answered(answer)))
+        self._changed.set()
+        if isinstance(answer, RateLimited):
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(answer.retry_after)},
+            )
+        if isinstance(answer, Status):
+            return web.Response(status=answer.status, text=answer.body)
+        return web.json_response(answer)
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.responses[request.match_info["name"]].append(await request.json())
+        self._changed.set()
+        return web.json_response({"ok": True})
+
+    def _answer(
+        self, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> dict[str, Any] | RateLimited | Status:
+        if not headers.get("Authorization", "").startswith("Bearer xoxb-"):
+            return {"ok": False, "error": "not_authed"}
+        channel = params.get("channel")
+        for key in ((method, channel), (method, None)):
+            queue = self._scripts.get(key)
+            if queue:
+                scripted = queue.popleft()
+                if isinstance(scripted, Error):
+                    return {"ok": False, "error": scripted.code}
+                return scripted
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        result: dict[str, Any] = handler(params)
+        return result
+
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://fake.slack.test/",
+            "team": "Fake",
+            "user": "digestbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _next_ts(self) -> str:
+        self._ts += 1
+        return f"{self._ts}.000100"
+
+    def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        problem = block_kit_problem(params)
+        if problem:
+            return {"ok": False, "error": problem}
+        ts = self._next_ts()
+        return {"ok": True, "channel": params["channel"], "ts": ts, "message": {"ts": ts}}
+
+    def _chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        problem = block_kit_problem(params)
+        if problem:
+            return {"ok": False, "error": problem}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(view.get("blocks", [])) > 100:
+            return {"ok": False, "error": "invalid_blocks"}
+        self.home_views[params["user_id"]] = view
+        return {"ok": True, "view": {"id": "V1", **view}}
+
+    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("users", ""))
+        channel = self.dm_channels.setdefault(user, f"D{user}")
+        return {"ok": True, "channel": {"id": channel}}
+
+
+def block_kit_problem(params: dict[str, Any]) -> str | None:
+    """The error Slack gives a message breaking Block Kit's limits, or ``None``."""
+    text = params.get("text") or ""
+    blocks = params.get("blocks")
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if len(text) > MAX_TEXT:
+        return "msg_too_long"
+    if not blocks:
+        return None if text else "no_text"
+    if len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "section" and len(block.get("text", {}).get("text", "")) > MAX_SECTION_TEXT:
+            return "invalid_blocks"
+        if kind == "header" and len(block["text"]["text"]) > MAX_HEADER_TEXT:
+            return "invalid_blocks"
+        if kind == "actions":
+            ids = [e.get("action_id") for e in block["elements"]]
+            if len(ids) != len(set(ids)) or len(ids) > 25:
+                return "invalid_blocks"
+            if any(len(e["text"]["text"]) > MAX_BUTTON_TEXT for e in block["elements"]):
+                return "invalid_blocks"
+    return None
+
+
+def _answered(answer: dict[str, Any] | RateLimited | Status) -> str:
+    if isinstance(answer, RateLimited):
+        return "429"
+    if isinstance(answer, Status):
+        return str(answer.status)
+    return "ok" if answer.get("ok") else str(answer.get("error"))
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        params.update(await request.json())
+    else:
+        params.update(parse_qsl(await request.text()))
+    for key in ("blocks", "view"):
+        if isinstance(params.get(key), str):
+            params[key] = json.loads(params[key])
+    return params
