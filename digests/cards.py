@@ -1,0 +1,86 @@
+"""Article -> digest card: a pure function over plain data (no I/O, no clock)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+from digests.config import PipelineConfig
+from digests.facts import key_facts
+from digests.models import Article, Card, FeedEntry
+from digests.summarize import summarize
+from digests.topics import Taxonomy
+
+_WORD = re.compile(r"\w+")
+
+
+def reading_minutes(text: str, words_per_minute: int) -> int:
+    """Whole minutes to read ``text``, rounded up, at least one."""
+    words = len(_WORD.findall(text))
+    return max(1, math.ceil(words / max(1, words_per_minute)))
+
+
+def _unique(values: Iterable[str], *, key: str = "") -> tuple[str, ...]:
+    """Values in first-seen order, blanks dropped, duplicates compared case-insensitively."""
+    seen: dict[str, str] = {}
+    for value in values:
+        cleaned = " ".join(value.split())
+        folded = cleaned.casefold()
+        if cleaned and folded not in seen:
+            seen[folded] = cleaned.lower() if key == "lower" else cleaned
+    return tuple(seen.values())
+
+
+def _folded(sentence: str) -> str:
+    return " ".join(_WORD.findall(sentence.casefold()))
+
+
+def _repeats(fact: str, summary: Iterable[str]) -> bool:
+    """Does the summary already say ``fact`` (whole, or a trimmed summary sentence's start)?"""
+    folded = _folded(fact)
+    return any(
+        folded in said or (said and said in folded) for said in map(_folded, summary)
+    )
+
+
+def build_card(
+    article: Article,
+    *,
+    taxonomy: Taxonomy,
+    config: PipelineConfig,
+    entry: FeedEntry | None = None,
+) -> Card:
+    """The digest card for ``article``; ``entry`` (when it came from a feed) adds its identity,
+    categories and the dates or author the page did not give."""
+    categories = _unique([*article.categories, *(entry.categories if entry else ())])
+    summary = summarize(
+        article.text,
+        max_words=config.max_summary_words,
+        max_sentences=config.max_summary_sentences,
+        title=article.title,
+    )
+    # key_facts only ranks summary sentences lower; on one card a repeat reads as padding, so
+    # ask for a few spare facts and drop those the summary already says.
+    spare = key_facts(
+        article.text, exclude=summary, max_facts=config.max_key_facts + len(summary)
+    )
+    facts = [f for f in spare if not _repeats(f, summary)][: config.max_key_facts]
+    tags = taxonomy.tag(title=article.title, text=article.text, categories=categories)
+    published = article.published or (entry.published or entry.updated if entry else None)
+    return Card(
+        title=article.title or (entry.title if entry else "") or article.url,
+        url=article.url,
+        source=article.source,
+        published=published,
+        summary=tuple(summary),
+        key_facts=tuple(facts),
+        editors_note=article.editors_note,
+        topics=_unique([*tags, *categories], key="lower"),
+        reading_minutes=reading_minutes(article.text, config.words_per_minute),
+        text=article.text,
+        categories=categories,
+        author=article.author or (entry.author if entry else None),
+        entry_id=entry.entry_id if entry else None,
+        feed_url=entry.feed_url if entry else None,
+    )
