@@ -39,9 +39,7 @@ def _folded(sentence: str) -> str:
 def _repeats(fact: str, summary: Iterable[str]) -> bool:
     """Does the summary already say ``fact`` (whole, or a trimmed summary sentence's start)?"""
     folded = _folded(fact)
-    return any(
-        folded in said or (said and said in folded) for said in map(_folded, summary)
-    )
+    return any(folded in said or (said and said in folded) for said in map(_folded, summary))
 
 
 def build_card(
@@ -62,9 +60,7 @@ def build_card(
     )
     # key_facts only ranks summary sentences lower; on one card a repeat reads as padding, so
     # ask for a few spare facts and drop those the summary already says.
-    spare = key_facts(
-        article.text, exclude=summary, max_facts=config.max_key_facts + len(summary)
-    )
+    spare = key_facts(article.text, exclude=summary, max_facts=config.max_key_facts + len(summary))
     facts = [f for f in spare if not _repeats(f, summary)][: config.max_key_facts]
     tags = taxonomy.tag(title=article.title, text=article.text, categories=categories)
     published = article.published or (entry.published or entry.updated if entry else None)

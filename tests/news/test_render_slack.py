@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -168,7 +169,7 @@ def test_digest_splits_at_card_boundaries() -> None:
         assert headers == [f"Piece {i}" for i in message.card_indexes]
         assert message.blocks[0]["type"] == "header"  # a message never starts mid-card
         assert message.blocks[-1]["type"] == "actions"  # ...nor ends mid-card
-    for before, after in zip(messages, messages[1:], strict=False):
+    for before, after in itertools.pairwise(messages):
         next_card = render_card(cards[after.card_indexes[0]])
         assert len(before.blocks) + 1 + len(next_card.blocks) > MAX_BLOCKS
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 from dataclasses import replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -185,7 +186,7 @@ def test_digest_splits_at_card_boundaries() -> None:
         assert message.text == expected
         assert message.plain == "\n\n".join(render_plain(cards[i]) for i in message.card_indexes)
     # Packing is greedy: the next card would not have fitted in the message before it.
-    for before, after in zip(messages, messages[1:], strict=False):
+    for before, after in itertools.pairwise(messages):
         first_next = render_card(cards[after.card_indexes[0]])
         assert utf16(before.text + "\n\n" + first_next) > MESSAGE_LIMIT
 
