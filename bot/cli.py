@@ -58,9 +58,11 @@ def _build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     if args.command == "preview":
+        from bot.settings import Settings
         from digests.preview import main_preview
 
-        return main_preview(args.inputs, fmt=args.fmt, limit=args.limit)
+        config = Settings.load().pipeline_config()
+        return main_preview(args.inputs, fmt=args.fmt, limit=args.limit, config=config)
 
     from bot.settings import Settings
 

@@ -1,0 +1,124 @@
+"""Speed of a whole digest card beside bare ``trafilatura.extract``, on the same pages, one run.
+
+Usage (from the repo root)::
+
+    /work/venv/bin/python bench/pipeline.py [--rounds 3] [--limit N] [--profile]
+
+For every page of ``../shared/bench/aeb-dev/html/*.html.gz`` (never copied here) it times
+``trafilatura.extract(page)`` (the baseline) and the whole card, ``extract_article`` (extraction
++ cleanup + editor's note) followed by ``build_card`` (summary, key facts, topics), on the same
+bytes. The two are interleaved page by page, in alternating order, so that machine noise hits
+both alike; each page's time is its median over ``--rounds``. Prints articles/s, median and p95
+ms per article for both and their ratios. Target: the whole card within 2x of bare extraction.
+``--profile`` adds a cProfile of the card path (top functions by cumulative time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gzip
+import json
+import pstats
+import statistics
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import trafilatura
+
+from digests.cards import build_card
+from digests.config import PipelineConfig
+from digests.errors import ExtractionError
+from digests.extract import extract_article
+from digests.topics import Taxonomy
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "bench" / "aeb-dev"
+
+
+def load_pages(limit: int | None) -> list[tuple[str, bytes]]:
+    truth = json.loads((DATA / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = []
+    for path in sorted((DATA / "html").glob("*.html.gz")):
+        page_id = path.name.removesuffix(".html.gz")
+        url = truth.get(page_id, {}).get("url") or f"https://example.com/{page_id}"
+        pages.append((url, gzip.decompress(path.read_bytes())))
+    return pages[:limit] if limit else pages
+
+
+def timed(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return (time.perf_counter() - start) * 1000
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+
+    config = PipelineConfig()
+    taxonomy = Taxonomy.load(config.topics_path)
+    pages = load_pages(args.limit)
+    failures: set[str] = set()
+
+    def card(url: str, page: bytes) -> None:
+        try:
+            article = extract_article(page, url)
+        except ExtractionError:
+            failures.add(url)
+            return
+        build_card(article, taxonomy=taxonomy, config=config)
+
+    def bare(page: bytes) -> None:
+        trafilatura.extract(page)
+
+    for url, page in pages[:3]:  # warm up imports, lxml and regex caches for both
+        bare(page)
+        card(url, page)
+
+    bare_ms: list[float] = []
+    card_ms: list[float] = []
+    for index, (url, page) in enumerate(pages):
+        b_runs: list[float] = []
+        c_runs: list[float] = []
+        for round_ in range(args.rounds):
+            if (index + round_) % 2:
+                b_runs.append(timed(partial(bare, page)))
+                c_runs.append(timed(partial(card, url, page)))
+            else:
+                c_runs.append(timed(partial(card, url, page)))
+                b_runs.append(timed(partial(bare, page)))
+        bare_ms.append(statistics.median(b_runs))
+        card_ms.append(statistics.median(c_runs))
+
+    print(f"pages: {len(pages)}, rounds: {args.rounds}, card failures: {len(failures)}")
+    print(f"{'':28}{'articles/s':>12}{'median ms':>12}{'p95 ms':>10}")
+    for name, values in (("bare trafilatura.extract", bare_ms), ("whole card", card_ms)):
+        rate = len(values) / (sum(values) / 1000)
+        print(f"{name:28}{rate:12.1f}{statistics.median(values):12.1f}{p95(values):10.1f}")
+    print(
+        f"ratio card / bare: total {sum(card_ms) / sum(bare_ms):.2f}x, "
+        f"median {statistics.median(card_ms) / statistics.median(bare_ms):.2f}x, "
+        f"p95 {p95(card_ms) / p95(bare_ms):.2f}x (target <= 2x)"
+    )
+
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for url, page in pages:
+            card(url, page)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""The async news side: feed -> entries -> pages -> digest cards.
+
+Used by ``digestbot preview`` and by the worker. Fetching is async; extraction, summary, key
+facts and tagging are CPU work and run in a thread (:func:`asyncio.to_thread`) so that the event
+loop, which also answers chats, stays responsive. Per-item failures come back as values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from digests.cards import build_card
+from digests.config import PipelineConfig
+from digests.errors import DigestError, ExtractionError, FetchError
+from digests.extract import article_from_entry, extract_article
+from digests.feeds import parse_feed
+from digests.http import Fetcher
+from digests.models import Article, Card, FeedEntry, ParsedFeed
+from digests.topics import Taxonomy
+
+log = logging.getLogger(__name__)
+
+_NO_DATE = datetime.min.replace(tzinfo=UTC)
+
+CardOutcome = Card | DigestError
+"""A card, or the expected error that kept one entry from becoming a card."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFetch:
+    """One poll of a feed: ``feed`` is ``None`` when the server said 304 Not Modified."""
+
+    url: str
+    feed: ParsedFeed | None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.feed is None
+
+
+class NewsPipeline:
+    def __init__(self, fetcher: Fetcher, taxonomy: Taxonomy, config: PipelineConfig) -> None:
+        self._fetcher = fetcher
+        self._taxonomy = taxonomy
+        self._config = config
+
+    async def fetch_feed(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FeedFetch:
+        """Fetch and parse a feed; raises :class:`FetchError` or :class:`FeedError`."""
+        resource = await self._fetcher.get(url, etag=etag, last_modified=last_modified)
+        if resource.not_modified or resource.content is None:
+            # Keep the validators we sent when a 304 does not repeat them.
+            return FeedFetch(
+                url=url,
+                feed=None,
+                etag=resource.etag or etag,
+                last_modified=resource.last_modified or last_modified,
+            )
+        feed = await asyncio.to_thread(
+            parse_feed, resource.content, resource.url, content_type=resource.content_type
+        )
+        return FeedFetch(
+            url=url, feed=feed, etag=resource.etag, last_modified=resource.last_modified
+        )
+
+    async def card_for_page(self, url_or_path: str) -> Card:
+        """The card for one page (URL, ``file://`` URL or path); raises a :class:`DigestError`."""
+        resource = await self._fetcher.get(url_or_path)
+        if resource.content is None:  # a 304 without validators sent: nothing to read
+            raise FetchError(url_or_path, f"no content (HTTP {resource.status})")
+        return await self.card_for_html(resource.content, resource.url)
+
+    async def card_for_html(
+        self, html: str | bytes, url: str, *, entry: FeedEntry | None = None
+    ) -> Card:
+        """The card for a page already in hand; raises :class:`ExtractionError`."""
+        return await asyncio.to_thread(self._build_from_html, html, url, entry)
+
+    async def card_for_entry(self, entry: FeedEntry) -> Card:
+        """The card for a feed entry: its page when that works, else the feed's own content.
+
+        Raises :class:`ExtractionError` only when neither gives any text.
+        """
+        page_problem = "the entry has no link"
+        if entry.link:
+            try:
+                resource = await self._fetcher.get(entry.link)
+                if resource.content is None:
+                    raise FetchError(entry.link, f"no content (HTTP {resource.status})")
+                return await self.card_for_html(resource.content, resource.url, entry=entry)
+            except (FetchError, ExtractionError) as exc:
+                page_problem = getattr(exc, "reason", str(exc))
+                log.warning(
+                    "page %s unusable (%s); using the feed's own content", entry.link, page_problem
+                )
+        try:
+            return await asyncio.to_thread(self._build_from_entry, entry)
+        except ExtractionError as exc:
+            raise ExtractionError(
+                entry.link or entry.entry_id,
+                f"page: {page_problem}; feed content: {exc.reason}",
+            ) from exc
+
+    async def cards_for_entries(
+        self, entries: Iterable[FeedEntry], concurrency: int = 4
+    ) -> list[CardOutcome]:
+        """One outcome per entry, in entry order; a failing entry never stops the others."""
+        gate = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(entry: FeedEntry) -> CardOutcome:
+            async with gate:
+                try:
+                    return await self.card_for_entry(entry)
+                except DigestError as exc:
+                    return exc
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(entry)) for entry in entries]
+        return [task.result() for task in tasks]
+
+    # --- CPU work, run in a thread ------------------------------------------------------
+
+    def _build_from_html(self, html: str | bytes, url: str, entry: FeedEntry | None) -> Card:
+        article = extract_article(html, url, entry=entry)
+        return self._card(article, entry)
+
+    def _build_from_entry(self, entry: FeedEntry) -> Card:
+        return self._card(article_from_entry(entry), entry)
+
+    def _card(self, article: Article, entry: FeedEntry | None) -> Card:
+        return build_card(article, taxonomy=self._taxonomy, config=self._config, entry=entry)
+
+
+def newest_entries(entries: Sequence[FeedEntry], limit: int) -> list[FeedEntry]:
+    """The ``limit`` newest entries, newest first; undated entries keep feed order, last."""
+    # A stable sort, so entries with equal dates (or none, sorted last) keep feed order.
+    ordered = sorted(entries, key=lambda e: e.published or e.updated or _NO_DATE, reverse=True)
+    return ordered[: max(0, limit)]

@@ -1,0 +1,180 @@
+"""``digestbot preview``: build cards for pages, saved HTML files or feeds and print them.
+
+Each input is fetched once (one shared :class:`~digests.http.Fetcher`); a feed is recognised by
+its content type or by sniffing its first bytes, and its newest entries are previewed. Inputs are
+processed concurrently but printed in the order given. A bad input costs one line on stderr,
+``digestbot: <input>: <reason>``, and an exit status of 1 at the end; the others still print.
+Logging goes to stderr so that stdout stays clean JSON for ``--format json`` and ``slack``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from digests.config import PipelineConfig
+from digests.errors import DigestError, FeedError, FetchError
+from digests.feeds import parse_feed
+from digests.http import Fetcher
+from digests.models import Card, FetchedResource
+from digests.pipeline import NewsPipeline, newest_entries
+from digests.render import slack, telegram, text
+from digests.topics import Taxonomy
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("text", "telegram", "slack", "json")
+INPUT_CONCURRENCY = 4
+
+_FEED_TYPES = frozenset(
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/feed+json",
+        "application/x-rss+xml",
+    }
+)
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]")
+_HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html)[\s>]")
+
+
+def looks_like_feed(content: bytes, content_type: str | None = None) -> bool:
+    """Is this document a feed (RSS, Atom, RDF, JSON Feed) rather than a web page?"""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media in _FEED_TYPES:
+        return True
+    head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"{"):
+        return b"jsonfeed.org/version" in head
+    if media in _HTML_TYPES or _HTML_ROOT.search(head):
+        return False
+    return bool(_FEED_ROOT.search(head))
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    label: str  # what to name on the error line: the input, or input + entry
+    reason: str
+
+
+_Result = Card | _Failure
+
+
+def _reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)
+    return reason if isinstance(reason, str) else (str(exc) or type(exc).__name__)
+
+
+class _Previewer:
+    def __init__(self, pipeline: NewsPipeline, fetcher: Fetcher, limit: int) -> None:
+        self._pipeline = pipeline
+        self._fetcher = fetcher
+        self._limit = limit
+        self._gate = asyncio.Semaphore(INPUT_CONCURRENCY)
+
+    async def results(self, source: str) -> list[_Result]:
+        async with self._gate:
+            try:
+                resource = await self._fetcher.get(source)
+                if resource.content is None:
+                    raise FetchError(source, f"no content (HTTP {resource.status})")
+                if looks_like_feed(resource.content, resource.content_type):
+                    return await self._feed(source, resource)
+                return [await self._pipeline.card_for_html(resource.content, resource.url)]
+            except DigestError as exc:
+                return [_Failure(source, _reason(exc))]
+            except Exception as exc:  # the CLI edge: one input's bug must not hide the others
+                log.debug("unexpected error for %s", source, exc_info=True)
+                return [_Failure(source, f"unexpected error: {_reason(exc)}")]
+
+    async def _feed(self, source: str, resource: FetchedResource) -> list[_Result]:
+        assert resource.content is not None
+        feed = await asyncio.to_thread(
+            parse_feed, resource.content, resource.url, content_type=resource.content_type
+        )
+        entries = newest_entries(feed.entries, self._limit)
+        if not entries:
+            raise FeedError(source, "the feed has no entries")
+        outcomes = await self._pipeline.cards_for_entries(entries)
+        results: list[_Result] = []
+        for entry, outcome in zip(entries, outcomes, strict=True):
+            if isinstance(outcome, Card):
+                results.append(outcome)
+            else:
+                name = entry.link or entry.title or entry.entry_id
+                results.append(_Failure(f"{source}: {name}", _reason(outcome)))
+        return results
+
+
+def _printer(fmt: str, out: TextIO) -> Callable[[Card], None]:
+    first = True
+
+    def emit(card: Card) -> None:
+        nonlocal first
+        if fmt == "json":
+            out.write(json.dumps(card.to_dict(), ensure_ascii=False) + "\n")
+        elif fmt == "slack":
+            out.write(json.dumps(slack.render_card(card).to_dict(), ensure_ascii=False) + "\n")
+        else:
+            body = telegram.render_card(card) if fmt == "telegram" else text.render_card(card)
+            out.write(("" if first else "\n" + "-" * 40 + "\n\n") + body + "\n")
+        out.flush()
+        first = False
+
+    return emit
+
+
+async def _run(
+    inputs: Sequence[str], fmt: str, limit: int, config: PipelineConfig, taxonomy: Taxonomy
+) -> int:
+    emit = _printer(fmt, sys.stdout)
+    failed = False
+    async with Fetcher(config) as fetcher:
+        previewer = _Previewer(NewsPipeline(fetcher, taxonomy, config), fetcher, limit)
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(previewer.results(source)) for source in inputs]
+            for task in tasks:  # print in input order, each as soon as it and those before are done
+                for result in await task:
+                    if isinstance(result, Card):
+                        emit(result)
+                    else:
+                        failed = True
+                        print(f"digestbot: {result.label}: {result.reason}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("digestbot: %(levelname)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)
+
+
+def main_preview(
+    inputs: list[str], *, fmt: str, limit: int = 3, config: PipelineConfig | None = None
+) -> int:
+    """Print a card per input (or per newest feed entry); 0 if all worked, else 1.
+
+    ``config`` comes from the caller (``bot.cli`` builds it from the settings); the defaults of
+    :class:`PipelineConfig` are used without one.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    config = config or PipelineConfig()
+    _configure_logging()
+    try:
+        taxonomy = Taxonomy.load(config.topics_path)
+    except (DigestError, OSError, ValueError) as exc:
+        print(f"digestbot: {config.topics_path}: cannot load topics: {exc}", file=sys.stderr)
+        return 1
+    return asyncio.run(_run(inputs, fmt, limit, config, taxonomy))
