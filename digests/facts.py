@@ -20,7 +20,7 @@ __all__ = ["key_facts", "specifics"]
 
 _MAX_FACT_WORDS = 35
 _MIN_SCORE = 2.0  # at least one strong specific, or two weak ones
-_SUMMARY_PENALTY = 0.5  # facts already in the summary rank lower, not out
+_SUMMARY_PENALTY = 0.3  # facts already in the summary rank lower, not out
 _REDUNDANCY = 0.5  # content-word overlap above which two facts say the same thing
 
 _NUM = r"\d[\d,]*(?:\.\d+)?"
@@ -87,7 +87,7 @@ _SPECIFICS: dict[str, tuple[float, re.Pattern[str]]] = {
     "count": (
         1.5,
         re.compile(
-            rf"\b{_NUM}(?:\s{_SCALE})?\s(?!percent|per cent)[a-z][a-z-]+",
+            rf"\b{_NUM}(?:\s{_SCALE})?\s(?!(?:{_SCALE}|percent|per cent)\b)[a-z][a-z-]+",
         ),
     ),
 }

@@ -35,6 +35,7 @@ _W_TITLE = 0.5
 _W_SPECIFIC = 0.2
 _POSITION_DECAY = 1.0  # position prior = 1 / (1 + decay * index)
 _MMR_LAMBDA = 0.7  # share of relevance vs. novelty when picking the next sentence
+_MAX_SIMILARITY = 0.8  # cosine above which a sentence repeats one already picked
 _MIN_WORDS = 6
 _LONG_WORDS = 45
 _PREFER_TRIM = True
@@ -180,6 +181,8 @@ def _select(
     while pool and len(chosen) < max_sentences and budget > 0:
         best = max(pool, key=lambda c: _mmr(c, chosen))
         pool.remove(best)
+        if any(_cosine(best.vector, c.vector) > _MAX_SIMILARITY for c in chosen):
+            continue  # a repeat (pull quote, restated lead) adds nothing
         if best.words <= budget:
             chosen.append(best)
             parts.append((best.index, best.text))

@@ -1,0 +1,160 @@
+"""Extractive summaries: golden checks on the sample piece and a table of edge cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digests.sentences import split_sentences
+from digests.summarize import is_boilerplate, summarize, trim_words
+
+DATA = Path(__file__).parent / "data"
+SAMPLE_TITLE = "Elevating the China-ROK Strategic Cooperative Partnership"
+
+
+@pytest.fixture(scope="module")
+def cgtn_body() -> str:
+    return (DATA / "cgtn-body.txt").read_text(encoding="utf-8")
+
+
+def _words(parts: list[str]) -> int:
+    return sum(len(p.split()) for p in parts)
+
+
+@pytest.mark.parametrize("title", [SAMPLE_TITLE, None])
+def test_sample_summary_is_short_clean_and_in_order(cgtn_body: str, title: str | None) -> None:
+    summary = summarize(cgtn_body, max_words=75, title=title)
+    assert 2 <= len(summary) <= 3
+    assert _words(summary) <= 75
+    joined = " ".join(summary).lower()
+    for junk in ("cookie", "editor's note", "/ cfp", "if you want to contribute", "first voice"):
+        assert junk not in joined
+    sentences = split_sentences(cgtn_body)
+    # Extractive and in the piece's order (a trimmed last sentence is a prefix of its source).
+    positions = [
+        next(i for i, s in enumerate(sentences) if s.startswith(part.rstrip("…")))
+        for part in summary
+    ]
+    assert positions == sorted(positions)
+    assert "Xi Jinping's milestone state visit" in summary[0]
+
+
+def test_raw_sample_page_skips_captions_and_credits() -> None:
+    raw = Path("/work/shared/samples/cgtn-first-voice-china-rok.txt")
+    if not raw.exists():
+        pytest.skip("shared sample not available")
+    summary = summarize(raw.read_text(encoding="utf-8"))
+    assert summary
+    assert not any("/ CFP" in s or "cookie" in s.lower() for s in summary)
+
+
+LONG = "word " * 100
+
+
+@pytest.mark.parametrize(
+    ("text", "kwargs", "check"),
+    [
+        pytest.param("", {}, lambda s: s == [], id="empty"),
+        pytest.param("   \n\n ", {}, lambda s: s == [], id="blank"),
+        pytest.param(
+            "Only one sentence here that says something about the budget.",
+            {},
+            lambda s: s == ["Only one sentence here that says something about the budget."],
+            id="single-sentence",
+        ),
+        pytest.param(
+            LONG.strip() + ".",
+            {"max_words": 20},
+            lambda s: len(s) == 1 and _words(s) <= 20 and s[0].endswith("…"),
+            id="first-sentence-longer-than-budget-is-trimmed",
+        ),
+        pytest.param(
+            " ".join(
+                f"Sentence number {i} talks about the harbour and ships today." for i in range(10)
+            ),
+            {"max_sentences": 2},
+            lambda s: len(s) <= 2,
+            id="max-sentences",
+        ),
+    ],
+)
+def test_summary_edge_cases(text: str, kwargs: dict[str, int], check: object) -> None:
+    summary = summarize(
+        text,
+        max_words=kwargs.get("max_words", 75),
+        max_sentences=kwargs.get("max_sentences", 3),
+    )
+    assert callable(check) and check(summary), summary
+
+
+@pytest.mark.parametrize("budget", [15, 30, 50, 75, 120])
+def test_budget_is_never_exceeded(cgtn_body: str, budget: int) -> None:
+    summary = summarize(cgtn_body, max_words=budget)
+    assert summary
+    assert _words(summary) <= budget
+
+
+def test_duplicate_sentences_are_not_picked_twice() -> None:
+    text = (
+        "The council approved the new harbour budget on Monday after a long debate. "
+        "The council approved the new harbour budget on Monday after a long debate. "
+        "Fishermen said the plan would cut waiting times at the docks by half. "
+        "Opponents argued the money should go to schools in the northern district."
+    )
+    summary = summarize(text)
+    assert len(summary) == len(set(summary))
+
+
+def test_boilerplate_is_skipped_even_at_the_top() -> None:
+    text = (
+        "SUBSCRIBE TO OUR NEWSLETTER NOW\n\n"
+        "Scroll down for video\n\n"
+        "The city council approved a new budget for the harbour on Monday evening. "
+        "The plan funds new cranes and a longer pier for container ships. "
+        "Work is due to start next spring and finish within two years."
+    )
+    summary = summarize(text)
+    assert summary[0].startswith("The city council approved")
+
+
+def test_title_overlap_pulls_in_a_later_sentence() -> None:
+    filler = (
+        "Residents of the northern district described a quiet week at the market. "
+        "Local schools reopened after the spring holiday with new timetables. "
+        "The football club announced a friendly match against its old rival. "
+        "Farmers reported an early harvest of cherries and strawberries this year. "
+        "A new bakery opened near the station and drew long queues of customers."
+    )
+    key = "The volcano eruption forced thousands of villagers to evacuate overnight."
+    text = f"{filler} {key}"
+    assert key not in summarize(text, max_sentences=2)
+    assert key in summarize(text, max_sentences=2, title="Volcano eruption forces evacuation")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("The national flags of China and the Republic of Korea. / CFP", True),
+        ("Click here to read more stories like this one.", True),
+        ("Sign up for our daily newsletter to get the news.", True),
+        ("BREAKING NEWS FROM THE CAPITAL", True),
+        ("Short.", True),
+        ("The two countries signed a free trade agreement in 2015.", False),
+    ],
+)
+def test_is_boilerplate(sentence: str, expected: bool) -> None:
+    assert is_boilerplate(sentence) is expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "budget", "expected"),
+    [
+        ("One two three.", 5, "One two three."),
+        ("One two three, four five six seven.", 5, "One two three…"),
+        ("One two three four five six seven.", 4, "One two three four…"),
+        ("One two three.", 0, None),
+    ],
+)
+def test_trim_words(sentence: str, budget: int, expected: str | None) -> None:
+    assert trim_words(sentence, budget) == expected
