@@ -83,6 +83,8 @@ class FakeSlackApi:
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.socket_acks: list[dict[str, Any]] = []
+        self._sockets: list[web.WebSocketResponse] = []
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -90,6 +92,7 @@ class FakeSlackApi:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
@@ -132,7 +135,29 @@ class FakeSlackApi:
                 self._changed.clear()
                 await self._changed.wait()
 
+    async def socket_send(self, envelope: dict[str, Any]) -> None:
+        """Push a Socket Mode envelope to every connected client (wait for one first)."""
+        await self.wait_for(lambda: bool(self._sockets))
+        for ws in self._sockets:
+            await ws.send_json(envelope)
+
     # --- handlers -----------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        self._sockets.append(ws)
+        self._changed.set()
+        try:
+            async for message in ws:
+                data = json.loads(message.data)
+                if "envelope_id" in data:
+                    self.socket_acks.append(data)
+                    self._changed.set()
+        finally:
+            self._sockets.remove(ws)
+        return ws
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -159,7 +184,8 @@ class FakeSlackApi:
     def _answer(
         self, method: str, params: dict[str, Any], headers: dict[str, str]
     ) -> dict[str, Any] | RateLimited | Status:
-        if not headers.get("Authorization", "").startswith("Bearer xoxb-"):
+        token_kind = "xapp-" if method == "apps.connections.open" else "xoxb-"
+        if not headers.get("Authorization", "").startswith("Bearer " + token_kind):
             return {"ok": False, "error": "not_authed"}
         channel = params.get("channel")
         for key in ((method, channel), (method, None)):
@@ -186,6 +212,9 @@ class FakeSlackApi:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://{self.host}:{self.port}/socket"}
 
     def _next_ts(self) -> str:
         self._ts += 1
