@@ -1,0 +1,461 @@
+"""The Telegram adapter: python-telegram-bot updates in, :class:`bot.ports.Reply` out.
+
+It is thin on purpose: a command message or a button press becomes one
+:class:`~bot.ports.CommandRequest` for the shared :class:`~bot.ports.CommandHandler`, and the
+:class:`~bot.ports.Reply` is rendered back (text escaped for HTML, choices as an inline
+keyboard, cards through :mod:`digests.render.telegram`). Subscribing, topics and settings live
+in the core, once for every platform.
+
+Updates arrive by long polling, or by webhook when ``TELEGRAM_WEBHOOK_URL`` is set (then a
+secret token is required and PTB checks it on every request). The token never reaches a log
+line: see :class:`RedactTokenFilter`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.ext import CommandHandler as PTBCommandHandler
+from telegram.request import BaseRequest
+
+from bot.ports import ChatRef, Choice, CommandHandler, CommandRequest, Reply, Sent
+from bot.settings import Settings
+from bot.telegram_request import AiohttpRequest, redact_token
+from bot.telegram_sender import TelegramSender
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+
+# The command menu (``setMyCommands``), in the order Telegram shows it.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "Welcome and how to use the bot"),
+    ("help", "What the bot can do"),
+    ("subscribe", "Follow everything, or topics and keywords: /subscribe economy"),
+    ("unsubscribe", "Stop topics or keywords, or everything: /unsubscribe all"),
+    ("list", "What this chat follows"),
+    ("topics", "The topics you can follow"),
+    ("digest", "The latest digest, now"),
+    ("settings", "Digest schedule and options"),
+)
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for an inline button's callback_data
+BUTTONS_PER_ROW = 2
+ANSWER_LIMIT = 200  # characters Telegram shows in a callback query's toast
+POLL_TIMEOUT = timedelta(seconds=10)
+CONNECTION_POOL_SIZE = 128  # replies and concurrent digest sends share one pool
+CONCURRENT_UPDATES = 8
+SORRY = "Sorry, that did not work. Please try again in a minute."
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+class TelegramSetupError(ValueError):
+    """The Telegram settings cannot work; the message says which variable to fix."""
+
+
+# --- log redaction -------------------------------------------------------------------------
+
+
+class RedactTokenFilter(logging.Filter):
+    """Removes bot tokens from a record's message and traceback.
+
+    httpx logs every request URL (``.../bot<token>/getUpdates``) at INFO, and a traceback can
+    carry a URL too. Installed on the root handlers and on the ``httpx`` logger.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_token(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_token(record.exc_text)
+        return True
+
+
+_REDACTOR = RedactTokenFilter()
+
+
+def install_token_redaction() -> None:
+    """Idempotent; handlers added to the root logger later are covered at the next call."""
+    for target in (logging.getLogger("httpx"), *logging.getLogger().handlers):
+        if _REDACTOR not in target.filters:
+            target.addFilter(_REDACTOR)
+    # PTB's request log lines add nothing at INFO but the token-bearing URL.
+    httpx_logger = logging.getLogger("httpx")
+    if httpx_logger.getEffectiveLevel() < logging.WARNING:
+        httpx_logger.setLevel(logging.WARNING)
+
+
+# --- pure translation helpers --------------------------------------------------------------
+
+
+def chat_ref(chat: Chat) -> ChatRef:
+    """A group's subscription belongs to the group, a private chat's to the user."""
+    return ChatRef(PLATFORM, str(chat.id))
+
+
+def is_group(chat: Chat) -> bool:
+    return chat.type in (Chat.GROUP, Chat.SUPERGROUP)
+
+
+def command_name(text: str, bot_username: str) -> str | None:
+    """``subscribe`` for ``/subscribe@this_bot economy``; ``None`` if the message is not a
+    command or is addressed to another bot (``/subscribe@other_bot``)."""
+    if not text.startswith("/"):
+        return None
+    name, _, addressee = text.split(maxsplit=1)[0][1:].partition("@")
+    if addressee and addressee.lower() != bot_username.lower():
+        return None
+    return name.lower() or None
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Plain ``text`` cut into pieces whose HTML-escaped form fits one message, at line ends
+    when possible (a long topic list), else at spaces, else anywhere."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(_escape(candidate)) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        current = line
+        while len(_escape(current)) > limit:
+            cut = _longest_fitting_prefix(current, limit)
+            pieces.append(current[:cut].rstrip())
+            current = current[cut:].lstrip()
+    if current.strip():
+        pieces.append(current)
+    return pieces
+
+
+def _longest_fitting_prefix(text: str, limit: int) -> int:
+    cut = limit
+    while cut > 1 and len(_escape(text[:cut])) > limit:
+        cut -= max(1, cut // 20)
+    space = text.rfind(" ", 0, cut)
+    return space if space > cut // 2 else cut
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def keyboard(choices: Iterable[Choice]) -> InlineKeyboardMarkup | None:
+    """Choices as inline buttons, two to a row; a choice whose command would not fit in
+    Telegram's 64-byte callback data is left out (and logged) rather than cut."""
+    buttons = []
+    for choice in choices:
+        if len(choice.command.encode()) > CALLBACK_DATA_LIMIT:
+            log.warning("button %r left out: command longer than 64 bytes", choice.label)
+            continue
+        buttons.append(InlineKeyboardButton(choice.label, callback_data=choice.command))
+    if not buttons:
+        return None
+    rows = [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
+    return InlineKeyboardMarkup(rows)
+
+
+def short_answer(text: str) -> str:
+    first = text.strip().split("\n", 1)[0]
+    return first if len(first) <= ANSWER_LIMIT else first[: ANSWER_LIMIT - 1] + "…"
+
+
+# --- the adapter ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    url: str
+    secret: str
+    listen: str
+    port: int
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path.lstrip("/")
+
+
+class TelegramAdapter:
+    """:class:`bot.ports.ChatAdapter` for Telegram. Build it with
+    :func:`build_telegram_adapter`; the worker calls :meth:`start` and :meth:`stop`."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        commands: CommandHandler,
+        *,
+        webhook: WebhookConfig | None = None,
+        poll_timeout: timedelta = POLL_TIMEOUT,
+    ) -> None:
+        self.application = application
+        self.sender = TelegramSender(application.bot)
+        self._commands = commands
+        self._webhook = webhook
+        self._poll_timeout = poll_timeout
+        names = [name for name, _ in COMMANDS]
+        only_new = filters.UpdateType.MESSAGE  # an edited command is not a second command
+        application.add_handler(PTBCommandHandler(names, self._on_command, filters=only_new))
+        application.add_handler(MessageHandler(filters.COMMAND & only_new, self._on_other))
+        application.add_handler(CallbackQueryHandler(self._on_button))
+        application.add_error_handler(self._on_error)
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        install_token_redaction()
+        app = self.application
+        await app.initialize()
+        try:
+            await self._register_commands()
+            updater = app.updater
+            assert updater is not None  # built with an updater, see build_telegram_adapter
+            allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+            if self._webhook is None:
+                await updater.start_polling(timeout=self._poll_timeout, allowed_updates=allowed)
+            else:
+                await updater.start_webhook(
+                    listen=self._webhook.listen,
+                    port=self._webhook.port,
+                    url_path=self._webhook.path,
+                    webhook_url=self._webhook.url,
+                    secret_token=self._webhook.secret,
+                    allowed_updates=allowed,
+                )
+            await app.start()
+        except BaseException:
+            await self._shutdown()
+            raise
+        log.info(
+            "telegram: @%s receiving updates by %s",
+            app.bot.username,
+            "webhook" if self._webhook else "long polling",
+        )
+
+    async def stop(self) -> None:
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()  # waits for updates being handled
+        await app.shutdown()
+
+    async def _register_commands(self) -> None:
+        try:
+            await self.application.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
+        except TelegramError as exc:  # the menu is a nicety: the commands work without it
+            log.warning("telegram: could not register the command menu: %s", exc)
+
+    # --- updates --------------------------------------------------------------------------
+
+    def _request(self, update: Update, name: str, args: Sequence[str]) -> CommandRequest | None:
+        chat = update.effective_chat
+        if chat is None:
+            return None
+        user = update.effective_user
+        return CommandRequest(
+            chat=chat_ref(chat),
+            name=name,
+            args=tuple(args),
+            user_id=str(user.id) if user else None,
+            is_group=is_group(chat),
+            chat_title=chat.title if is_group(chat) else None,
+        )
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        name = command_name(message.text, context.bot.username)
+        request = self._request(update, name or "help", context.args or ())
+        if request is not None:
+            await self._answer(request)
+
+    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command we do not know: the core answers with a hint towards /help. Commands
+        for other bots in the same group are left alone."""
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        name = command_name(message.text, context.bot.username)
+        if name is None:
+            return
+        request = self._request(update, name, message.text.split()[1:])
+        if request is not None:
+            await self._answer(request)
+
+    async def _answer(self, request: CommandRequest) -> None:
+        reply = await self._commands.handle(request)
+        await self.send_reply(int(request.chat.chat_id), reply)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        from bot.commands import parse_command_line
+
+        query = update.callback_query
+        if query is None:
+            return
+        base = self._request(update, "help", ())
+        request = None
+        if base is not None:
+            request = parse_command_line(
+                query.data or "",
+                base.chat,
+                user_id=base.user_id,
+                is_group=base.is_group,
+                chat_title=base.chat_title,
+            )
+        if request is None:
+            await query.answer("This button no longer works; try /help.")
+            return
+        reply = await self._commands.handle(request)
+        await query.answer(short_answer(reply.text) or None)
+        message = query.message if isinstance(query.message, Message) else None
+        if message is not None and await self._edit(message, reply):
+            await self._send_cards(message.chat_id, reply)
+            return
+        await self.send_reply(int(request.chat.chat_id), reply)
+
+    async def _edit(self, message: Message, reply: Reply) -> bool:
+        """Show the reply in place of the message whose button was pressed, keeping the
+        keyboard the reply offers. False when it cannot be (too long, too old)."""
+        pieces = split_text(reply.text)
+        if len(pieces) != 1:
+            return False
+        try:
+            await message.edit_text(
+                _escape(pieces[0]), parse_mode="HTML", reply_markup=keyboard(reply.choices)
+            )
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():  # the same button pressed twice
+                return True
+            log.info("telegram: could not edit message %s: %s", message.message_id, exc)
+            return False
+        return True
+
+    async def send_reply(self, chat_id: int, reply: Reply) -> None:
+        """The reply's text (escaped; split if long; the keyboard under its last part), then
+        its cards as digest messages."""
+        pieces = split_text(reply.text)
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            await self.application.bot.send_message(
+                chat_id,
+                _escape(piece),
+                parse_mode="HTML",
+                reply_markup=keyboard(reply.choices) if last else None,
+            )
+        await self._send_cards(chat_id, reply)
+
+    async def _send_cards(self, chat_id: int, reply: Reply) -> None:
+        if not reply.cards:
+            return
+        for outgoing in self.sender.render(reply.cards):
+            result = await self.sender.send(str(chat_id), outgoing)
+            if not isinstance(result, Sent):
+                log.warning("telegram: digest reply to %s not delivered: %s", chat_id, result)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Logs (the token redacted by the filter) and tells the user; never raises."""
+        log.error(
+            "telegram: update %s failed: %s",
+            update.update_id if isinstance(update, Update) else "-",
+            redact_token(repr(context.error)),
+            exc_info=context.error,
+        )
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await context.bot.send_message(update.effective_chat.id, SORRY)
+            except TelegramError as exc:
+                log.warning("telegram: could not tell chat about the failure: %s", exc)
+            if update.callback_query is not None:
+                with contextlib.suppress(TelegramError):
+                    await update.callback_query.answer()
+
+
+# --- wiring --------------------------------------------------------------------------------
+
+
+def make_request(pool_size: int, *, read_timeout: float | None = 5.0) -> BaseRequest:
+    return AiohttpRequest(
+        connection_pool_size=pool_size, read_timeout=read_timeout, pool_timeout=5.0
+    )
+
+
+def webhook_config(settings: Settings) -> WebhookConfig | None:
+    """``None`` for long polling; fails fast on a webhook without a usable secret."""
+    if not settings.telegram_webhook_url:
+        return None
+    secret = settings.telegram_webhook_secret
+    if secret is None or not secret.get_secret_value():
+        raise TelegramSetupError(
+            "TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not: set a secret "
+            "(1-256 characters A-Z, a-z, 0-9, _ and -) so that only Telegram can post updates, "
+            "or unset TELEGRAM_WEBHOOK_URL to use long polling."
+        )
+    if not _SECRET_TOKEN.fullmatch(secret.get_secret_value()):
+        raise TelegramSetupError(
+            "TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1-256 characters)."
+        )
+    return WebhookConfig(
+        url=settings.telegram_webhook_url,
+        secret=secret.get_secret_value(),
+        listen=settings.telegram_webhook_listen,
+        port=settings.telegram_webhook_port,
+    )
+
+
+def build_telegram_adapter(settings: Settings, commands: CommandHandler) -> TelegramAdapter:
+    """The adapter for ``settings`` (token, API URL, webhook), answering through ``commands``."""
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+        raise TelegramSetupError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather.")
+    webhook = webhook_config(settings)
+    base_url = settings.telegram_base_url
+    file_url = re.sub(r"/bot$", "/file/bot", base_url)
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(base_url)
+        .base_file_url(file_url)
+        .request(make_request(CONNECTION_POOL_SIZE))
+        # PTB adds the long-poll timeout to this request's read timeout for getUpdates.
+        .get_updates_request(make_request(1))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .job_queue(None)
+        .build()
+    )
+    return TelegramAdapter(application, commands, webhook=webhook)
