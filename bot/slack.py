@@ -89,6 +89,21 @@ def build_request(
     )
 
 
+# The core writes commands Telegram-style (``/subscribe``); in Slack they are subcommands of
+# ``/digest``. Only known command words are rewritten, never a path inside a URL or a timezone.
+_CORE_COMMAND = re.compile(
+    r"(?<![\w/.:-])/(start|help|subscribe|unsubscribe|list|topics|digest|settings)\b(?![/@])"
+)
+_SLACK_SPELLING = {"digest": "now", "start": "help"}
+
+
+def slack_command_text(text: str) -> str:
+    """``"send /subscribe trade"`` -> ``"send /digest subscribe trade"``."""
+    return _CORE_COMMAND.sub(
+        lambda m: f"{SLASH_COMMAND} {_SLACK_SPELLING.get(m.group(1), m.group(1))}", text
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ReplyMessage:
     """One Slack message of a reply: what ``respond()`` / ``chat.postEphemeral`` takes."""
@@ -129,9 +144,10 @@ def reply_messages(reply: Reply, *, limit: int = MAX_RESPONSES) -> list[ReplyMes
     """
     messages: list[ReplyMessage] = []
     if reply.text.strip() or reply.choices:
+        text = slack_command_text(reply.text)
         actions = _choice_blocks(reply)[: MAX_BLOCKS - 1]
-        blocks = _text_blocks(reply.text, MAX_BLOCKS - len(actions)) + actions
-        messages.append(ReplyMessage(escape(reply.text)[:40000] or "Choose:", blocks))
+        blocks = _text_blocks(text, MAX_BLOCKS - len(actions)) + actions
+        messages.append(ReplyMessage(escape(text)[:40000] or "Choose:", blocks))
     if reply.cards:
         rendered = render_digest(reply.cards)
         room = limit - len(messages)
@@ -151,7 +167,8 @@ def home_view(reply: Reply) -> dict[str, Any]:
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Your news digests"}}
     ]
-    blocks += _text_blocks(reply.text or "No subscriptions yet.", MAX_HOME_BLOCKS - 3)
+    text = slack_command_text(reply.text) or "No subscriptions yet."
+    blocks += _text_blocks(text, MAX_HOME_BLOCKS - 3)
     blocks.append({"type": "divider"})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": HOME_FOOTER}]})
     return {"type": "home", "blocks": blocks}
@@ -448,4 +465,5 @@ __all__ = [
     "is_direct_message",
     "parse_command_text",
     "reply_messages",
+    "slack_command_text",
 ]

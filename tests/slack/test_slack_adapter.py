@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from bot.slack import (
     home_view,
     parse_command_text,
     reply_messages,
+    slack_command_text,
 )
 from tests.slack.conftest import RecordingCommands, make_card, slack_settings
 from tests.slack.fake_slack_api import FakeSlackApi, block_kit_problem
@@ -280,3 +282,34 @@ def test_secrets_stay_out_of_the_settings_repr() -> None:
     api = FakeSlackApi()
     api.port = 9
     assert "xoxb-test-token" not in repr(slack_settings(api))
+
+
+@pytest.mark.parametrize(
+    ("core", "slack"),
+    [
+        ("Send /subscribe to start", "Send /digest subscribe to start"),
+        ("/unsubscribe all stops everything", "/digest unsubscribe all stops everything"),
+        ("/digest shows the latest", "/digest now shows the latest"),
+        ("(/digest trade for one topic)", "(/digest now trade for one topic)"),
+        ("Send /help.", "Send /digest help."),
+        ("/settings timezone Europe/Berlin", "/digest settings timezone Europe/Berlin"),
+        ("see https://x.example/list and a/topics", "see https://x.example/list and a/topics"),
+        ("/subscribe/x /listing", "/subscribe/x /listing"),
+        ("I don't know /frobnicate.", "I don't know /frobnicate."),
+    ],
+)
+def test_core_commands_are_spelled_as_digest_subcommands(core: str, slack: str) -> None:
+    assert slack_command_text(core) == slack
+
+
+def test_reply_text_uses_the_slack_spelling() -> None:
+    [message] = reply_messages(Reply("Send /subscribe & /list"))
+    assert message.text == "Send /digest subscribe &amp; /digest list"
+
+
+async def test_the_request_url_check_slack_makes_when_saving_it(slack: SlackRequests) -> None:
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    body = json.dumps({"token": "t", "challenge": challenge, "type": "url_verification"})
+    status, answer = await slack.post(body, "application/json")
+    assert status == 200
+    assert json.loads(answer) == {"challenge": challenge}
