@@ -92,7 +92,7 @@ def slack_settings(api: FakeSlackApi, **extra: object) -> Settings:
         "PORT": 0,
     }
     values.update(extra)
-    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type,call-arg]
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ NEWS = ChatRef("slack", "C0NEWS")
 
 async def run_command(
     slack: SlackRequests, fake_api: FakeSlackApi, text: str, name: str, **kw: str
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     status, body = await slack.command(text, response_url=fake_api.response_url(name), **kw)
     assert (status, body) == (200, "")  # acked empty: the answer follows via response_url
     await fake_api.wait_for(lambda: bool(fake_api.responses[name]))
