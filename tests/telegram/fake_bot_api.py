@@ -244,6 +244,7 @@ class FakeBotApi:
         self._chats: dict[int, dict[str, Any]] = {}
         self._window: deque[float] = deque()
         self._runner: web.AppRunner | None = None
+        self._closing = False
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -260,6 +261,8 @@ class FakeBotApi:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        self._closing = True
+        self._new_update.set()  # a pending long poll answers now instead of at its timeout
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -368,14 +371,17 @@ class FakeBotApi:
         )
         return query_id
 
-    async def post_to_webhook(self, update: dict[str, Any], *, secret: str | None) -> int:
-        """POST ``update`` to the webhook the bot set, as Telegram does; the HTTP status."""
+    async def post_to_webhook(
+        self, update: dict[str, Any], *, secret: str | None, url: str | None = None
+    ) -> int:
+        """POST ``update`` to the webhook the bot set (or to ``url``, where it really listens
+        behind the public address), as Telegram does; returns the HTTP status."""
         assert self.webhook is not None, "no webhook set"
         body = {"update_id": next(self._update_ids), **update}
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         async with (
             ClientSession() as session,
-            session.post(self.webhook["url"], json=body, headers=headers) as response,
+            session.post(url or self.webhook["url"], json=body, headers=headers) as response,
         ):
             return response.status
 
@@ -514,7 +520,7 @@ class FakeBotApi:
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout = float(params.get("timeout") or 0)
-        if not self._updates and timeout > 0:
+        if not self._updates and timeout > 0 and not self._closing:
             self._new_update.clear()
             try:
                 async with asyncio.timeout(timeout):
