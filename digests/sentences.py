@@ -30,14 +30,16 @@ _ABBREVIATIONS = _word_set(
     """
     mr mrs ms mx dr prof st sr jr rev hon gen col lt maj sgt capt cpl adm cmdr gov sen rep
     pres supt insp det fr mt ft messrs mme mlle
-    e.g i.e cf vs v etc al approx est ca dept univ assn bros
+    e.g i.e cf vs v al approx est ca dept univ assn bros
     jan feb mar apr jun jul aug sep sept oct nov dec
     mon tue tues wed thu thurs fri sat sun
-    no nos vol vols pp p fig figs op ed eds
+    ed eds
     """
 )
+# Abbreviations only before a number ("No. 1", "Vol. 3"); "no." before a word ends a sentence.
+_NUMBER_ABBREVIATIONS = _word_set("no nos vol vols pp p fig figs art")
 # Often sentence-final too ("... said Apple Inc. The company ..."): split only before an opener.
-_AMBIGUOUS = _word_set("inc ltd co corp plc llc bhd ave rd blvd a.m p.m")
+_AMBIGUOUS = _word_set("inc ltd co corp plc llc bhd ave rd blvd a.m p.m etc")
 
 # Capitalised words that usually open a sentence and rarely follow an initial or acronym.
 _OPENERS = _word_set(
@@ -111,11 +113,13 @@ def _period_ends_sentence(paragraph: str, match: re.Match[str]) -> bool:
         return True
     token = before.group(1).lstrip("\"'“‘([")
     word = token.lower()
-    if word in _ABBREVIATIONS:
-        return False
     if match.group("close"):
         # "... he said "Stop." Then ..." - the quote closes the sentence whatever precedes it.
         return True
+    if word in _ABBREVIATIONS:
+        return False
+    if word in _NUMBER_ABBREVIATIONS:
+        return not match.group("next").isdigit()
     if word in _AMBIGUOUS or _INITIAL_OR_ACRONYM.match(token):
         next_word = _NEXT_WORD.match(paragraph, match.end() + len(match.group("open")))
         return next_word is not None and next_word.group(0).lower() in _OPENERS

@@ -38,7 +38,6 @@ _MMR_LAMBDA = 0.7  # share of relevance vs. novelty when picking the next senten
 _MAX_SIMILARITY = 0.8  # cosine above which a sentence repeats one already picked
 _MIN_WORDS = 6
 _LONG_WORDS = 45
-_PREFER_TRIM = True
 _QUOTE_PENALTY = 0.7
 _MIN_TRIM_WORDS = 10  # a trimmed last sentence shorter than this is not worth showing
 
@@ -63,11 +62,12 @@ _DATELINE = re.compile(
 )
 _BOILERPLATE = re.compile(
     r"""
-    click\ (?:here|on\ the) | scroll\ down\ for | sign\ up | subscribe\ (?:to|now) | read\ more
-    | follow\ us | share\ this | all\ rights\ reserved | cookie | privacy\ policy
-    | download\ the\ app | newsletter | /\s*(?:cfp|afp|reuters|getty|ap|xinhua)\s*$
-    | ^\s*(?:photo|image|video|file|source|credit)s?\s*: | ^\(?\s*if\ you\ want\ to\ contribute
-    | ^editor'?s\ note
+    ^(?:sign\ up|subscribe|read\ more|follow\ us|share\ this|download\ (?:the|our)\ app)\b
+    | click\ (?:here|on\ the) | scroll\ down\ for | (?:our|this|free)\ newsletter
+    | all\ rights\ reserved | cookie\ (?:policy|settings) | use\ of\ cookies | privacy\ policy
+    | /\s*(?:cfp|afp|reuters|getty(?:\ images)?|ap|xinhua|ic)\s*$
+    | ^\s*(?:photo|image|video|file|source|credit)s?\s*:
+    | ^\(?\s*if\ you\ want\ to\ contribute | ^editor'?s\ note | contributed\ (?:to\ )?this\ report
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -188,14 +188,10 @@ def _select(
             parts.append((best.index, best.text))
             budget -= best.words
             continue
-        fitting = [c for c in pool if c.words <= budget and c.words >= _MIN_WORDS]
-        if fitting and (_PREFER_TRIM is False or budget < _MIN_TRIM_WORDS):
-            # A shorter sentence still fits: let the next round consider only those.
-            pool = fitting
-            continue
-        trimmed = trim_words(best.text, budget)
-        if trimmed and (budget >= _MIN_TRIM_WORDS or not chosen):
-            parts.append((best.index, trimmed))
+        # Cutting the best sentence at a clause says more than a weaker sentence that fits
+        # (measured on the dev set); too little room left for a clause ends the summary.
+        if budget >= _MIN_TRIM_WORDS or not chosen:
+            parts.append((best.index, trim_words(best.text, budget) or best.text))
         break
     return parts
 

@@ -74,6 +74,16 @@ CASES = [
     ),
     pytest.param("  \n\n  ", [], id="blank"),
     pytest.param(
+        "The answer was no. He left. See Vol. 2 and Fig. 3 for more.",
+        ["The answer was no.", "He left.", "See Vol. 2 and Fig. 3 for more."],
+        id="number-abbreviations-only-before-numbers",
+    ),
+    pytest.param(
+        "'We bought bread, milk, etc.' He paid. Apples, pears, etc. They ate them.",
+        ["'We bought bread, milk, etc.'", "He paid.", "Apples, pears, etc.", "They ate them."],
+        id="etc-with-quote-or-opener",
+    ),
+    pytest.param(
         "It rose 5%. In 2015, it fell.",
         ["It rose 5%.", "In 2015, it fell."],
         id="number-before-period",

@@ -139,8 +139,12 @@ def test_title_overlap_pulls_in_a_later_sentence() -> None:
         ("Click here to read more stories like this one.", True),
         ("Sign up for our daily newsletter to get the news.", True),
         ("BREAKING NEWS FROM THE CAPITAL", True),
+        ("CNN's Sam Stringer contributed to this report.", True),
         ("Short.", True),
+        ("Our Privacy Statement & Cookie Policy", True),
         ("The two countries signed a free trade agreement in 2015.", False),
+        ("Twelve countries agreed to sign up to the new climate pact.", False),
+        ("The bakery sold a record number of cookies at the fair.", False),
     ],
 )
 def test_is_boilerplate(sentence: str, expected: bool) -> None:
