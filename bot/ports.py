@@ -105,7 +105,6 @@ class Rejected:
 SendResult = Sent | RetryLater | ChatGone | Rejected
 
 
-
 class ChatSender(Protocol):
     """One platform's delivery side."""
 
@@ -131,7 +130,10 @@ class ChatAdapter(Protocol):
     ``bot.slack.build_slack_adapter`` and ``bot.console`` and wired in ``bot.app``."""
 
     platform: str
-    sender: ChatSender
+
+    # Read-only in the Protocol so that an adapter may declare its own sender class.
+    @property
+    def sender(self) -> ChatSender: ...
 
     async def start(self) -> None:
         """Begin receiving updates; return once running (work continues in owned tasks)."""

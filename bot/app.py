@@ -1,0 +1,347 @@
+"""Wiring: settings -> store, news pipeline, command core, chat adapters, poller, delivery.
+
+Public API::
+
+    App(settings, *, fetch_transport=None, adapters=None, clock=None, pacing=True,
+        sleep=asyncio.sleep, store=None, console_out=None, delivery_policy=None)
+        .settings, .store (SqlStore), .commands (CommandCore), .adapters (list[ChatAdapter]),
+        .senders (dict platform -> ChatSender), .catalog (TopicCatalog)
+        async with App(settings) as app:     # upgrades the DB, syncs config/feeds.toml
+            report = await app.run_once()    # CycleReport(feeds=[FeedReport], delivery=...)
+            await app.poll(); await app.deliver()
+            await app.serve()                # adapters + APScheduler until app.request_stop()
+    run_worker(settings, once) -> int        # `digestbot run [--once]`
+    run_chat(settings) -> int                # `digestbot chat`
+    upgrade_database(settings) -> int        # `digestbot db upgrade`
+
+Adapters: with ``adapters=None`` they come from settings: Telegram when ``TELEGRAM_BOT_TOKEN``
+is set, Slack when ``SLACK_BOT_TOKEN`` is (plus its signing secret or app token), both when both,
+else the console adapter ("no chat token set: printing digests to the console"). With the
+console adapter wired, a built-in console subscriber (everything, instant) is created once,
+and it receives the newest 3 cards of each newly added feed; chats never get such a backfill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self, TextIO
+
+import httpx
+
+from bot import messages as msg
+from bot.commands import CommandCore
+from bot.console import CONSOLE_CHAT, ConsoleAdapter, chat_repl
+from bot.delivery import Delivery, DeliveryPolicy, DeliveryReport
+from bot.filters import TaxonomyCatalog, TopicCatalog
+from bot.pacing import Pacer
+from bot.ports import ChatAdapter, ChatSender
+from bot.settings import Settings
+from bot.store import SqlStore, Subscription
+from bot.worker import FeedReport, Poller
+
+__all__ = ["App", "CycleReport", "run_chat", "run_worker", "upgrade_database"]
+
+log = logging.getLogger(__name__)
+
+CONSOLE_BACKFILL = 3
+
+
+@dataclass
+class CycleReport:
+    feeds: list[FeedReport] = field(default_factory=list)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+    @property
+    def failed_feeds(self) -> list[FeedReport]:
+        return [f for f in self.feeds if f.error]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_adapters(settings: Settings, commands: CommandCore) -> list[ChatAdapter]:
+    """The chat adapters the credentials in ``settings`` ask for (console when none)."""
+    adapters: list[ChatAdapter] = []
+    if settings.telegram_bot_token is not None:
+        from bot.telegram import build_telegram_adapter
+
+        adapters.append(build_telegram_adapter(settings, commands))
+    if settings.slack_bot_token is not None:
+        from bot.slack import build_slack_adapter
+
+        adapters.append(build_slack_adapter(settings, commands))
+    if not adapters:
+        log.info(msg.CONSOLE_NO_TOKEN)
+        adapters.append(ConsoleAdapter(commands))
+    return adapters
+
+
+class App:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        fetch_transport: httpx.AsyncBaseTransport | None = None,
+        adapters: Sequence[ChatAdapter] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        pacing: bool = True,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        store: SqlStore | None = None,
+        console_out: TextIO | None = None,
+        delivery_policy: DeliveryPolicy | None = None,
+    ) -> None:
+        from digests.http import Fetcher
+        from digests.pipeline import NewsPipeline
+        from digests.topics import Taxonomy
+
+        self.settings = settings
+        self.clock = clock or _utcnow
+        self.store = store or SqlStore.from_url(settings.database_url)
+        config = settings.pipeline_config()
+        self.taxonomy = Taxonomy.load(config.topics_path)
+        self.catalog: TopicCatalog = TaxonomyCatalog(self.taxonomy)
+        self.commands = CommandCore(self.store, self.catalog, clock=self.clock)
+        if adapters is None:
+            built = build_adapters(settings, self.commands)
+            for adapter in built:
+                if isinstance(adapter, ConsoleAdapter) and console_out is not None:
+                    adapter.sender.out = console_out
+            adapters = built
+        self.adapters: list[ChatAdapter] = list(adapters)
+        self.senders: dict[str, ChatSender] = {a.platform: a.sender for a in self.adapters}
+        self._fetcher = Fetcher(config, transport=fetch_transport)
+        self.pipeline = NewsPipeline(self._fetcher, self.taxonomy, config)
+        self.poller = Poller(
+            self.store,
+            self.pipeline,
+            self.catalog.matches,
+            interval=settings.poll_interval,
+            clock=self.clock,
+            backfill_platforms=("console",),
+            backfill_count=CONSOLE_BACKFILL,
+        )
+        self.delivery = Delivery(
+            self.store,
+            self.senders,
+            pacer=Pacer(rate=settings.global_rate, enabled=pacing),
+            clock=self.clock,
+            sleep=sleep,
+            policy=delivery_policy,
+        )
+        self._cycle_lock = asyncio.Lock()
+        self._stop = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._entered = False
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self.store.upgrade()
+            await self._fetcher.__aenter__()
+            await self.sync_feeds_file()
+            if "console" in self.senders:
+                await self._ensure_console_subscriber()
+        except BaseException:
+            await self.aclose()
+            raise
+        self._entered = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._fetcher.aclose()
+        await self.store.close()
+
+    async def sync_feeds_file(self) -> None:
+        """Add the feeds of ``settings.feeds_file`` (feeds added by CLI are left alone)."""
+        from bot.feeds_cli import load_feeds_file
+
+        path = self.settings.feeds_file
+        if not path.exists():
+            log.info("no feeds file at %s; `digestbot feeds add URL` adds feeds", path)
+            return
+        for entry in load_feeds_file(path):
+            _, created = await self.store.add_feed(entry.url, name=entry.name, topics=entry.topics)
+            if created:
+                log.info("feed added from %s: %s", path.name, entry.url)
+
+    async def _ensure_console_subscriber(self) -> None:
+        if await self.store.get_subscription(CONSOLE_CHAT) is None:
+            await self.store.save_subscription(Subscription(chat=CONSOLE_CHAT, title="console"))
+
+    # --- work ------------------------------------------------------------------------------
+
+    async def poll(self) -> list[FeedReport]:
+        return await self.poller.poll_due()
+
+    async def deliver(self) -> DeliveryReport:
+        return await self.delivery.run()
+
+    async def run_once(self) -> CycleReport:
+        """One poll of the due feeds, then delivery of everything due: `digestbot run --once`."""
+        async with self._cycle_lock:
+            feeds = await self.poll()
+            delivery = await self.deliver()
+        return CycleReport(feeds, delivery)
+
+    async def _deliver_locked(self) -> None:
+        async with self._cycle_lock:
+            await self.deliver()
+
+    def request_stop(self) -> None:
+        """Stop scheduling; in-flight sends finish; ``serve`` returns."""
+        self._stop.set()
+        self.delivery.request_stop()
+
+    def _track(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
+            try:
+                await job()
+            except Exception:
+                log.exception("scheduled job failed; it runs again at its next time")
+            finally:
+                if task is not None:
+                    self._tasks.discard(task)
+
+        return run
+
+    async def serve(self) -> None:
+        """Run adapters and the scheduled poll/delivery jobs until :meth:`request_stop`."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        started: list[ChatAdapter] = []
+        try:
+            for adapter in self.adapters:
+                await adapter.start()
+                started.append(adapter)
+            interval = max(1, self.settings.poll_interval)
+            scheduler = AsyncIOScheduler(timezone=UTC)
+            scheduler.add_job(
+                self._track(self.run_once),
+                "interval",
+                seconds=interval,
+                jitter=max(1, interval // 10),
+                next_run_time=datetime.now(UTC),
+                max_instances=1,
+                coalesce=True,
+                id="poll",
+            )
+            # Hourly/daily digests and retries fall due between polls.
+            scheduler.add_job(
+                self._track(self._deliver_locked),
+                "interval",
+                seconds=min(30, interval),
+                max_instances=1,
+                coalesce=True,
+                id="deliver",
+            )
+            scheduler.start()
+            log.info(
+                "worker running: polling every %d s, delivering to %s",
+                interval,
+                ", ".join(self.senders) or "nobody",
+            )
+            try:
+                await self._stop.wait()
+            finally:
+                scheduler.shutdown(wait=False)
+                if self._tasks:
+                    log.info("finishing %d in-flight job(s)", len(self._tasks))
+                    await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        finally:
+            for adapter in reversed(started):
+                try:
+                    await adapter.stop()
+                except Exception:
+                    log.exception("stopping the %s adapter failed", adapter.platform)
+
+
+# --- entry points ------------------------------------------------------------------------
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request URL at INFO; the Telegram Bot API puts the token in the URL.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _summary(report: CycleReport) -> str:
+    polled = len(report.feeds)
+    failed = len(report.failed_feeds)
+    new = sum(f.new_entries for f in report.feeds)
+    return (
+        f"cycle done: {polled} feed(s) polled ({failed} failed), {new} new entries; "
+        f"delivery: {report.delivery}"
+    )
+
+
+async def _worker(settings: Settings, once: bool) -> int:
+    async with App(settings) as app:
+        if once:
+            report = await app.run_once()
+            log.info("%s", _summary(report))
+            return 0
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):  # Windows
+                loop.add_signal_handler(sig, app.request_stop)
+        await app.serve()
+        log.info("worker stopped")
+        return 0
+
+
+def run_worker(settings: Settings, once: bool) -> int:
+    _configure_logging(settings)
+    return asyncio.run(_worker(settings, once))
+
+
+async def _chat(settings: Settings) -> int:
+    async with App(settings, adapters=[]) as app:
+        await chat_repl(app.commands)
+    return 0
+
+
+def run_chat(settings: Settings) -> int:
+    _configure_logging(settings)
+    return asyncio.run(_chat(settings))
+
+
+async def _upgrade(settings: Settings) -> int:
+    store = SqlStore.from_url(settings.database_url)
+    try:
+        await store.upgrade()
+    finally:
+        await store.close()
+    log.info("database is at the newest schema")
+    return 0
+
+
+def upgrade_database(settings: Settings) -> int:
+    _configure_logging(settings)
+    return asyncio.run(_upgrade(settings))

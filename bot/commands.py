@@ -1,0 +1,298 @@
+"""The platform-neutral command core: every chat command is answered here, once.
+
+Public API::
+
+    core = CommandCore(store, catalog, *, clock=utcnow, digest_size=5)
+    reply = await core.handle(CommandRequest(chat=ChatRef("telegram", "42"), name="subscribe",
+                                             args=("economy",)))
+    parse_command_line("/subscribe economy trade", chat) -> CommandRequest | None
+
+``store`` is a :class:`bot.store.SubscriptionStore`, ``catalog`` a
+:class:`bot.filters.TopicCatalog`. Command names (aliases in brackets): ``start``, ``help``,
+``subscribe`` (``sub``, ``follow``), ``unsubscribe`` (``unsub``, ``stop``, ``unfollow``),
+``list`` (``status``, ``mysubs``), ``topics``, ``digest`` (``now``, ``latest``), ``settings``.
+Unknown commands get a pointer to ``help``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from bot import messages as msg
+from bot.filters import MAX_FILTERS, TopicCatalog, parse_filters, split_words
+from bot.ports import ChatRef, Choice, CommandRequest, Reply
+from bot.schedule import next_due, parse_daily_time, parse_timezone
+from bot.store import Subscription, SubscriptionStore
+
+__all__ = ["ALIASES", "CommandCore", "parse_command_line"]
+
+ALIASES = {
+    "sub": "subscribe",
+    "follow": "subscribe",
+    "unsub": "unsubscribe",
+    "unfollow": "unsubscribe",
+    "stop": "unsubscribe",
+    "status": "list",
+    "mysubs": "list",
+    "now": "digest",
+    "latest": "digest",
+    "setting": "settings",
+}
+_COMMAND_WORD = re.compile(r"^/?([A-Za-z][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?$")
+_MAX_ARGS = 40
+_TOPIC_CHOICES = 12
+_DIGEST_SCAN = 200  # recent cards looked at to find up to ``digest_size`` matching ones
+
+
+def parse_command_line(text: str, chat: ChatRef, **extra: object) -> CommandRequest | None:
+    """``"/subscribe economy"`` (or ``"subscribe economy"``, ``"/sub@MyBot economy"``) as a
+    :class:`CommandRequest`; ``None`` for an empty line or one that is not a command word."""
+    words = text.split()
+    if not words:
+        return None
+    match = _COMMAND_WORD.match(words[0])
+    if not match:
+        return None
+    name = match.group(1).lower()
+    return CommandRequest(
+        chat=chat,
+        name=ALIASES.get(name, name),
+        args=tuple(words[1 : 1 + _MAX_ARGS]),
+        user_id=extra.get("user_id"),  # type: ignore[arg-type]
+        is_group=bool(extra.get("is_group", False)),
+        chat_title=extra.get("chat_title"),  # type: ignore[arg-type]
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+Handler = Callable[[CommandRequest, "Subscription | None"], Awaitable[Reply]]
+
+
+class CommandCore:
+    """Implements :class:`bot.ports.CommandHandler`."""
+
+    def __init__(
+        self,
+        store: SubscriptionStore,
+        catalog: TopicCatalog,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        digest_size: int = 5,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.clock = clock
+        self.digest_size = digest_size
+        self._handlers: dict[str, Handler] = {
+            "start": self._start,
+            "help": self._help,
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
+            "list": self._list,
+            "topics": self._topics,
+            "digest": self._digest,
+            "settings": self._settings,
+        }
+
+    async def handle(self, request: CommandRequest) -> Reply:
+        name = request.name.lower().lstrip("/")
+        handler = self._handlers.get(ALIASES.get(name, name))
+        if handler is None:
+            return Reply(msg.unknown_command(name), choices=(Choice("Help", "help"),))
+        current = await self.store.get_subscription(request.chat)
+        return await handler(request, current)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _topic_names(self) -> list[str]:
+        return self.catalog.names()
+
+    def _following(self, filters: Sequence[str]) -> str:
+        return msg.describe_filters(filters, set(self._topic_names()))
+
+    def _topic_choices(self, exclude: Sequence[str] = ()) -> tuple[Choice, ...]:
+        names = [n for n in self._topic_names() if n not in exclude]
+        return tuple(Choice(n.capitalize(), f"subscribe {n}") for n in names[:_TOPIC_CHOICES])
+
+    async def _save(self, sub: Subscription, previous: Subscription | None) -> Subscription:
+        saved = await self.store.save_subscription(sub)
+        delivery_changed = previous is not None and (
+            previous.mode,
+            previous.daily_time,
+            previous.timezone,
+        ) != (sub.mode, sub.daily_time, sub.timezone)
+        if delivery_changed and saved.id is not None:
+            due = next_due(saved.mode, saved.daily_time, saved.timezone, self.clock())
+            await self.store.reschedule_pending(saved.id, due)
+        return saved
+
+    @staticmethod
+    def _base(request: CommandRequest, current: Subscription | None) -> Subscription:
+        if current is not None:
+            return replace(current, title=request.chat_title or current.title)
+        return Subscription(chat=request.chat, title=request.chat_title, active=False)
+
+    # --- commands ---------------------------------------------------------------------------
+
+    async def _start(self, request: CommandRequest, current: Subscription | None) -> Reply:
+        subscribed = current is not None and current.active
+        choices = (
+            (Choice("Latest cards", "digest"), Choice("My subscription", "list"))
+            if subscribed
+            else (Choice("Subscribe to everything", "subscribe"), Choice("Pick topics", "topics"))
+        )
+        return Reply(msg.welcome(request.chat_title, subscribed), choices=(*choices,))
+
+    async def _help(self, request: CommandRequest, current: Subscription | None) -> Reply:
+        return Reply(msg.help_text())
+
+    async def _subscribe(self, request: CommandRequest, current: Subscription | None) -> Reply:
+        base = self._base(request, current)
+        delivery = msg.describe_delivery(base.mode, base.daily_time, base.timezone)
+        if not request.args:
+            await self._save(
+                replace(base, filters=(), active=True, deactivated_reason=None), current
+            )
+            return Reply(msg.subscribed_everything(delivery), choices=self._topic_choices())
+        parse = parse_filters(request.args, self.catalog)
+        if not parse.filters:
+            return Reply(msg.filters_rejected(parse))
+        was_active = current is not None and current.active
+        narrowed = was_active and not base.filters
+        existing = base.filters if was_active else ()
+        added = [f for f in parse.filters if f not in existing]
+        if len(existing) + len(added) > MAX_FILTERS:
+            return Reply(msg.too_many_filters(len(existing), len(added)))
+        filters = (*existing, *added)
+        await self._save(
+            replace(base, filters=filters, active=True, deactivated_reason=None), current
+        )
+        text = msg.subscribed(parse, self._following(filters), delivery, narrowed=narrowed)
+        if parse.problems:
+            text += "\n" + msg.filters_skipped(parse)
+        return Reply(text, choices=(Choice("Latest cards", "digest"),))
+
+    async def _unsubscribe(self, request: CommandRequest, current: Subscription | None) -> Reply:
+        if current is None or not current.active or current.id is None:
+            return Reply(msg.not_subscribed(), choices=(Choice("Subscribe", "subscribe"),))
+        words = split_words(request.args)
+        if not words or [w.lower() for w in words] == ["all"]:
+            dropped = await self.store.deactivate_subscription(
+                current.id, "unsubscribed by the user", self.clock()
+            )
+            return Reply(msg.unsubscribed_all(dropped))
+        if not current.filters:
+            hint = " ".join(self._topic_names()[:2]) or "WORD"
+            return Reply(msg.unsubscribe_from_everything(hint))
+        wanted = [self.catalog.normalize(w) for w in words]
+        removed = [f for f in current.filters if f in wanted]
+        missing = [w for w in dict.fromkeys(wanted) if w not in current.filters]
+        remaining = tuple(f for f in current.filters if f not in wanted)
+        if not remaining:
+            await self.store.deactivate_subscription(
+                current.id, "unsubscribed by the user", self.clock()
+            )
+            return Reply(
+                msg.unsubscribed_last(removed), choices=(Choice("Subscribe", "subscribe"),)
+            )
+        await self._save(replace(current, filters=remaining), current)
+        return Reply(msg.unsubscribed_some(removed, missing, self._following(remaining)))
+
+    async def _list(self, request: CommandRequest, current: Subscription | None) -> Reply:
+        if current is None:
+            return Reply(msg.not_subscribed(), choices=(Choice("Subscribe", "subscribe"),))
+        text = msg.status(
+            self._following(current.filters),
+            msg.describe_delivery(current.mode, current.daily_time, current.timezone),
+            current.timezone,
+            current.active,
+            current.deactivated_reason,
+        )
+        choices = () if current.active else (Choice("Subscribe", "subscribe"),)
+        return Reply(text, choices=choices)
+
+    async def _topics(self, request: CommandRequest, current: Subscription | None) -> Reply:
+        following = current.filters if current is not None and current.active else ()
+        return Reply(
+            msg.topics_list(self._topic_names(), following),
+            choices=self._topic_choices(exclude=following),
+        )
+
+    async def _digest(self, request: CommandRequest, current: Subscription | None) -> Reply:
+        if request.args:
+            parse = parse_filters(request.args, self.catalog)
+            if not parse.filters:
+                return Reply(msg.filters_rejected(parse))
+            filters: tuple[str, ...] = parse.filters
+        else:
+            filters = current.filters if current is not None and current.active else ()
+        recent = await self.store.latest_cards(_DIGEST_SCAN)
+        cards = [s.card for s in recent if not filters or self.catalog.matches(s.card, filters)]
+        what = self._following(filters)
+        if not cards:
+            return Reply(msg.digest_empty(what, bool(recent)), choices=self._topic_choices()[:4])
+        picked = tuple(cards[: self.digest_size])
+        return Reply(msg.digest_header(len(picked), what), cards=picked)
+
+    async def _settings(self, request: CommandRequest, current: Subscription | None) -> Reply:
+        base = self._base(request, current)
+        if not request.args:
+            return Reply(self._settings_text(base))
+        updated = self._apply_settings(base, [a for a in request.args if a.strip()])
+        if isinstance(updated, str):
+            return Reply(updated)
+        saved = await self._save(updated, current)
+        return Reply(
+            msg.settings_saved(
+                msg.describe_delivery(saved.mode, saved.daily_time, saved.timezone),
+                saved.timezone,
+                saved.active,
+            )
+        )
+
+    def _settings_text(self, sub: Subscription) -> str:
+        delivery = msg.describe_delivery(sub.mode, sub.daily_time, sub.timezone)
+        next_at = None
+        if sub.active and sub.mode != "instant":
+            zone = parse_timezone(sub.timezone)
+            due = next_due(sub.mode, sub.daily_time, sub.timezone, self.clock())
+            if zone is not None:
+                next_at = due.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return msg.settings_show(delivery, sub.timezone, next_at)
+
+    @staticmethod
+    def _apply_settings(sub: Subscription, args: list[str]) -> Subscription | str:
+        """The subscription with ``args`` applied, or the message saying what is wrong."""
+        word, rest = args[0].lower(), args[1:]
+        if word in ("instant", "hourly"):
+            if rest:
+                return msg.settings_too_many(args)
+            return replace(sub, mode=word)
+        if word in ("timezone", "tz", "zone"):
+            if not rest:
+                return msg.settings_missing_timezone()
+            if len(rest) > 1:
+                return msg.settings_too_many(args)
+            return _with_timezone(sub, rest[0])
+        if word == "daily":
+            if len(rest) > 2:
+                return msg.settings_too_many(args)
+            daily = parse_daily_time(rest[0]) if rest else (sub.daily_time or "08:00")
+            if daily is None:
+                return msg.settings_bad_time(rest[0])
+            updated = replace(sub, mode="daily", daily_time=daily)
+            return _with_timezone(updated, rest[1]) if len(rest) == 2 else updated
+        return msg.settings_bad_mode(args[0])
+
+
+def _with_timezone(sub: Subscription, name: str) -> Subscription | str:
+    zone = parse_timezone(name)
+    if zone is None:
+        return msg.settings_bad_timezone(name)
+    return replace(sub, timezone=zone.key)

@@ -1,0 +1,125 @@
+"""The console "platform": digests printed to the terminal, and ``digestbot chat``.
+
+Used when no chat token is set, so that a fresh checkout shows real cards with no network and
+no account. ``ConsoleSender`` goes through the same outbox, pacing and delivery as Telegram and
+Slack; ``ConsoleAdapter`` owns it. :func:`chat_repl` reads command lines (``/subscribe trade``,
+``digest``) and answers them through the same :class:`~bot.ports.CommandHandler` as the chats.
+
+Public API::
+
+    CONSOLE_CHAT = ChatRef("console", "terminal")
+    ConsoleSender(out=sys.stdout)               # platform "console"; render -> one message/card
+    ConsoleAdapter(commands, out=sys.stdout)    # .sender, start(), stop()
+    format_reply(reply) -> str
+    await chat_repl(commands, lines: AsyncIterator[str] | None = None, out=sys.stdout) -> None
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Sequence
+from typing import TextIO
+
+from bot.commands import parse_command_line
+from bot.ports import (
+    ChatRef,
+    CommandHandler,
+    OutgoingMessage,
+    Reply,
+    SendResult,
+    Sent,
+)
+from digests.models import Card
+from digests.render.text import render_card
+
+__all__ = ["CONSOLE_CHAT", "ConsoleAdapter", "ConsoleSender", "chat_repl", "format_reply"]
+
+CONSOLE_CHAT = ChatRef("console", "terminal")
+_RULE = "-" * 72
+
+
+class ConsoleSender:
+    platform = "console"
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.sent: list[tuple[str, OutgoingMessage]] = []
+
+    def render(self, cards: Sequence[Card]) -> list[OutgoingMessage]:
+        messages = []
+        for index, card in enumerate(cards):
+            text = render_card(card)
+            messages.append(OutgoingMessage({"text": text}, text, (index,)))
+        return messages
+
+    async def send(self, chat_id: str, message: OutgoingMessage) -> SendResult:
+        self.out.write(f"{_RULE}\n{message.fallback_text.rstrip()}\n")
+        self.out.flush()
+        self.sent.append((chat_id, message))
+        return Sent(str(len(self.sent)))
+
+    def min_interval(self, chat_id: str) -> float:
+        return 0.0
+
+
+class ConsoleAdapter:
+    """Delivers to the terminal; it receives no commands while the worker runs (see
+    ``digestbot chat`` for that)."""
+
+    platform = "console"
+
+    def __init__(self, commands: CommandHandler | None = None, out: TextIO | None = None) -> None:
+        self.commands = commands
+        self.sender = ConsoleSender(out)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        self.sender.out.flush()
+
+
+def format_reply(reply: Reply) -> str:
+    parts = [reply.text]
+    for card in reply.cards:
+        parts.append(f"{_RULE}\n{render_card(card).rstrip()}")
+    if reply.choices:
+        parts.append("Try: " + " | ".join(f"{c.label}: {c.command}" for c in reply.choices))
+    return "\n".join(parts) + "\n"
+
+
+async def _stdin_lines() -> AsyncIterator[str]:
+    while True:
+        sys.stdout.write("digestbot> ")
+        sys.stdout.flush()
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:  # EOF (Ctrl-D)
+            return
+        yield line
+
+
+async def chat_repl(
+    commands: CommandHandler,
+    lines: AsyncIterator[str] | None = None,
+    out: TextIO | None = None,
+    chat: ChatRef = CONSOLE_CHAT,
+) -> None:
+    """Answer command lines until EOF or ``quit``."""
+    out = out or sys.stdout
+    out.write(
+        "Talk to digestbot like in a chat: /help, /subscribe economy, /digest. "
+        "quit or Ctrl-D leaves.\n"
+    )
+    source = lines if lines is not None else _stdin_lines()
+    async for line in source:
+        text = line.strip()
+        if text.lower() in ("quit", "exit", "/quit", "/exit"):
+            break
+        request = parse_command_line(text, chat)
+        if request is None:
+            if text:
+                out.write("Commands start with a word such as /help or /subscribe.\n")
+            continue
+        out.write(format_reply(await commands.handle(request)))
+        out.flush()

@@ -1,0 +1,312 @@
+"""The outbox: queue matching cards first, then send them, per chat, paced, resumable.
+
+Queueing (:func:`plan_queue`, pure) decides which subscription gets which new card and when it
+is due (``bot.schedule.next_due``: now for ``instant``, the next hour or daily time otherwise),
+and the store inserts the rows with insert-or-ignore, so a card is never queued twice for a
+subscription. Nothing is sent before it is queued: a crash loses nothing.
+
+:class:`Delivery` drains due items: it leases them (``SqlStore.claim_due``; expired leases of a
+dead worker are taken again), groups them per chat, asks the platform's
+:class:`~bot.ports.ChatSender` to render the cards as messages, sends each message after the
+:class:`~bot.pacing.Pacer` allows it, and records the outcome of each message on exactly the
+items it carried:
+
+* ``Sent``: sent.
+* ``RetryLater(after)`` or an exception from ``send`` (network): this message and the rest of
+  that chat's digest stay pending until ``now + max(after, back-off)``; other chats go on. After
+  ``max_attempts`` tries an item is failed and logged.
+* ``ChatGone``: the subscription is deactivated (with the reason) and its pending items dropped.
+* ``Rejected``: that message's items are failed with the reason; the rest of the digest goes on.
+
+Public API::
+
+    plan_queue(cards, subscriptions, matches, now) -> list[tuple[int, int, datetime]]
+    backoff_delay(attempts, policy) -> float
+    Delivery(store, senders: Mapping[str, ChatSender], *, pacer, clock, sleep, policy)
+        await delivery.run() -> DeliveryReport ; delivery.request_stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.pacing import Pacer
+from bot.ports import (
+    ChatGone,
+    ChatSender,
+    OutgoingMessage,
+    Rejected,
+    RetryLater,
+    SendResult,
+    Sent,
+)
+from bot.schedule import next_due
+from bot.store import OutboxItem, Store, StoredCard, Subscription
+from digests.models import Card
+
+__all__ = [
+    "Delivery",
+    "DeliveryPolicy",
+    "DeliveryReport",
+    "backoff_delay",
+    "plan_queue",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    lease_seconds: float = 300.0  # a dead worker's items are taken again after this
+    batch_limit: int = 500  # items leased per round
+    max_attempts: int = 8
+    backoff_base: float = 5.0
+    backoff_cap: float = 3600.0
+    concurrency: int = 8  # chats served at the same time
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0  # items (cards) sent
+    messages: int = 0
+    failed: int = 0
+    retry: int = 0
+    chats_gone: int = 0
+
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.messages += other.messages
+        self.failed += other.failed
+        self.retry += other.retry
+        self.chats_gone += other.chats_gone
+
+    def __str__(self) -> str:
+        return (
+            f"{self.sent} card(s) sent in {self.messages} message(s), {self.failed} failed, "
+            f"{self.retry} to retry, {self.chats_gone} chat(s) gone"
+        )
+
+
+def plan_queue(
+    cards: Sequence[StoredCard],
+    subscriptions: Iterable[Subscription],
+    matches: Callable[[Card, Sequence[str]], bool],
+    now: datetime,
+) -> list[tuple[int, int, datetime]]:
+    """``(subscription_id, card_id, not_before)`` for every active subscription a card matches."""
+    planned: list[tuple[int, int, datetime]] = []
+    for sub in subscriptions:
+        if not sub.active or sub.id is None:
+            continue
+        due = next_due(sub.mode, sub.daily_time, sub.timezone, now)
+        for stored in cards:
+            if not sub.filters or matches(stored.card, sub.filters):
+                planned.append((sub.id, stored.id, due))
+    return planned
+
+
+def backoff_delay(attempts: int, policy: DeliveryPolicy) -> float:
+    """Seconds before try number ``attempts + 1``: base, 2x base, 4x base ... up to the cap."""
+    return float(min(policy.backoff_cap, policy.backoff_base * (2 ** max(0, attempts))))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _ChatOutcome:
+    report: DeliveryReport = field(default_factory=DeliveryReport)
+    handled: set[int] = field(default_factory=set)
+
+
+class Delivery:
+    def __init__(
+        self,
+        store: Store,
+        senders: Mapping[str, ChatSender],
+        *,
+        pacer: Pacer | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        policy: DeliveryPolicy | None = None,
+    ) -> None:
+        self.store = store
+        self.senders = dict(senders)
+        self.pacer = pacer or Pacer()
+        self.clock = clock
+        self.sleep = sleep
+        self.policy = policy or DeliveryPolicy()
+        self._stopping = False
+
+    def request_stop(self) -> None:
+        """Finish the messages being sent, leave the rest pending (released) and return."""
+        self._stopping = True
+
+    async def run(self) -> DeliveryReport:
+        """Send everything due now; returns what happened."""
+        total = DeliveryReport()
+        while not self._stopping:
+            items = await self.store.claim_due(
+                self.clock(),
+                lease_seconds=self.policy.lease_seconds,
+                limit=self.policy.batch_limit,
+                platforms=self.senders,
+            )
+            if not items:
+                break
+            total.add(await self._deliver_round(items))
+        if total.messages or total.failed or total.retry or total.chats_gone:
+            log.info("delivery: %s", total)
+        return total
+
+    async def _deliver_round(self, items: list[OutboxItem]) -> DeliveryReport:
+        by_chat: dict[int, list[OutboxItem]] = {}
+        for item in items:
+            by_chat.setdefault(item.subscription.id or 0, []).append(item)
+        gate = asyncio.Semaphore(max(1, self.policy.concurrency))
+
+        async def one(chat_items: list[OutboxItem]) -> _ChatOutcome:
+            async with gate:
+                outcome = _ChatOutcome()
+                try:
+                    await self._deliver_chat(chat_items, outcome)
+                finally:
+                    # Whatever was not decided (stop requested, a bug) goes back to the queue.
+                    rest = [i.id for i in chat_items if i.id not in outcome.handled]
+                    if rest:
+                        await self.store.release(rest)
+                return outcome
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(chat_items)) for chat_items in by_chat.values()]
+        report = DeliveryReport()
+        for task in tasks:
+            report.add(task.result().report)
+        return report
+
+    async def _deliver_chat(self, items: list[OutboxItem], outcome: _ChatOutcome) -> None:
+        sub = items[0].subscription
+        sender = self.senders[sub.chat.platform]
+        messages = sender.render([i.card for i in items])
+        key = f"{sub.chat.platform}:{sub.chat.chat_id}"
+        carried: set[int] = set()
+        for position, message in enumerate(messages):
+            if self._stopping:
+                return
+            ids = [items[k].id for k in message.card_indexes if 0 <= k < len(items)]
+            carried.update(ids)
+            wait = self.pacer.reserve(key, sender.min_interval(sub.chat.chat_id))
+            if wait > 0:
+                await self.sleep(wait)
+            result = await self._send(sender, sub, message)
+            if isinstance(result, Sent):
+                await self.store.mark_sent(ids, self.clock())
+                outcome.handled.update(ids)
+                outcome.report.sent += len(ids)
+                outcome.report.messages += 1
+                await self.store.log_delivery(sub.id, "sent", None, self.clock(), len(ids))
+            elif isinstance(result, Rejected):
+                await self._fail(sub, ids, f"rejected: {result.reason}", outcome)
+            elif isinstance(result, ChatGone):
+                await self._gone(sub, result.reason, items, outcome)
+                return
+            else:
+                rest = [items[k].id for m in messages[position:] for k in m.card_indexes]
+                await self._retry(sub, items, rest, result, outcome)
+                return
+        not_rendered = [i.id for i in items if i.id not in carried]
+        if not_rendered:
+            await self._fail(sub, not_rendered, "the renderer left this card out", outcome)
+
+    async def _send(
+        self, sender: ChatSender, sub: Subscription, message: OutgoingMessage
+    ) -> SendResult:
+        try:
+            return await sender.send(sub.chat.chat_id, message)
+        except Exception as exc:  # a network failure must not lose the digest
+            log.warning(
+                "delivery to %s:%s raised %s: %s",
+                sub.chat.platform,
+                sub.chat.chat_id,
+                type(exc).__name__,
+                exc,
+            )
+            return RetryLater(0.0, f"{type(exc).__name__}: {exc}")
+
+    async def _fail(
+        self, sub: Subscription, ids: list[int], reason: str, outcome: _ChatOutcome
+    ) -> None:
+        if not ids:
+            return
+        log.warning(
+            "delivery to %s:%s failed for %d card(s): %s",
+            sub.chat.platform,
+            sub.chat.chat_id,
+            len(ids),
+            reason,
+        )
+        await self.store.mark_failed(ids, reason, self.clock())
+        await self.store.log_delivery(sub.id, "failed", reason, self.clock(), len(ids))
+        outcome.handled.update(ids)
+        outcome.report.failed += len(ids)
+
+    async def _gone(
+        self, sub: Subscription, reason: str, items: list[OutboxItem], outcome: _ChatOutcome
+    ) -> None:
+        assert sub.id is not None
+        dropped = await self.store.deactivate_subscription(sub.id, reason, self.clock())
+        log.warning(
+            "chat %s:%s is gone (%s): subscription deactivated, %d pending card(s) dropped",
+            sub.chat.platform,
+            sub.chat.chat_id,
+            reason,
+            dropped,
+        )
+        await self.store.log_delivery(sub.id, "gone", reason, self.clock(), dropped)
+        left = [i.id for i in items if i.id not in outcome.handled]
+        outcome.handled.update(left)
+        outcome.report.failed += len(left)
+        outcome.report.chats_gone += 1
+
+    async def _retry(
+        self,
+        sub: Subscription,
+        items: list[OutboxItem],
+        ids: list[int],
+        result: RetryLater,
+        outcome: _ChatOutcome,
+    ) -> None:
+        now = self.clock()
+        by_id = {i.id: i for i in items}
+        give_up = [i for i in ids if by_id[i].attempts + 1 >= self.policy.max_attempts]
+        again = [i for i in ids if i not in give_up]
+        if give_up:
+            reason = f"gave up after {self.policy.max_attempts} attempts: {result.reason}"
+            await self._fail(sub, give_up, reason, outcome)
+        if not again:
+            return
+        attempts = max(by_id[i].attempts for i in again)
+        # The platform's own wait (429 retry_after) is the right delay; with none given (a
+        # network failure), back off exponentially.
+        if result.after_seconds > 0:
+            delay = max(1.0, result.after_seconds)
+        else:
+            delay = backoff_delay(attempts, self.policy)
+        await self.store.mark_retry(again, now + timedelta(seconds=delay), result.reason)
+        await self.store.log_delivery(sub.id, "retry", result.reason, now, len(again))
+        log.info(
+            "delivery to %s:%s: %d card(s) retry in %.0f s (%s)",
+            sub.chat.platform,
+            sub.chat.chat_id,
+            len(again),
+            delay,
+            result.reason,
+        )
+        self.pacer.forget(f"{sub.chat.platform}:{sub.chat.chat_id}")
+        outcome.handled.update(again)
+        outcome.report.retry += len(again)

@@ -1,0 +1,211 @@
+"""``digestbot feeds add|list|remove|import|export`` and the ``config/feeds.toml`` format.
+
+``feeds.toml``::
+
+    [[feeds]]
+    name = "Sample opinion feed"
+    url = "samples/sample-feed.xml"   # a URL, or a path relative to this file
+    topics = ["opinion"]              # optional: topics every entry of this feed gets
+
+Public API::
+
+    load_feeds_file(path) -> list[FeedConfig]
+    resolve_feed_url(url, base_dir) -> str
+    parse_opml(data: bytes) -> list[FeedConfig] ; render_opml(feeds) -> str
+    main_feeds(settings, args) -> int
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, SubElement, indent, tostring
+
+from defusedxml import ElementTree as SafeET
+
+from bot.settings import Settings
+from bot.store import FeedRecord, SqlStore
+
+__all__ = [
+    "FeedConfig",
+    "FeedsFileError",
+    "load_feeds_file",
+    "main_feeds",
+    "parse_opml",
+    "render_opml",
+    "resolve_feed_url",
+]
+
+
+class FeedsFileError(ValueError):
+    """A feeds file or OPML document that cannot be read; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    url: str
+    name: str | None = None
+    topics: tuple[str, ...] = ()
+
+
+def resolve_feed_url(url: str, base_dir: Path) -> str:
+    """URLs stay; a local path (relative to ``base_dir``) becomes a ``file://`` URL."""
+    scheme = urlsplit(url).scheme
+    if scheme in ("http", "https", "file"):
+        return url
+    path = Path(url).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    return path.resolve().as_uri()
+
+
+def _topics(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        raise FeedsFileError(f"topics must be a list of words, not {value!r}")
+    return tuple(str(t).strip().lower() for t in value if str(t).strip())
+
+
+def load_feeds_file(path: Path) -> list[FeedConfig]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise FeedsFileError(f"{path}: {exc}") from exc
+    entries = data.get("feeds", [])
+    if not isinstance(entries, list):
+        raise FeedsFileError(f"{path}: expected [[feeds]] tables with a url each")
+    feeds = []
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not str(entry.get("url", "")).strip():
+            raise FeedsFileError(f"{path}: feed #{number} has no url")
+        feeds.append(
+            FeedConfig(
+                url=resolve_feed_url(str(entry["url"]).strip(), path.parent),
+                name=str(entry["name"]) if entry.get("name") else None,
+                topics=_topics(entry.get("topics")),
+            )
+        )
+    return feeds
+
+
+# --- OPML ---------------------------------------------------------------------------------
+
+
+def parse_opml(data: bytes) -> list[FeedConfig]:
+    """Feeds of an OPML subscription list (nested outlines flattened; the ``category``
+    attribute becomes the feed's topics)."""
+    try:
+        root = SafeET.fromstring(data)
+    except Exception as exc:  # defusedxml raises ParseError or its own DefusedXmlException
+        raise FeedsFileError(f"not a readable OPML file: {exc}") from exc
+    if root.tag.lower() != "opml":
+        raise FeedsFileError(f"not an OPML file (root element <{root.tag}>)")
+    feeds = []
+    seen: set[str] = set()
+    for outline in root.iter("outline"):
+        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
+        if not url or url in seen:
+            continue
+        seen.add(url)
+        name = outline.get("title") or outline.get("text")
+        categories = outline.get("category") or ""
+        topics = tuple(
+            c.strip().strip("/").rsplit("/", 1)[-1].lower()
+            for c in categories.split(",")
+            if c.strip().strip("/")
+        )
+        feeds.append(FeedConfig(url=url, name=name or None, topics=topics))
+    return feeds
+
+
+def render_opml(feeds: Sequence[FeedRecord]) -> str:
+    opml = Element("opml", version="2.0")
+    head = SubElement(opml, "head")
+    SubElement(head, "title").text = "digestbot feeds"
+    body = SubElement(opml, "body")
+    for feed in feeds:
+        attrs = {"type": "rss", "text": feed.name or feed.url, "xmlUrl": feed.url}
+        if feed.name:
+            attrs["title"] = feed.name
+        if feed.topics:
+            attrs["category"] = ",".join(feed.topics)
+        SubElement(body, "outline", attrs)
+    indent(opml)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(opml, encoding="unicode") + "\n"
+
+
+# --- the command --------------------------------------------------------------------------
+
+
+def _health(feed: FeedRecord) -> str:
+    if feed.error_count:
+        return f"FAILING x{feed.error_count}: {feed.last_error}"
+    if feed.last_polled_at is None:
+        return "not polled yet"
+    return f"ok, polled {feed.last_polled_at:%Y-%m-%d %H:%M} UTC"
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    store = SqlStore.from_url(settings.database_url)
+    try:
+        await store.upgrade()
+        action = args.feeds_command
+        if action == "add":
+            url = resolve_feed_url(args.url, Path.cwd())
+            feed_topics = _topics(args.topics) if args.topics else ()
+            feed, created = await store.add_feed(url, name=args.name, topics=feed_topics)
+            verb = "added" if created else "already there, updated"
+            print(f"{verb}: {feed.url}  (the worker picks it up at its next poll)")
+            return 0
+        if action == "list":
+            feeds = await store.list_feeds()
+            if not feeds:
+                print("no feeds yet: digestbot feeds add URL")
+            for feed in feeds:
+                topics = f" [{', '.join(feed.topics)}]" if feed.topics else ""
+                print(f"{feed.url}  {feed.name or ''}{topics}\n    {_health(feed)}")
+            return 0
+        if action == "remove":
+            url = args.url if urlsplit(args.url).scheme else resolve_feed_url(args.url, Path.cwd())
+            if await store.remove_feed(url):
+                print(f"removed: {url}")
+                return 0
+            print(f"no such feed: {url} (digestbot feeds list shows them)", file=sys.stderr)
+            return 1
+        if action == "import":
+            data = await asyncio.to_thread(Path(args.file).read_bytes)
+            imported = parse_opml(data)
+            added = 0
+            for entry in imported:
+                _, created = await store.add_feed(entry.url, name=entry.name, topics=entry.topics)
+                added += created
+            print(f"imported {len(imported)} feed(s) from {args.file}: {added} new")
+            return 0
+        if action == "export":
+            text = render_opml(await store.list_feeds())
+            if args.file:
+                await asyncio.to_thread(Path(args.file).write_text, text, encoding="utf-8")
+                print(f"wrote {args.file}")
+            else:
+                sys.stdout.write(text)
+            return 0
+        raise AssertionError(f"unknown feeds action {action!r}")
+    finally:
+        await store.close()
+
+
+def main_feeds(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_run(settings, args))
+    except (FeedsFileError, OSError) as exc:
+        print(f"digestbot feeds: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,71 @@
+"""How long to wait before the next message: per chat and across all chats.
+
+Two limits, both decided by pure functions over plain numbers (times in seconds on a monotonic
+clock) so they can be table-tested:
+
+* per chat: at least ``min_interval`` seconds between two messages to the same chat
+  (``ChatSender.min_interval``; Telegram groups 3 s, private chats ~0.05 s);
+* global: ``rate`` messages per second across all chats, with a small burst allowance. This is
+  the generic cell rate algorithm (GCRA), a token bucket kept as one number, the "theoretical
+  arrival time" of the next message.
+
+:class:`Pacer` keeps that state for the delivery loop and hands out reservations: each call
+returns how long the caller must sleep before sending, and books the slot, so concurrent
+per-chat senders never overrun the global rate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Pacer", "chat_slot", "gcra_reserve"]
+
+
+def gcra_reserve(tat: float, at: float, rate: float, burst: int) -> tuple[float, float]:
+    """Book one message at time ``at`` against a global limit.
+
+    Returns ``(new_tat, start)``: when the message may go (``start >= at``) and the new state.
+    ``burst`` messages may go back to back; after that, one every ``1/rate`` seconds.
+    """
+    if rate <= 0:
+        return tat, at
+    interval = 1.0 / rate
+    tolerance = interval * max(0, burst - 1)
+    tat = max(tat, at)
+    start = max(at, tat - tolerance)
+    return tat + interval, start
+
+
+def chat_slot(next_free: float | None, at: float, min_interval: float) -> tuple[float, float]:
+    """Book one message to a chat: returns ``(start, next_free)``."""
+    start = at if next_free is None else max(at, next_free)
+    return start, start + max(0.0, min_interval)
+
+
+@dataclass
+class Pacer:
+    """Reservations against both limits; ``enabled=False`` (the benchmark) never waits."""
+
+    rate: float = 25.0
+    burst: int = 5
+    enabled: bool = True
+    clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        self._tat = 0.0
+        self._chats: dict[str, float] = {}
+
+    def reserve(self, chat_key: str, min_interval: float) -> float:
+        """Book the next message to ``chat_key``; returns the seconds to wait before sending."""
+        if not self.enabled:
+            return 0.0
+        now = self.clock()
+        chat_start, _ = chat_slot(self._chats.get(chat_key), now, min_interval)
+        self._tat, start = gcra_reserve(self._tat, chat_start, self.rate, self.burst)
+        self._chats[chat_key] = start + max(0.0, min_interval)
+        return max(0.0, start - now)
+
+    def forget(self, chat_key: str) -> None:
+        self._chats.pop(chat_key, None)

@@ -1,0 +1,88 @@
+"""When is a subscriber's next digest due? Pure functions over plain data.
+
+``instant``: now. ``hourly``: the next full hour in the subscriber's timezone (it matters for
+zones that are 30 or 45 minutes off UTC). ``daily``: the next ``HH:MM`` wall-clock time in the
+subscriber's timezone. Across DST: a time that does not exist that day (spring forward) moves
+forward by the gap (02:30 -> 03:30); a time that happens twice (fall back) is due the first time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+__all__ = ["MODES", "next_due", "parse_daily_time", "parse_timezone"]
+
+MODES = ("instant", "hourly", "daily")
+_HHMM = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)$")
+
+
+def parse_daily_time(text: str) -> str | None:
+    """``"7:30"``, ``"07:30"``, ``"0730"``, ``"7h30"`` -> ``"07:30"``; ``None`` when invalid."""
+    match = _HHMM.match(text.strip())
+    if not match:
+        return None
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def parse_timezone(name: str) -> ZoneInfo | None:
+    """An IANA zone (``Europe/Berlin``) or ``None`` when unknown."""
+    cleaned = name.strip()
+    if not cleaned or ".." in cleaned or cleaned.startswith("/"):
+        return None
+    try:
+        return ZoneInfo(cleaned)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    # People type "europe/berlin" or "utc"; the zone files are case-sensitive.
+    canonical = _zones_by_folded_name().get(cleaned.casefold())
+    return ZoneInfo(canonical) if canonical else None
+
+
+@cache
+def _zones_by_folded_name() -> dict[str, str]:
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def next_due(mode: str, daily_time: str | None, tz: str, now: datetime) -> datetime:
+    """The UTC time at or after ``now`` when a digest in ``mode`` is next due."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    now = now.astimezone(UTC)
+    if mode == "instant":
+        return now
+    zone = parse_timezone(tz) or ZoneInfo("UTC")
+    local = now.astimezone(zone)
+    if mode == "hourly":
+        return _next_hour(local)
+    if mode == "daily":
+        hhmm = parse_daily_time(daily_time or "") or "08:00"
+        return _next_daily(local, zone, time(int(hhmm[:2]), int(hhmm[3:])))
+    raise ValueError(f"unknown delivery mode {mode!r}")
+
+
+def _next_hour(local: datetime) -> datetime:
+    top = local.replace(minute=0, second=0, microsecond=0)
+    if top == local:
+        return local.astimezone(UTC)
+    # Add in UTC: one real hour later, whatever the wall clock does across DST.
+    return (top.astimezone(UTC) + timedelta(hours=1)).astimezone(UTC)
+
+
+def _next_daily(local: datetime, zone: ZoneInfo, at: time) -> datetime:
+    now_utc = local.astimezone(UTC)
+    for days in range(3):
+        day = local.date() + timedelta(days=days)
+        candidate = _wall_clock_to_utc(datetime.combine(day, at), zone)
+        if candidate >= now_utc:
+            return candidate
+    raise AssertionError("unreachable: a daily time recurs within two days")
+
+
+def _wall_clock_to_utc(naive: datetime, zone: ZoneInfo) -> datetime:
+    # fold=0 picks the first of two repeated wall times; for a wall time inside a spring-forward
+    # gap it applies the offset from before the gap, which lands "gap" later on the new clock:
+    # exactly the forward shift we want.
+    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
