@@ -274,6 +274,8 @@ class TelegramAdapter:
         if app.running:
             await app.stop()  # waits for updates being handled
         await app.shutdown()
+        # The sender may have initialised the bot on its own (delivery without start()).
+        await app.bot.shutdown()
 
     async def _register_commands(self) -> None:
         try:

@@ -7,6 +7,7 @@ token) raises.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from collections.abc import Sequence
@@ -34,7 +35,9 @@ log = logging.getLogger(__name__)
 
 PRIVATE_CHAT_INTERVAL = 1.0  # Telegram: about one message per second to the same chat
 GROUP_CHAT_INTERVAL = 3.0  # Telegram: 20 messages per minute to the same group
-NETWORK_BACKOFF = 5.0  # a dropped connection or a 5xx usually passes within seconds
+# A dropped connection, a timeout or a 5xx gives no delay of its own: 0 leaves it to delivery,
+# which backs off exponentially with the number of attempts.
+NETWORK_BACKOFF = 0.0
 
 # BadRequest descriptions that mean the chat itself is gone, not this message.
 _CHAT_GONE = (
@@ -100,6 +103,18 @@ class TelegramSender:
     def __init__(self, bot: Bot, *, network_backoff: float = NETWORK_BACKOFF) -> None:
         self.bot = bot
         self._network_backoff = network_backoff
+        self._ready = False
+        self._ready_lock = asyncio.Lock()
+
+    async def _ensure_ready(self) -> None:
+        # ``digestbot run --once`` delivers without starting the adapter, so the bot may not
+        # be initialised yet; whoever owns it (the adapter's ``stop``) shuts it down.
+        if self._ready:
+            return
+        async with self._ready_lock:
+            if not self._ready:
+                await self.bot.initialize()
+                self._ready = True
 
     def render(self, cards: Sequence[Card]) -> list[OutgoingMessage]:
         messages = []
@@ -119,6 +134,7 @@ class TelegramSender:
         return GROUP_CHAT_INTERVAL if chat_id.startswith("-") else PRIVATE_CHAT_INTERVAL
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> SendResult:
+        await self._ensure_ready()
         target = _chat_id(chat_id)
         payload = message.payload
         migrated_to: str | None = None
