@@ -26,6 +26,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.commands import parse_command_line
 from bot.ports import ChatRef, CommandHandler, CommandRequest, Reply
 from bot.settings import Settings
 from bot.slack_sender import SlackSender, delivery_client
@@ -68,24 +69,27 @@ def is_direct_message(channel_id: str, channel_name: str | None = None) -> bool:
     return channel_id.startswith("D") or channel_name == "directmessage"
 
 
-def parse_command_text(text: str) -> tuple[str, tuple[str, ...]]:
-    """``"subscribe climate trade"`` -> ``("subscribe", ("climate", "trade"))``; empty -> help.
-
-    Slack sends the text after ``/digest`` verbatim; a leading slash (``/digest /list``) is
-    tolerated because people type it out of Telegram habit.
-    """
-    words = text.split()
-    if not words:
-        return "help", ()
-    return words[0].lstrip("/").lower() or "help", tuple(words[1:])
-
-
 def build_request(
     text: str, chat: ChatRef, *, user_id: str | None, is_group: bool, title: str | None = None
 ) -> CommandRequest:
-    name, args = parse_command_text(text)
+    """The text after ``/digest`` (or a button's command line) as a request for the core.
+
+    Parsed by the core's own :func:`bot.commands.parse_command_line`, the same as Telegram's
+    messages; an empty text is ``help``. A text that is no command word still goes to the core,
+    whose answer for unknown commands points to help.
+    """
+    extra = {"user_id": user_id, "is_group": is_group, "chat_title": title}
+    request = parse_command_line(text, chat, **extra)
+    if request is not None:
+        return request
+    words = text.split()
     return CommandRequest(
-        chat=chat, name=name, args=args, user_id=user_id, is_group=is_group, chat_title=title
+        chat=chat,
+        name=words[0] if words else "help",
+        args=tuple(words[1:]),
+        user_id=user_id,
+        is_group=is_group,
+        chat_title=title,
     )
 
 
@@ -463,7 +467,6 @@ __all__ = [
     "check_settings",
     "home_view",
     "is_direct_message",
-    "parse_command_text",
     "reply_messages",
     "slack_command_text",
 ]

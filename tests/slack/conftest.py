@@ -64,7 +64,7 @@ class RecordingCommands:
                     Choice("Trade", "subscribe trade"),
                 ),
             )
-        if request.name == "now":
+        if request.name == "digest":
             return Reply("Your digest:", cards=(make_card(), make_card("Second piece")))
         if request.name == "settings":
             return Reply("Schedule: " + " ".join(request.args))

@@ -12,9 +12,9 @@ from bot.ports import ChatRef, Choice, Reply
 from bot.slack import (
     SlackAdapter,
     SlackConfigError,
+    build_request,
     build_slack_adapter,
     home_view,
-    parse_command_text,
     reply_messages,
     slack_command_text,
 )
@@ -42,17 +42,27 @@ async def run_command(
         ("unsubscribe all", "unsubscribe", ("all",)),
         ("list", "list", ()),
         ("topics", "topics", ()),
-        ("now", "now", ()),
+        ("now", "digest", ()),
+        ("now trade", "digest", ("trade",)),
         ("settings daily 08:00 Europe/Paris", "settings", ("daily", "08:00", "Europe/Paris")),
         ("settings instant", "settings", ("instant",)),
         ("help", "help", ()),
         ("", "help", ()),
         ("  LIST  ", "list", ()),
         ("/subscribe economy", "subscribe", ("economy",)),
+        ("unsub trade", "unsubscribe", ("trade",)),
+        ("42 things", "42", ("things",)),
     ],
 )
-def test_parse_command_text(text: str, name: str, args: tuple[str, ...]) -> None:
-    assert parse_command_text(text) == (name, args)
+def test_build_request(text: str, name: str, args: tuple[str, ...]) -> None:
+    request = build_request(text, NEWS, user_id="U1", is_group=True, title="#news")
+    assert (request.name, request.args) == (name, args)
+    assert (request.chat, request.user_id, request.is_group, request.chat_title) == (
+        NEWS,
+        "U1",
+        True,
+        "#news",
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,7 +85,8 @@ async def test_every_subcommand_reaches_the_core_and_is_answered(
 ) -> None:
     responses = await run_command(slack, fake_api, text, "r1")
     [request] = commands.requests
-    assert (request.name, request.args) == parse_command_text(text)
+    expected = build_request(text, NEWS, user_id="U0ALICE", is_group=True, title="#news")
+    assert request == expected
     assert request.chat == NEWS
     assert request.user_id == "U0ALICE"
     assert request.is_group is True
