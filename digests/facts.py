@@ -13,8 +13,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from digests.sentences import split_sentences
-from digests.summarize import content_terms, is_boilerplate, trim_words
+from digests.summarize import article_sentences, content_terms, is_boilerplate, trim_words
 
 __all__ = ["key_facts", "specifics"]
 
@@ -100,7 +99,8 @@ _NEW_SUBJECT = re.compile(
 )
 _QUOTE_MARKS = re.compile(r'["“”]')
 _QUOTE_PENALTY = 0.7  # a quoted remark is someone's view; prefer reported specifics
-_LEADING_CONJUNCTION = re.compile(r"^(?:and|but|while|whereas)\s+", re.I)
+# A bullet stands alone: "And"/"But" linking it to the previous sentence would dangle.
+_LEADING_CONJUNCTION = re.compile(r"^(?:and|but|while|whereas|so)\s+(?=\w)", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +130,7 @@ def key_facts(text: str, *, exclude: Collection[str] = (), max_facts: int = 5) -
     excluded = {_normalise(s) for s in exclude}
     units = [
         unit
-        for i, sentence in enumerate(split_sentences(text))
+        for i, sentence in enumerate(article_sentences(text))
         if not is_boilerplate(sentence) and not sentence.rstrip().endswith("?")
         for unit in _units(i, sentence, excluded)
     ]
@@ -171,7 +171,7 @@ def _clauses(sentence: str) -> list[str]:
         ):
             cuts.append(match.end())
     if len(cuts) == 1:
-        return [sentence]
+        return [_as_sentence(sentence)]
     bounds = zip(cuts, [*cuts[1:], len(sentence)], strict=True)
     return [_as_sentence(sentence[start:end]) for start, end in bounds]
 
@@ -195,7 +195,8 @@ def _score(clause: str) -> float:
     if words < 6:
         score *= 0.5
     elif words > _MAX_FACT_WORDS:
-        score *= _MAX_FACT_WORDS / words
+        # A bullet has to be cut; very long "sentences" are often captions run into the text.
+        score *= (_MAX_FACT_WORDS / words) ** 2
     return score
 
 

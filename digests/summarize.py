@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from digests.sentences import split_sentences
 
-__all__ = ["content_terms", "is_boilerplate", "summarize", "trim_words"]
+__all__ = ["article_sentences", "content_terms", "is_boilerplate", "summarize", "trim_words"]
 
 
 def _word_set(words: str) -> frozenset[str]:
@@ -54,7 +54,7 @@ _STOPWORDS = _word_set(
     """
 )
 
-_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_WORD = re.compile(r"[a-z0-9]+(?:['’](?!s\b)[a-z]+)?")
 # "(CNN)", "LONDON (Reuters) -", "WASHINGTON, May 3 (AP) --": wire datelines, not content.
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.\-]+(?: [A-Z][A-Z.\-]+)*(?:,[^()]{1,30})?\s*)?"
@@ -94,17 +94,23 @@ def summarize(
     Returns at least one sentence when ``text`` has any; the last one is trimmed at a clause
     boundary (ending in "…") when that is the only way to stay within the budget.
     """
-    sentences = [
-        _DATELINE.sub("", s, count=1) if i == 0 else s for i, s in enumerate(split_sentences(text))
-    ]
+    sentences = article_sentences(text)
     if not sentences:
         return []
     usable = [i for i, s in enumerate(sentences) if not is_boilerplate(s)] or list(
         range(len(sentences))
     )
     candidates = _score(sentences, usable, title)
-    chosen = _select(candidates, max_words=max_words, max_sentences=max(1, max_sentences))
+    chosen = _select(candidates, max_words=max(1, max_words), max_sentences=max(1, max_sentences))
     return [part for _, part in sorted(chosen)]
+
+
+def article_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` without a leading wire dateline such as "(CNN)"."""
+    sentences = split_sentences(text)
+    if sentences:
+        sentences[0] = _DATELINE.sub("", sentences[0], count=1)
+    return [s for s in sentences if s]
 
 
 def is_boilerplate(sentence: str) -> bool:

@@ -7,6 +7,7 @@ case-insensitively as whole words or phrases, with simple plurals ("tariff" find
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -82,6 +83,10 @@ class Taxonomy:
         patterns = {name: phrase_pattern(words) for name, words in topics.items()}
         object.__setattr__(self, "_patterns", MappingProxyType(patterns))
 
+    def __hash__(self) -> int:
+        # The mapping is read-only after __post_init__, so hashing its items is stable.
+        return hash(tuple(self.topics.items()))
+
     @classmethod
     def load(cls, path: Path) -> Taxonomy:
         """Read a topics file laid out as ``[topics.<name>] keywords = [...]``."""
@@ -151,7 +156,13 @@ def matches(card: Card, filters: Collection[str], taxonomy: Taxonomy | None = No
     haystack = "\n".join(
         [card.title, *card.summary, *card.key_facts, *card.topics, *card.categories]
     )
-    return phrase_pattern(keywords).search(haystack) is not None
+    return _keyword_pattern(frozenset(keywords)).search(haystack) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyword_pattern(keywords: frozenset[str]) -> re.Pattern[str]:
+    # A digest run matches many cards against the same few subscriber filters.
+    return phrase_pattern(keywords)
 
 
 def _parse(path: Path, data: Mapping[str, object]) -> dict[str, tuple[str, ...]]:

@@ -57,6 +57,25 @@ LONG = "word " * 100
     [
         pytest.param("", {}, lambda s: s == [], id="empty"),
         pytest.param("   \n\n ", {}, lambda s: s == [], id="blank"),
+        pytest.param("(CNN)", {}, lambda s: s == [], id="dateline-only"),
+        pytest.param(
+            "(CNN)The storm hit the coast overnight, flooding dozens of homes.",
+            {},
+            lambda s: s == ["The storm hit the coast overnight, flooding dozens of homes."],
+            id="dateline-dropped",
+        ),
+        pytest.param(
+            "Scroll down for video",
+            {},
+            lambda s: s == ["Scroll down for video"],
+            id="only-boilerplate-still-gives-one",
+        ),
+        pytest.param(
+            "A short but real sentence about the harbour.",
+            {"max_words": 0},
+            lambda s: len(s) == 1 and _words(s) == 1,
+            id="zero-budget-still-one",
+        ),
         pytest.param(
             "Only one sentence here that says something about the budget.",
             {},

@@ -99,6 +99,13 @@ def test_tag(title: str, text: str, expected: tuple[str, ...]) -> None:
     assert SMALL.tag(title=title, text=text) == expected
 
 
+def test_taxonomy_normalises_names_and_is_a_value() -> None:
+    a = Taxonomy({"Trade ": ["tariff"]})
+    b = Taxonomy({"trade": ("tariff",)})
+    assert a.names() == ("trade",)
+    assert a == b and hash(a) == hash(b)
+
+
 def test_long_text_needs_more_evidence() -> None:
     filler = "word " * 1300
     assert SMALL.tag(title="", text=f"trade and trade {filler}") == ()
