@@ -100,7 +100,7 @@ def test_tag(title: str, text: str, expected: tuple[str, ...]) -> None:
 
 
 def test_taxonomy_normalises_names_and_is_a_value() -> None:
-    a = Taxonomy({"Trade ": ["tariff"]})
+    a = Taxonomy({"Trade ": ("tariff",)})
     b = Taxonomy({"trade": ("tariff",)})
     assert a.names() == ("trade",)
     assert a == b and hash(a) == hash(b)
