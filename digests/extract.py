@@ -1,0 +1,210 @@
+"""Turn a fetched page (or, failing that, a feed entry's own content) into an :class:`Article`.
+
+trafilatura finds the main text and the metadata; :mod:`digests.cleanup` removes the furniture
+it lets through; :mod:`digests.editors_note` lifts the editor's note out of the body. The page is
+parsed once: the same lxml tree feeds trafilatura (which works on its own copy) and the few
+things read here directly (figure captions, publication time, an editor's note trafilatura may
+drop as page chrome).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import lxml.html
+import trafilatura
+from lxml import etree
+from trafilatura.utils import load_html
+
+from digests.cleanup import clean_paragraphs, normalise
+from digests.editors_note import split_editors_note
+from digests.errors import ExtractionError
+from digests.models import Article, FeedEntry
+
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}
+    | {"section", "article", "header", "footer", "aside", "main", "nav", "address", "center"}
+    | {"table", "tr", "td", "th", "dl", "dt", "dd", "hr", "details", "summary"}
+)
+_DROP_TAGS = ("script", "style", "noscript", "figure", "figcaption", "iframe", "form", "button")
+# Paragraph boundary marker while flattening a fragment (a private-use character: lxml
+# refuses control characters in text).
+_BREAK = "\ue000"
+# Below this many words, what trafilatura found is navigation or a stub, not an article.
+MIN_ARTICLE_WORDS = 20
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "dc.date.issued",
+    "sailthru.date",
+)
+_NOTE_HINT = "translate(., 'EDITORSNOTE', 'editorsnote')"
+_NOTE_TEXT_NODES = etree.XPath(
+    f"//body//text()[contains({_NOTE_HINT}, 'editor') and contains({_NOTE_HINT}, 'note')]"
+)
+_CAPTION_TEXTS = etree.XPath("//figcaption | //*[contains(@class, 'caption')]")
+_IMG_ALTS = etree.XPath("//img/@alt")
+
+
+def extract_article(html: str | bytes, url: str, *, entry: FeedEntry | None = None) -> Article:
+    """Extract the main text and metadata of the page at ``url``.
+
+    Metadata missing from the page falls back to ``entry``. When the page holds no main text,
+    the entry's own content is used; with neither, :class:`ExtractionError` is raised.
+    """
+    tree = load_html(html)
+    if tree is None:
+        if entry is not None:
+            return article_from_entry(entry)
+        raise ExtractionError(url, "the page is empty or not HTML")
+    document = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=True, include_comments=False, include_tables=True
+    )
+    raw_text = (getattr(document, "text", None) or "") if document is not None else ""
+    if not raw_text.strip():
+        if entry is not None:
+            return article_from_entry(entry)
+        raise ExtractionError(url, "no main text found in the page")
+
+    title = _first(getattr(document, "title", None), entry.title if entry else None) or ""
+    note, paragraphs = split_editors_note(raw_text.split("\n"))
+    if note is None:
+        note = find_editors_note_in_tree(tree)
+        if note is not None:
+            paragraphs = [p for p in paragraphs if normalise(p) != normalise(note)]
+    body = clean_paragraphs(paragraphs, captions=page_captions(tree), title=title)
+    words = sum(len(p.split()) for p in body)
+    if words < MIN_ARTICLE_WORDS:
+        if entry is not None and (entry.content_html or entry.summary_html):
+            return article_from_entry(entry)
+        raise ExtractionError(
+            url, f"only {words} words of text in the page: not an article, or behind a paywall"
+        )
+
+    categories = entry.categories if entry and entry.categories else _doc_categories(document)
+    return Article(
+        url=_first(getattr(document, "url", None), url) or url,
+        title=title,
+        text="\n\n".join(body),
+        source=_first(getattr(document, "sitename", None)),
+        author=_first(getattr(document, "author", None), entry.author if entry else None),
+        published=(
+            published_time(tree)
+            or (entry.published if entry else None)
+            or _parse_datetime(getattr(document, "date", None))
+        ),
+        editors_note=note,
+        categories=categories,
+    )
+
+
+def article_from_entry(entry: FeedEntry) -> Article:
+    """Build the article from the feed's own content, when the page cannot be had."""
+    where = entry.link or entry.feed_url
+    fragment = entry.content_html or entry.summary_html
+    if not fragment or not fragment.strip():
+        raise ExtractionError(where, "the page has no text and the feed entry has no content")
+    note, paragraphs = split_editors_note(html_fragment_paragraphs(fragment))
+    body = clean_paragraphs(paragraphs, title=entry.title)
+    if not body:
+        raise ExtractionError(where, "the feed entry's content has no text")
+    return Article(
+        url=where,
+        title=entry.title,
+        text="\n\n".join(body),
+        author=entry.author,
+        published=entry.published,
+        editors_note=note,
+        categories=entry.categories,
+    )
+
+
+def html_fragment_paragraphs(fragment: str) -> list[str]:
+    """Paragraph texts of an HTML fragment (feed content), one per block element or
+    ``<br>``-separated run, figures and scripts left out."""
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return [normalise(fragment)] if fragment.strip() else []
+    for element in list(root.iter(*_DROP_TAGS)):
+        element.drop_tree()
+    for element in root.iter(etree.Element):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in _BLOCK_TAGS or tag == "br":
+            element.tail = _BREAK + (element.tail or "")
+            if tag != "br":
+                element.text = _BREAK + (element.text or "")
+    text = root.text_content()
+    return [p for p in (normalise(chunk) for chunk in text.split(_BREAK)) if p]
+
+
+def find_editors_note_in_tree(tree: Any) -> str | None:
+    """An editor's note anywhere in the page, for when trafilatura dropped it as chrome.
+
+    Starts from text nodes mentioning "editor" and "note" and climbs a few levels, so that a
+    label in ``<strong>`` followed by the note in the same ``<p>``/``<em>`` is found whole.
+    """
+    for node in _NOTE_TEXT_NODES(tree):
+        element = node.getparent()
+        for _ in range(3):
+            if element is None:
+                break
+            text = normalise(element.text_content())
+            if len(text.split()) > 150:
+                break
+            note, _rest = split_editors_note([text])
+            if note is not None:
+                return note
+            element = element.getparent()
+    return None
+
+
+def page_captions(tree: Any) -> list[str]:
+    """Figure captions and image alt texts: lines equal to these are not body text."""
+    captions = [normalise(el.text_content()) for el in _CAPTION_TEXTS(tree)]
+    captions.extend(normalise(str(alt)) for alt in _IMG_ALTS(tree))
+    return [c for c in captions if c]
+
+
+def published_time(tree: Any) -> datetime | None:
+    """The full publication timestamp from ``<meta>`` (trafilatura keeps only the day)."""
+    for meta in tree.iter("meta"):
+        name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if name in _PUBLISHED_META:
+            parsed = _parse_datetime(meta.get("content"))
+            if parsed is not None:
+                return parsed
+    return None
+
+
+def _parse_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = re.sub(r"Z$", "+00:00", value.strip())
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _doc_categories(document: Any) -> tuple[str, ...]:
+    values: list[str] = []
+    for field in ("categories", "tags"):
+        for value in getattr(document, field, None) or []:
+            values.extend(part.strip() for part in str(value).split(","))
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+def _first(*values: Any) -> str | None:
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
