@@ -16,7 +16,8 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin, urlsplit
+from urllib.request import url2pathname
 
 import feedparser
 
@@ -74,6 +75,31 @@ def entry_identity(
     return f"sha256:{digest}"
 
 
+def safe_link(link: str | None, feed_url: str) -> str | None:
+    """The entry link if the fetcher may follow it, else ``None``.
+
+    Web links always qualify. Links to local files (``file:`` URLs, bare paths) only come
+    from a feed that was itself read from disk (the bundled sample feed): a feed on the web
+    must never make the worker read files off its own disk. Other schemes (``mailto:``,
+    ``javascript:``, ``ftp:``) are not pages.
+    """
+    if not link or not link.strip():
+        return None
+    link = link.strip()
+    scheme = urlsplit(link).scheme.lower()
+    if scheme in ("http", "https"):
+        return link
+    if _is_local(link) and _is_local(feed_url):
+        return link
+    return None
+
+
+def _is_local(url: str) -> bool:
+    scheme = urlsplit(url).scheme.lower()
+    # one-letter "schemes" are Windows drive letters
+    return scheme == "file" or (len(scheme) <= 1 and "://" not in url)
+
+
 def neutralise_char_refs(content: bytes) -> bytes:
     """Replace numeric character references that name no valid character with U+FFFD.
 
@@ -100,7 +126,10 @@ def neutralise_char_refs(content: bytes) -> bytes:
 def _feedparser_parse(content: bytes, url: str, content_type: str | None) -> Any:
     # Without a content-type feedparser flags every document as bozo (NonXMLContentType);
     # no declared type is no evidence against the document, so assume XML.
-    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    headers = {
+        "content-location": _resolution_base(url),
+        "content-type": content_type or "application/xml",
+    }
     try:
         return feedparser.parse(content, response_headers=headers)
     except (ValueError, OverflowError, UnicodeError):
@@ -109,6 +138,15 @@ def _feedparser_parse(content: bytes, url: str, content_type: str | None) -> Any
         return feedparser.parse(neutralise_char_refs(content), response_headers=headers)
     except Exception as exc:  # feedparser bugs must not take the poll down with them
         raise FeedError(url, f"feed parser failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _resolution_base(url: str) -> str:
+    # feedparser's urljoin turns "file:///srv/feed.xml" + "page.html" into "file://srv/..."
+    # (a host named "srv"); resolving against the plain path gives a path the fetcher reads.
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "file" and parts.netloc in ("", "localhost"):
+        return url2pathname(unquote(parts.path))
+    return url
 
 
 def _bozo_message(parsed: Mapping[str, Any]) -> str | None:
@@ -128,7 +166,7 @@ def _entry_from_feedparser(raw: dict[str, Any], feed_url: str) -> FeedEntry:
         summary_html = None  # feedparser copies <content> into summary when there is none
     title_type = (raw.get("title_detail") or {}).get("type")
     title = _clean_title(raw.get("title"), is_html=title_type in _HTML_TYPES)
-    link = raw.get("link") or None
+    link = safe_link(raw.get("link"), feed_url)
     # feedparser resolves permalink guids against the feed URL, as it does links; guids with
     # isPermaLink="false" stay verbatim.
     guid = raw.get("id") or None
@@ -218,7 +256,9 @@ def parse_json_feed(content: bytes, url: str) -> ParsedFeed:
 
 def _entry_from_json(item: Mapping[str, Any], feed_url: str, feed_author: str | None) -> FeedEntry:
     link_value = item.get("url") or item.get("external_url")
-    link = urljoin(feed_url, link_value) if isinstance(link_value, str) and link_value else None
+    link = safe_link(
+        urljoin(feed_url, link_value) if isinstance(link_value, str) else None, feed_url
+    )
     content_html = _str_or_none(item.get("content_html"))
     if content_html is None and _str_or_none(item.get("content_text")):
         content_html = _text_to_html(str(item["content_text"]))

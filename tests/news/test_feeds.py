@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from digests.errors import FeedError
-from digests.feeds import entry_identity, neutralise_char_refs, parse_feed
+from digests.feeds import entry_identity, neutralise_char_refs, parse_feed, safe_link
 
 DATA = Path(__file__).parent / "data" / "feeds"
 
@@ -226,3 +226,49 @@ def test_relative_links_resolve_against_the_feed_url() -> None:
     feed = parse_feed(doc, "https://site.test/feeds/main/rss.xml")
     assert feed.entries[0].link == "https://site.test/feeds/posts/1.html"
     assert feed.site_url == "https://site.test/"
+
+
+@pytest.mark.parametrize(
+    ("link", "feed_url", "expected"),
+    [
+        ("https://a.test/p", "https://a.test/rss", "https://a.test/p"),
+        ("http://a.test/p", "/srv/feeds/local.xml", "http://a.test/p"),
+        ("file:///etc/passwd", "https://evil.test/rss", None),
+        ("file:/etc/passwd", "https://evil.test/rss", None),
+        ("/etc/passwd", "https://evil.test/rss", None),
+        ("javascript:alert(1)", "https://a.test/rss", None),
+        ("mailto:x@a.test", "https://a.test/rss", None),
+        ("ftp://a.test/file", "https://a.test/rss", None),
+        ("", "https://a.test/rss", None),
+        (None, "https://a.test/rss", None),
+        ("config/samples/page.html", "config/samples/feed.xml", "config/samples/page.html"),
+        ("file:///srv/page.html", "file:///srv/feed.xml", "file:///srv/page.html"),
+    ],
+)
+def test_safe_link(link: str | None, feed_url: str, expected: str | None) -> None:
+    assert safe_link(link, feed_url) == expected
+
+
+def test_web_feed_cannot_point_entries_at_local_files() -> None:
+    doc = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><title>a</title><link>file:///etc/passwd</link></item>"
+        b"<item><title>b</title><link>file:////etc/passwd</link></item></channel></rss>"
+    )
+    assert [e.link for e in parse_feed(doc, "https://evil.test/rss").entries] == [None, None]
+    json_doc = (
+        b'{"version": "https://jsonfeed.org/version/1.1",'
+        b' "items": [{"id": "1", "url": "file:///etc/passwd"}]}'
+    )
+    assert parse_feed(json_doc, "https://evil.test/feed.json").entries[0].link is None
+
+
+def test_local_feed_links_resolve_to_local_pages(tmp_path: Path) -> None:
+    doc = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><title>a</title><link>page.html</link></item></channel></rss>"
+    )
+    by_path = parse_feed(doc, str(tmp_path / "feed.xml")).entries[0]
+    by_url = parse_feed(doc, (tmp_path / "feed.xml").as_uri()).entries[0]
+    assert by_path.link == str(tmp_path / "page.html")
+    assert by_url.link == str(tmp_path / "page.html")
