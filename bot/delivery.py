@@ -111,7 +111,7 @@ def plan_queue(
 
 def backoff_delay(attempts: int, policy: DeliveryPolicy) -> float:
     """Seconds before try number ``attempts + 1``: base, 2x base, 4x base ... up to the cap."""
-    return float(min(policy.backoff_cap, policy.backoff_base * (2 ** max(0, attempts))))
+    return float(min(policy.backoff_cap, policy.backoff_base * (2 ** min(max(0, attempts), 30))))
 
 
 def _utcnow() -> datetime:
@@ -200,8 +200,8 @@ class Delivery:
                 return
             ids = [items[k].id for k in message.card_indexes if 0 <= k < len(items)]
             carried.update(ids)
-            wait = self.pacer.reserve(key, sender.min_interval(sub.chat.chat_id))
-            if wait > 0:
+            interval = sender.min_interval(sub.chat.chat_id)
+            while (wait := self.pacer.reserve(key, interval)) > 0:
                 await self.sleep(wait)
             result = await self._send(sender, sub, message)
             if isinstance(result, Sent):

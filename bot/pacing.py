@@ -9,9 +9,9 @@ clock) so they can be table-tested:
   the generic cell rate algorithm (GCRA), a token bucket kept as one number, the "theoretical
   arrival time" of the next message.
 
-:class:`Pacer` keeps that state for the delivery loop and hands out reservations: each call
-returns how long the caller must sleep before sending, and books the slot, so concurrent
-per-chat senders never overrun the global rate.
+:class:`Pacer` keeps that state for the delivery loop: ``reserve`` either books the message
+for now (returns 0) or says how long to wait before asking again, so concurrent per-chat
+senders never overrun the global rate and a slow chat never holds back the others.
 """
 
 from __future__ import annotations
@@ -58,14 +58,24 @@ class Pacer:
         self._chats: dict[str, float] = {}
 
     def reserve(self, chat_key: str, min_interval: float) -> float:
-        """Book the next message to ``chat_key``; returns the seconds to wait before sending."""
+        """Try to book a message to ``chat_key`` now.
+
+        Returns 0.0 when booked (send now), else the seconds to wait before asking again;
+        nothing is booked then, so a chat waiting for its own interval never holds back the
+        global rate for the others.
+        """
         if not self.enabled:
             return 0.0
         now = self.clock()
         chat_start, _ = chat_slot(self._chats.get(chat_key), now, min_interval)
-        self._tat, start = gcra_reserve(self._tat, chat_start, self.rate, self.burst)
-        self._chats[chat_key] = start + max(0.0, min_interval)
-        return max(0.0, start - now)
+        if chat_start > now:
+            return chat_start - now
+        new_tat, start = gcra_reserve(self._tat, now, self.rate, self.burst)
+        if start > now:
+            return start - now
+        self._tat = new_tat
+        self._chats[chat_key] = now + max(0.0, min_interval)
+        return 0.0
 
     def forget(self, chat_key: str) -> None:
         self._chats.pop(chat_key, None)

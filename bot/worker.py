@@ -100,7 +100,8 @@ def next_poll_after_failure(
     now: datetime, interval: float, error_count: int, cap: timedelta = MAX_BACKOFF
 ) -> datetime:
     """``error_count`` failures in a row (this one included): interval x 2^(n-1), capped."""
-    wait = timedelta(seconds=float(interval) * (2 ** max(0, error_count - 1)))
+    # The exponent is bounded so that a feed failing for months cannot overflow timedelta.
+    wait = timedelta(seconds=float(interval) * (2 ** min(max(0, error_count - 1), 20)))
     return now + min(wait, max(cap, timedelta(seconds=interval)))
 
 

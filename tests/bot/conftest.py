@@ -1,0 +1,88 @@
+"""Fixtures of the chat-core tests: a real store (SQLite in a temp file; PostgreSQL when
+``DIGESTBOT_TEST_POSTGRES_URL`` is set), the real taxonomy, fake senders and feeds."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.commands import CommandCore
+from bot.filters import TaxonomyCatalog
+from bot.settings import Settings
+from bot.store import SqlStore
+from digests.config import CONFIG_DIR
+from digests.topics import Taxonomy
+from tests.bot.fakes import FakeClock
+
+POSTGRES_URL = os.environ.get("DIGESTBOT_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def taxonomy() -> Taxonomy:
+    return Taxonomy.load(CONFIG_DIR / "topics.toml")
+
+
+@pytest.fixture
+def catalog(taxonomy: Taxonomy) -> TaxonomyCatalog:
+    return TaxonomyCatalog(taxonomy)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[SqlStore]:
+    sql = SqlStore.from_url(db_url)
+    await sql.upgrade()
+    yield sql
+    await sql.close()
+
+
+@pytest.fixture
+def core(store: SqlStore, catalog: TaxonomyCatalog, clock: FakeClock) -> CommandCore:
+    return CommandCore(store, catalog, clock=clock)
+
+
+def make_settings(db_url: str, tmp_path: Path, **values: object) -> Settings:
+    base: dict[str, object] = {
+        "database_url": db_url,
+        "feeds_file": tmp_path / "no-feeds.toml",
+        "poll_interval": 600,
+    }
+    base.update(values)
+    return Settings(_env_file=None, **base)  # type: ignore[arg-type, call-arg]
+
+
+async def postgres_schema_store() -> tuple[SqlStore, str]:
+    """A store in a fresh schema of the test PostgreSQL (dropped by :func:`drop_schema`)."""
+    assert POSTGRES_URL
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(POSTGRES_URL)
+    async with admin.begin() as conn:
+        await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    await admin.dispose()
+    engine = create_async_engine(
+        POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
+    )
+    return SqlStore(engine), schema
+
+
+async def drop_schema(schema: str) -> None:
+    assert POSTGRES_URL
+    admin = create_async_engine(POSTGRES_URL)
+    async with admin.begin() as conn:
+        await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.dispose()

@@ -1,0 +1,237 @@
+"""The SQL store on SQLite (temp file) and, marked ``postgres``, on PostgreSQL (own schema)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from bot.ports import ChatRef
+from bot.store import SqlStore, Subscription, metadata
+from digests.models import Card
+from tests.bot.conftest import POSTGRES_URL, drop_schema, postgres_schema_store
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def card(n: int, published: datetime | None = NOW) -> Card:
+    return Card(
+        title=f"Card {n}",
+        url=f"https://example.org/{n}",
+        source="Example",
+        published=published,
+        summary=(f"Summary {n}.",),
+        key_facts=(),
+        editors_note=None,
+        topics=("trade",),
+        reading_minutes=2,
+        entry_id=f"e{n}",
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStore]:
+    if request.param == "sqlite":
+        sql = SqlStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}")
+        await sql.upgrade()
+        yield sql
+        await sql.close()
+        return
+    if not POSTGRES_URL:
+        pytest.skip("DIGESTBOT_TEST_POSTGRES_URL is not set")
+    sql, schema = await postgres_schema_store()
+    try:
+        await sql.upgrade()
+        yield sql
+    finally:
+        await sql.close()
+        await drop_schema(schema)
+
+
+async def _subscribe(store: SqlStore, chat_id: str, **kw: object) -> Subscription:
+    return await store.save_subscription(Subscription(chat=ChatRef("fake", chat_id), **kw))  # type: ignore[arg-type]
+
+
+async def _queued(store: SqlStore, n_cards: int = 2, chats: int = 1) -> tuple[list[int], list[int]]:
+    feed, _ = await store.add_feed("https://example.org/feed.xml")
+    stored = await store.record_entries(feed.id, [(f"e{i}", card(i)) for i in range(n_cards)], NOW)
+    sub_ids = [(await _subscribe(store, str(c))).id or 0 for c in range(chats)]
+    plan = [(s, c.id, NOW) for s in sub_ids for c in stored]
+    assert await store.enqueue(plan, NOW) == len(plan)
+    return sub_ids, [c.id for c in stored]
+
+
+async def test_migrations_match_the_table_definitions(any_store: SqlStore) -> None:
+    async with any_store.engine.connect() as conn:
+        diff = await conn.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+        )
+    assert diff == []
+
+
+async def test_upgrade_twice_is_harmless(any_store: SqlStore) -> None:
+    await any_store.upgrade()
+    assert await any_store.list_feeds() == []
+
+
+async def test_feeds_add_is_idempotent_and_updates_name(any_store: SqlStore) -> None:
+    feed, created = await any_store.add_feed("https://a.example/feed", topics=["trade"])
+    again, created_again = await any_store.add_feed("https://a.example/feed", name="A")
+    assert (created, created_again) == (True, False)
+    assert again.id == feed.id and again.name == "A" and again.topics == ("trade",)
+    assert feed.added_at.tzinfo is not None and not feed.initialized
+    assert [f.url for f in await any_store.due_feeds(NOW)] == ["https://a.example/feed"]
+
+
+async def test_poll_bookkeeping_and_due_feeds(any_store: SqlStore) -> None:
+    feed, _ = await any_store.add_feed("https://a.example/feed")
+    await any_store.record_poll_failure(
+        feed.id, error="HTTP 500", now=NOW, next_poll_at=NOW + timedelta(minutes=20)
+    )
+    failed = await any_store.get_feed(feed.url)
+    assert failed is not None and failed.error_count == 1 and failed.last_error == "HTTP 500"
+    assert await any_store.due_feeds(NOW) == []
+    assert len(await any_store.due_feeds(NOW + timedelta(minutes=20))) == 1
+    await any_store.record_poll_success(
+        feed.id,
+        etag='"v1"',
+        last_modified=None,
+        ttl_minutes=60,
+        now=NOW,
+        next_poll_at=NOW + timedelta(hours=1),
+    )
+    ok = await any_store.get_feed(feed.url)
+    assert ok is not None
+    assert (ok.error_count, ok.etag, ok.ttl_minutes, ok.initialized) == (0, '"v1"', 60, True)
+    assert ok.next_poll_at == NOW + timedelta(hours=1)
+
+
+async def test_entries_are_recorded_once(any_store: SqlStore) -> None:
+    feed, _ = await any_store.add_feed("https://a.example/feed")
+    first = await any_store.record_entries(feed.id, [("e1", card(1)), ("e2", None)], NOW)
+    assert [s.card.title for s in first] == ["Card 1"]
+    assert await any_store.unseen_entry_ids(feed.id, ["e1", "e2", "e3"]) == {"e3"}
+    again = await any_store.record_entries(feed.id, [("e1", card(1)), ("e3", card(3))], NOW)
+    assert [s.card.title for s in again] == ["Card 3"]
+    latest = await any_store.latest_cards(10)
+    assert {s.card.title for s in latest} == {"Card 1", "Card 3"}
+    assert latest[0].card.published == NOW
+
+
+async def test_latest_cards_newest_published_first(any_store: SqlStore) -> None:
+    feed, _ = await any_store.add_feed("https://a.example/feed")
+    entries = [
+        ("old", card(1, NOW - timedelta(days=2))),
+        ("undated", card(2, None)),
+        ("new", card(3, NOW)),
+    ]
+    await any_store.record_entries(feed.id, entries, NOW)
+    assert [s.card.title for s in await any_store.latest_cards(3)] == ["Card 3", "Card 1", "Card 2"]
+
+
+async def test_removing_a_feed_removes_its_cards_and_queue(any_store: SqlStore) -> None:
+    await _queued(any_store)
+    assert await any_store.remove_feed("https://example.org/feed.xml")
+    assert not await any_store.remove_feed("https://example.org/feed.xml")
+    assert await any_store.latest_cards(5) == []
+    assert (await any_store.outbox_counts())["pending"] == 0
+
+
+async def test_subscription_upsert_round_trip(any_store: SqlStore) -> None:
+    chat = ChatRef("telegram", "-100123")
+    saved = await any_store.save_subscription(
+        Subscription(
+            chat=chat,
+            filters=("trade", "chips"),
+            mode="daily",
+            daily_time="07:30",
+            timezone="Europe/Berlin",
+            title="Team",
+        )
+    )
+    assert saved.id is not None and saved.created_at is not None
+    assert saved.created_at.tzinfo is not None
+    changed = await any_store.save_subscription(Subscription(chat=chat, filters=(), mode="instant"))
+    assert changed.id == saved.id
+    got = await any_store.get_subscription(chat)
+    assert got is not None and (got.filters, got.mode, got.active) == ((), "instant", True)
+    assert await any_store.get_subscription(ChatRef("slack", "-100123")) is None
+
+
+async def test_enqueue_ignores_a_pair_already_queued(any_store: SqlStore) -> None:
+    (sub,), card_ids = await _queued(any_store)
+    assert await any_store.enqueue([(sub, card_ids[0], NOW)], NOW) == 0
+    assert (await any_store.outbox_counts())["pending"] == 2
+
+
+async def test_claim_leases_due_items_once(any_store: SqlStore) -> None:
+    await _queued(any_store, n_cards=3)
+    first = await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"])
+    assert len(first) == 3 and first[0].card.title == "Card 0"
+    assert await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"]) == []
+    # The worker died: its lease runs out and another worker takes the items.
+    later = NOW + timedelta(seconds=61)
+    retaken = await any_store.claim_due(later, lease_seconds=60, limit=10, platforms=["fake"])
+    assert [i.id for i in retaken] == [i.id for i in first]
+
+
+async def test_claim_respects_not_before_platform_and_active(any_store: SqlStore) -> None:
+    (sub,), _ = await _queued(any_store, n_cards=2)
+    assert await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["other"]) == []
+    assert await any_store.reschedule_pending(sub, NOW + timedelta(hours=1)) == 2
+    assert await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"]) == []
+    hour = NOW + timedelta(hours=1)
+    items = await any_store.claim_due(hour, lease_seconds=60, limit=10, platforms=["fake"])
+    await any_store.release([i.id for i in items])
+    assert await any_store.deactivate_subscription(sub, "blocked by the user", hour) == 2
+    assert await any_store.claim_due(hour, lease_seconds=60, limit=10, platforms=["fake"]) == []
+    counts = await any_store.outbox_counts()
+    assert (counts["pending"], counts["failed"]) == (0, 2)
+
+
+async def test_mark_sent_retry_failed(any_store: SqlStore) -> None:
+    await _queued(any_store, n_cards=3)
+    a, b, c = await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"])
+    await any_store.mark_sent([a.id], NOW)
+    await any_store.mark_retry([b.id], NOW + timedelta(seconds=30), "429")
+    await any_store.mark_failed([c.id], "rejected", NOW)
+    assert await any_store.outbox_counts() == {"pending": 1, "sent": 1, "failed": 1}
+    assert await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"]) == []
+    again = await any_store.claim_due(
+        NOW + timedelta(seconds=30), lease_seconds=60, limit=10, platforms=["fake"]
+    )
+    assert [(i.id, i.attempts) for i in again] == [(b.id, 1)]
+    await any_store.log_delivery(a.subscription.id, "sent", None, NOW)
+
+
+async def test_concurrent_claims_never_share_an_item(any_store: SqlStore) -> None:
+    await _queued(any_store, n_cards=20, chats=3)
+    results = await asyncio.gather(
+        *[
+            any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"])
+            for _ in range(6)
+        ]
+    )
+    ids = [item.id for batch in results for item in batch]
+    assert len(ids) == len(set(ids)) == 60
+
+
+async def test_two_workers_record_an_entry_once(any_store: SqlStore) -> None:
+    feed, _ = await any_store.add_feed("https://a.example/feed")
+    one, two = await asyncio.gather(
+        any_store.record_entries(feed.id, [("e1", card(1))], NOW),
+        any_store.record_entries(feed.id, [("e1", card(1))], NOW),
+    )
+    assert len(one) + len(two) == 1
+
+
+def test_naive_datetimes_are_refused() -> None:
+    from bot.store import UTCDateTime
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        UTCDateTime().process_bind_param(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
