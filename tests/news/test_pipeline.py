@@ -165,6 +165,21 @@ async def test_page_404_falls_back_to_feed_content(
     assert link in warning and "404" in warning
 
 
+async def test_page_without_text_falls_back_to_feed_content(
+    site: Site, config: PipelineConfig, taxonomy: Taxonomy, caplog: pytest.LogCaptureFixture
+) -> None:
+    link = site.add("/empty", b"<html><body><nav><a href='/'>Home</a></nav></body></html>")
+    content = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    async with Fetcher(config) as fetcher:
+        pipeline = NewsPipeline(fetcher, taxonomy, config)
+        with caplog.at_level(logging.WARNING, logger="digests.pipeline"):
+            card = await pipeline.card_for_entry(entry(link, content_html=content))
+    assert "4.2 billion dollars" in card.text
+    assert card.entry_id == link
+    (record,) = caplog.records
+    assert link in record.getMessage() and "feed's own content" in record.getMessage()
+
+
 async def test_no_page_and_no_feed_content_is_an_extraction_error(
     site: Site, config: PipelineConfig, taxonomy: Taxonomy
 ) -> None:
