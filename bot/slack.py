@@ -57,7 +57,7 @@ HOME_FOOTER = "Type `/digest help` in any channel, or here in Messages, to manag
 Block = dict[str, Any]
 
 
-class SlackConfigError(DigestError):
+class SlackConfigError(DigestError, ValueError):
     """The Slack settings cannot work together; the message says what to set."""
 
 

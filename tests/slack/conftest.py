@@ -10,6 +10,7 @@ from bot.settings import Settings
 from bot.slack import SlackAdapter, build_slack_adapter
 from digests.models import Card
 from tests.slack.fake_slack_api import FakeSlackApi
+from tests.slack.local_feed import FeedSite, serve_feed_site
 from tests.slack.slack_requests import SlackRequests
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -107,3 +108,9 @@ async def adapter(
 @pytest.fixture
 def slack(adapter: SlackAdapter) -> SlackRequests:
     return SlackRequests(f"http://127.0.0.1:{adapter.port}/slack/events", SIGNING_SECRET)
+
+
+@pytest.fixture
+async def feed_site() -> AsyncIterator[FeedSite]:
+    async with serve_feed_site() as site:
+        yield site
