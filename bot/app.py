@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self, TextIO
+from typing import Self, TextIO
 
 import httpx
 
@@ -139,7 +139,7 @@ class App:
         )
         self._cycle_lock = asyncio.Lock()
         self._stop = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._jobs: dict[str, asyncio.Task[None]] = {}
         self._entered = False
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -210,20 +210,29 @@ class App:
         self._stop.set()
         self.delivery.request_stop()
 
-    def _track(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
-        async def run() -> None:
-            task = asyncio.current_task()
-            if task is not None:
-                self._tasks.add(task)
+    def _spawn(
+        self, name: str, job: Callable[[], Awaitable[object]]
+    ) -> Callable[[], Awaitable[None]]:
+        """An APScheduler job that starts ``job`` as a task the App owns.
+
+        APScheduler's asyncio executor cancels running jobs on shutdown; owning the task lets
+        SIGTERM wait for in-flight sends instead. A run still going when the next is due is
+        left alone (the next run picks up whatever it leaves).
+        """
+
+        async def guarded() -> None:
             try:
                 await job()
             except Exception:
-                log.exception("scheduled job failed; it runs again at its next time")
-            finally:
-                if task is not None:
-                    self._tasks.discard(task)
+                log.exception("%s job failed; it runs again at its next time", name)
 
-        return run
+        async def kick() -> None:
+            running = self._jobs.get(name)
+            if self._stop.is_set() or (running is not None and not running.done()):
+                return
+            self._jobs[name] = asyncio.create_task(guarded(), name=f"digestbot-{name}")
+
+        return kick
 
     async def serve(self) -> None:
         """Run adapters and the scheduled poll/delivery jobs until :meth:`request_stop`."""
@@ -237,7 +246,7 @@ class App:
             interval = max(1, self.settings.poll_interval)
             scheduler = AsyncIOScheduler(timezone=UTC)
             scheduler.add_job(
-                self._track(self.run_once),
+                self._spawn("poll", self.run_once),
                 "interval",
                 seconds=interval,
                 jitter=max(1, interval // 10),
@@ -248,7 +257,7 @@ class App:
             )
             # Hourly/daily digests and retries fall due between polls.
             scheduler.add_job(
-                self._track(self._deliver_locked),
+                self._spawn("deliver", self._deliver_locked),
                 "interval",
                 seconds=min(30, interval),
                 max_instances=1,
@@ -265,9 +274,10 @@ class App:
                 await self._stop.wait()
             finally:
                 scheduler.shutdown(wait=False)
-                if self._tasks:
-                    log.info("finishing %d in-flight job(s)", len(self._tasks))
-                    await asyncio.gather(*list(self._tasks), return_exceptions=True)
+                running = [t for t in self._jobs.values() if not t.done()]
+                if running:
+                    log.info("finishing %d in-flight job(s)", len(running))
+                await asyncio.gather(*self._jobs.values(), return_exceptions=True)
         finally:
             for adapter in reversed(started):
                 try:

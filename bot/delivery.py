@@ -192,7 +192,14 @@ class Delivery:
     async def _deliver_chat(self, items: list[OutboxItem], outcome: _ChatOutcome) -> None:
         sub = items[0].subscription
         sender = self.senders[sub.chat.platform]
-        messages = sender.render([i.card for i in items])
+        try:
+            messages = sender.render([i.card for i in items])
+        except Exception as exc:
+            # A renderer bug must not keep these items (and everything after) coming back.
+            log.exception("rendering for %s:%s failed", sub.chat.platform, sub.chat.chat_id)
+            ids = [i.id for i in items]
+            await self._fail(sub, ids, f"could not render: {type(exc).__name__}: {exc}", outcome)
+            return
         key = f"{sub.chat.platform}:{sub.chat.chat_id}"
         carried: set[int] = set()
         for position, message in enumerate(messages):

@@ -66,18 +66,29 @@ def make_settings(db_url: str, tmp_path: Path, **values: object) -> Settings:
     return Settings(_env_file=None, **base)  # type: ignore[arg-type, call-arg]
 
 
-async def postgres_schema_store() -> tuple[SqlStore, str]:
-    """A store in a fresh schema of the test PostgreSQL (dropped by :func:`drop_schema`)."""
+async def create_schema() -> str:
+    """A fresh schema in the test PostgreSQL (dropped by :func:`drop_schema`)."""
     assert POSTGRES_URL
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(POSTGRES_URL)
     async with admin.begin() as conn:
         await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     await admin.dispose()
+    return schema
+
+
+def store_in_schema(schema: str) -> SqlStore:
+    """A store (with its own engine, like a separate worker process) on ``schema``."""
+    assert POSTGRES_URL
     engine = create_async_engine(
         POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
     )
-    return SqlStore(engine), schema
+    return SqlStore(engine)
+
+
+async def postgres_schema_store() -> tuple[SqlStore, str]:
+    schema = await create_schema()
+    return store_in_schema(schema), schema
 
 
 async def drop_schema(schema: str) -> None:

@@ -3,6 +3,7 @@ settable clock, and a feed/page server on httpx.MockTransport."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class FakeSender:
         self.cards_per_message = cards_per_message
         self.interval = interval
         self.delivered: list[Delivered] = []
+        self.delivered_event = asyncio.Event()  # set at every successful send
         self.attempts: list[tuple[str, OutgoingMessage]] = []
         self.render_calls: list[int] = []
         self._scripts: dict[str, deque[SendResult | BaseException]] = defaultdict(deque)
@@ -79,6 +81,7 @@ class FakeSender:
             if not isinstance(result, Sent):
                 return result
         self.delivered.append(Delivered(chat_id, message, self._cards[id(message)]))
+        self.delivered_event.set()
         return Sent(str(len(self.delivered)))
 
     def min_interval(self, chat_id: str) -> float:
