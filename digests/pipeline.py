@@ -111,7 +111,11 @@ class NewsPipeline:
     async def cards_for_entries(
         self, entries: Iterable[FeedEntry], concurrency: int = 4
     ) -> list[CardOutcome]:
-        """One outcome per entry, in entry order; a failing entry never stops the others."""
+        """One outcome per entry, in entry order; a failing entry never stops the others.
+
+        Expected failures come back as they were raised; an unexpected exception is logged
+        with its traceback and comes back as an :class:`ExtractionError` caused by it.
+        """
         gate = asyncio.Semaphore(max(1, concurrency))
 
         async def one(entry: FeedEntry) -> CardOutcome:
@@ -120,6 +124,15 @@ class NewsPipeline:
                     return await self.card_for_entry(entry)
                 except DigestError as exc:
                     return exc
+                except Exception as exc:
+                    # A bug tripped by one odd page (a parser ValueError, say) must not keep
+                    # every other entry of the feed from its card on each poll: log it loudly
+                    # with its traceback and turn it into this entry's failure.
+                    where = entry.link or entry.entry_id
+                    log.exception("unexpected error building the card for %s", where)
+                    error = ExtractionError(where, f"unexpected error: {type(exc).__name__}")
+                    error.__cause__ = exc
+                    return error
 
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(one(entry)) for entry in entries]

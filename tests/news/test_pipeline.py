@@ -210,6 +210,33 @@ async def test_cards_for_entries_keeps_order_and_isolates_failures(
     assert [c.title for c in cards] == [f"Budget story {i}" for i in range(5)]
 
 
+async def test_unexpected_error_in_one_entry_is_logged_and_isolated(
+    site: Site, config: PipelineConfig, taxonomy: Taxonomy, caplog: pytest.LogCaptureFixture
+) -> None:
+    class BrokenOnce:  # an injected taxonomy that trips over one particular piece
+        def tag(self, *, title: str, text: str, categories: object = ()) -> tuple[str, ...]:
+            if title == "Poison":
+                raise ValueError("All strings must be XML compatible")
+            return taxonomy.tag(title=title, text=text)
+
+    entries = [
+        entry(site.add("/ok1", article_page("Fine one")), title="Fine one"),
+        entry(site.add("/bad", article_page("Poison")), title="Poison"),
+        entry(site.add("/ok2", article_page("Fine two")), title="Fine two"),
+    ]
+    async with Fetcher(config) as fetcher:
+        pipeline = NewsPipeline(fetcher, BrokenOnce(), config)  # type: ignore[arg-type]
+        with caplog.at_level(logging.ERROR, logger="digests.pipeline"):
+            outcomes = await pipeline.cards_for_entries(entries)
+    assert [o.title for o in outcomes if isinstance(o, Card)] == ["Fine one", "Fine two"]
+    failure = outcomes[1]
+    assert isinstance(failure, ExtractionError)
+    assert failure.url == site.base + "/bad" and "ValueError" in failure.reason
+    assert isinstance(failure.__cause__, ValueError)
+    (record,) = caplog.records
+    assert record.exc_info is not None and site.base + "/bad" in record.getMessage()
+
+
 async def test_fetch_feed_and_not_modified(
     site: Site, config: PipelineConfig, taxonomy: Taxonomy
 ) -> None:
