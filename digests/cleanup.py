@@ -13,14 +13,13 @@ from collections.abc import Callable, Collection, Sequence
 
 Step = Callable[[list[str]], list[str]]
 
-_WS = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…\"'”’)]$")
 _PROSE_END = re.compile(r"[.!?…][\"'”’]?$")
 
 
 def normalise(paragraph: str) -> str:
     """Collapse runs of whitespace (including non-breaking spaces) to one space."""
-    return _WS.sub(" ", paragraph.replace("\u00a0", " ")).strip()
+    return " ".join(paragraph.split())
 
 
 def _key(paragraph: str) -> str:
@@ -44,17 +43,25 @@ _CONSENT_PHRASES = re.compile(
     r"we use cookies|use of cookies|uses cookies|cookie policy|cookie settings|"
     r"cookie preferences|cookie notice|accept (?:all )?cookies|by continuing to (?:browse|use)|"
     r"consent to (?:the|our) use|you agree to (?:our|the) use|privacy statement",
-    re.I,
 )
+_CONSENT_HINTS = ("cookie", "continuing", "consent", "agree", "privacy")
+
+
+def _is_consent(paragraph: str) -> bool:
+    if _CONSENT_BUTTONS.match(paragraph):
+        return True
+    if _words(paragraph) > 60:
+        return False
+    lowered = paragraph.lower()
+    # plain substring tests first: the phrase regex is the slow part on long pages
+    if not any(hint in lowered for hint in _CONSENT_HINTS):
+        return False
+    return _CONSENT_PHRASES.search(lowered) is not None
 
 
 def drop_consent(paragraphs: list[str]) -> list[str]:
     """Cookie/consent banners and their buttons ("I agree", "Accept all cookies")."""
-    return [
-        p
-        for p in paragraphs
-        if not (_CONSENT_BUTTONS.match(p) or (_CONSENT_PHRASES.search(p) and _words(p) <= 60))
-    ]
+    return [p for p in paragraphs if not _is_consent(p)]
 
 
 # --- image captions and credits ------------------------------------------------------------
@@ -85,7 +92,9 @@ def drop_captions(paragraphs: list[str], known: Collection[str] = ()) -> list[st
     for p in paragraphs:
         if _key(p) in known_keys:
             continue
-        if _words(p) <= 60 and (_CREDIT_TAIL.search(p) or _CREDIT_HEAD.match(p)):
+        # Credits sit in a line's last few dozen characters; searching only there keeps the
+        # end-anchored pattern from scanning whole paragraphs.
+        if _words(p) <= 60 and (_CREDIT_TAIL.search(p[-160:]) or _CREDIT_HEAD.match(p)):
             continue
         kept.append(p)
     return kept

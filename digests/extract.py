@@ -47,6 +47,9 @@ _NOTE_HINT = "translate(., 'EDITORSNOTE', 'editorsnote')"
 _NOTE_TEXT_NODES = etree.XPath(
     f"//body//text()[contains({_NOTE_HINT}, 'editor') and contains({_NOTE_HINT}, 'note')]"
 )
+# "Editor's note", "Editor&rsquo;s Note", "EDITORS' NOTE", "Note from the editor" in markup.
+_NOTE_MARKUP = r"editor[^<>\s]{0,10}\s+note|note\s+from\s+the\s+editor"
+_NOTE_IN_MARKUP = re.compile(_NOTE_MARKUP)  # searched in lowercased snippets
 _CAPTION_TEXTS = etree.XPath("//figcaption | //*[contains(@class, 'caption')]")
 _IMG_ALTS = etree.XPath("//img/@alt")
 
@@ -73,7 +76,7 @@ def extract_article(html: str | bytes, url: str, *, entry: FeedEntry | None = No
 
     title = _first(getattr(document, "title", None), entry.title if entry else None) or ""
     note, paragraphs = split_editors_note(raw_text.split("\n"))
-    if note is None:
+    if note is None and _mentions_editors_note(html):
         note = find_editors_note_in_tree(tree)
         if note is not None:
             paragraphs = [p for p in paragraphs if normalise(p) != normalise(note)]
@@ -141,6 +144,19 @@ def html_fragment_paragraphs(fragment: str) -> list[str]:
                 element.text = _BREAK + (element.text or "")
     text = root.text_content()
     return [p for p in (normalise(chunk) for chunk in text.split(_BREAK)) if p]
+
+
+def _mentions_editors_note(html: str | bytes) -> bool:
+    """A cheap scan of the markup that spares most pages the tree walk: look around each
+    "editor" (substring search is fast; a case-insensitive regex over the page is not)."""
+    text = html.decode("latin-1") if isinstance(html, bytes) else html
+    for needle in ("ditor", "DITOR"):
+        at = text.find(needle)
+        while at != -1:
+            if _NOTE_IN_MARKUP.search(text[max(0, at - 20) : at + 24].lower()):
+                return True
+            at = text.find(needle, at + 1)
+    return False
 
 
 def find_editors_note_in_tree(tree: Any) -> str | None:

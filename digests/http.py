@@ -194,7 +194,7 @@ async def _read_response(
             raise FetchError(final_url, _too_large(limit))
     encodings = _content_encodings(response.headers.get("Content-Encoding", ""))
     try:
-        body = decode_body(bytes(raw), encodings, limit)
+        body = _decode_body(bytes(raw), encodings, limit)
     except _TooLarge:
         raise FetchError(final_url, _too_large(limit, decompressed=True)) from None
     except (zlib.error, ValueError) as exc:
@@ -213,7 +213,7 @@ def _content_encodings(header: str) -> list[str]:
     return [token.strip().lower() for token in header.split(",") if token.strip()]
 
 
-def decode_body(raw: bytes, encodings: list[str], limit: int) -> bytes:
+def _decode_body(raw: bytes, encodings: list[str], limit: int) -> bytes:
     """Undo ``Content-Encoding`` layers (listed in the order they were applied), never
     producing more than ``limit`` bytes at any layer; raises ``_TooLarge`` past it."""
     body = raw
