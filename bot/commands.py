@@ -235,8 +235,10 @@ class CommandCore:
         recent = await self.store.latest_cards(_DIGEST_SCAN)
         cards = [s.card for s in recent if not filters or self.catalog.matches(s.card, filters)]
         what = self._following(filters)
+        if not recent:
+            return Reply(msg.digest_empty(what, any_cards=False))
         if not cards:
-            return Reply(msg.digest_empty(what, bool(recent)), choices=self._topic_choices()[:4])
+            return Reply(msg.digest_empty(what, any_cards=True), choices=self._topic_choices()[:4])
         picked = tuple(cards[: self.digest_size])
         return Reply(msg.digest_header(len(picked), what), cards=picked)
 
