@@ -251,15 +251,22 @@ class SlackAdapter:
         log.info("slack: serving %s on %s:%s", EVENTS_PATH, self._host, self.port)
 
     async def stop(self) -> None:
-        # Stop taking requests first, then let replies already acked reach the user.
-        if self._socket is not None:
-            await self._socket.close_async()
-            self._socket = None
+        """Stop taking requests, and let replies to requests already acked reach the user."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        # Over Socket Mode the ack of an envelope travels on the socket after the listener
+        # acked, so the socket stays open until the work in flight is done.
+        await self._finish_inflight()
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+
+    async def _finish_inflight(self) -> None:
         if self._inflight:
-            await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE)
+            _, late = await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE)
+            if late:
+                log.warning("slack: %d reply(ies) still running at shutdown", len(late))
 
     async def __aenter__(self) -> SlackAdapter:
         await self.start()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
 
 import pytest
 
-from bot.ports import ChatRef, Choice, Reply
+from bot.ports import ChatRef, Choice, CommandRequest, Reply
 from bot.slack import (
     SlackAdapter,
     SlackConfigError,
@@ -18,7 +19,7 @@ from bot.slack import (
     reply_messages,
     slack_command_text,
 )
-from tests.slack.conftest import RecordingCommands, make_card, slack_settings
+from tests.slack.conftest import SIGNING_SECRET, RecordingCommands, make_card, slack_settings
 from tests.slack.fake_slack_api import FakeSlackApi, block_kit_problem
 from tests.slack.slack_requests import SlackRequests
 
@@ -325,3 +326,36 @@ async def test_the_request_url_check_slack_makes_when_saving_it(slack: SlackRequ
     status, answer = await slack.post(body, "application/json")
     assert status == 200
     assert json.loads(answer) == {"challenge": challenge}
+
+
+class GatedCommands(RecordingCommands):
+    """A core that takes its time: the answer waits until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.entered = asyncio.Event()
+
+    async def handle(self, request: CommandRequest) -> Reply:
+        self.entered.set()
+        await self.gate.wait()
+        return await super().handle(request)
+
+
+async def test_the_ack_does_not_wait_for_the_core_and_stop_finishes_the_reply(
+    fake_api: FakeSlackApi,
+) -> None:
+    commands = GatedCommands()
+    adapter = build_slack_adapter(slack_settings(fake_api), commands, host="127.0.0.1")
+    await adapter.start()
+    slack = SlackRequests(f"http://127.0.0.1:{adapter.port}/slack/events", SIGNING_SECRET)
+    status, _ = await slack.command("list", response_url=fake_api.response_url("slow"))
+    assert status == 200  # acked while the core is still busy
+    await commands.entered.wait()
+    assert fake_api.responses["slow"] == []
+
+    stopping = asyncio.create_task(adapter.stop())
+    await asyncio.sleep(0)
+    commands.gate.set()
+    await stopping
+    assert fake_api.responses["slow"][0]["text"] == "Subscriptions: none"
