@@ -170,6 +170,9 @@ def main_preview(
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if limit < 1:
+        print(f"digestbot: --limit must be at least 1 (got {limit})", file=sys.stderr)
+        return 2
     config = config or PipelineConfig()
     _configure_logging()
     try:

@@ -162,6 +162,14 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines()[-1].startswith("digestbot: nope.html: ")
 
 
+def test_limit_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, ["feed.xml"], limit=0) == (
+        2,
+        "",
+        "digestbot: --limit must be at least 1 (got 0)\n",
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "content_type", "expected"),
     [
