@@ -256,9 +256,7 @@ class FakeBotApi:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         self._closing = True
@@ -652,7 +650,7 @@ def _serve(options: dict[str, Any], conn: Any) -> None:
         await asyncio.Event().wait()  # until the parent terminates us
 
     try:
-        import uvloop  # type: ignore[import-not-found]
+        import uvloop
 
         uvloop.run(main())
     except ImportError:

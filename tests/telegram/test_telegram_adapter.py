@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -17,7 +18,7 @@ from bot.commands import CommandCore
 from bot.filters import TaxonomyCatalog
 from bot.ports import ChatRef, CommandRequest, Reply
 from bot.settings import Settings
-from bot.store import SqlStore
+from bot.store import SqlStore, Subscription
 from bot.telegram import (
     COMMANDS,
     SORRY,
@@ -42,7 +43,7 @@ TAXONOMY = Taxonomy(
 )
 
 
-def settings_for(fake: FakeBotApi, **extra: object) -> Settings:
+def settings_for(fake: FakeBotApi, **extra: Any) -> Settings:
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
         telegram_bot_token=SecretStr(DEFAULT_TOKEN),
@@ -57,14 +58,16 @@ class Bot:
     adapter: TelegramAdapter
     store: SqlStore
 
-    async def say(self, chat_id: int, text: str, *, replies: int = 1, **kw: object):
+    async def say(
+        self, chat_id: int, text: str, *, replies: int = 1, **kw: Any
+    ) -> list[SentMessage]:
         """Send ``text`` as a user in ``chat_id``; the bot's next ``replies`` messages."""
         before = len(self.fake.messages_to(chat_id))
-        self.fake.push_text(chat_id, text, **kw)  # type: ignore[arg-type]
+        self.fake.push_text(chat_id, text, **kw)
         sent = await self.fake.wait_sent(before + replies, chat_id=chat_id)
         return sent[before:]
 
-    async def subscription(self, chat_id: int):
+    async def subscription(self, chat_id: int) -> Subscription | None:
         return await self.store.get_subscription(ChatRef("telegram", str(chat_id)))
 
 
@@ -221,7 +224,8 @@ def test_webhook_without_secret_fails_fast(fake: FakeBotApi, store: SqlStore) ->
 def test_missing_token_fails_fast(store: SqlStore) -> None:
     with pytest.raises(TelegramSetupError, match="TELEGRAM_BOT_TOKEN"):
         build_telegram_adapter(
-            Settings(_env_file=None), CommandCore(store, TaxonomyCatalog(TAXONOMY))
+            Settings(_env_file=None),  # type: ignore[call-arg]
+            CommandCore(store, TaxonomyCatalog(TAXONOMY)),
         )
 
 
