@@ -50,6 +50,10 @@ _NOTE_TEXT_NODES = etree.XPath(
 # "Editor's note", "Editor&rsquo;s Note", "EDITORS' NOTE", "Note from the editor" in markup.
 _NOTE_MARKUP = r"editor[^<>\s]{0,10}\s+note|note\s+from\s+the\s+editor"
 _NOTE_IN_MARKUP = re.compile(_NOTE_MARKUP)  # searched in lowercased snippets
+_CHROME_TAGS = frozenset({"aside", "nav", "footer"})
+_CHROME_MARKS = re.compile(
+    r"related|sidebar|trending|most-?read|popular|recommend|promo|teaser|newsletter", re.I
+)
 _CAPTION_TEXTS = etree.XPath("//figcaption | //*[contains(@class, 'caption')]")
 _IMG_ALTS = etree.XPath("//img/@alt")
 
@@ -167,6 +171,8 @@ def find_editors_note_in_tree(tree: Any) -> str | None:
     """
     for node in _NOTE_TEXT_NODES(tree):
         element = node.getparent()
+        if element is None or _in_page_chrome(element):
+            continue
         for _ in range(3):
             if element is None:
                 break
@@ -178,6 +184,17 @@ def find_editors_note_in_tree(tree: Any) -> str | None:
                 return note
             element = element.getparent()
     return None
+
+
+def _in_page_chrome(element: Any) -> bool:
+    """Inside a sidebar, teaser list or footer: a note there belongs to another piece."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in _CHROME_TAGS:
+            return True
+        marks = f"{ancestor.get('class', '')} {ancestor.get('id', '')}"
+        if _CHROME_MARKS.search(marks):
+            return True
+    return False
 
 
 def page_captions(tree: Any) -> list[str]:

@@ -98,6 +98,20 @@ def test_note_outside_the_main_text_is_found_in_the_page() -> None:
     assert "series on trade routes" not in article.text
 
 
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "<aside><p>Editor's note: Belongs to another piece.</p></aside>",
+        '<div class="related-stories"><p>Editor\'s note: Belongs to another piece.</p></div>',
+        "<footer><p>Editor's note: Belongs to another piece.</p></footer>",
+    ],
+)
+def test_note_of_another_piece_in_page_chrome_is_ignored(chrome: str) -> None:
+    page = f"<html><body><article><h1>T</h1>{_BODY}</article>{chrome}</body></html>"
+    article = extract_article(page, "https://example.org/x")
+    assert article.editors_note is None
+
+
 def test_page_without_note_has_none() -> None:
     page = f"<html><head><title>T</title></head><body><article>{_BODY}</article></body></html>"
     assert extract_article(page, "https://example.org/x").editors_note is None
