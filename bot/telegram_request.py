@@ -34,7 +34,9 @@ class AiohttpRequest(BaseRequest):
     """A :class:`telegram.request.BaseRequest` over one :class:`aiohttp.ClientSession`.
 
     Timeouts mean what they mean for ``HTTPXRequest``; ``pool_timeout`` is the wait for a free
-    connection when ``connection_pool_size`` connections are busy.
+    connection when ``connection_pool_size`` connections are busy. aiohttp has no write
+    timeout: ``write_timeout`` is accepted for the same signature, and an upload's read timer
+    is stretched to ``media_write_timeout`` instead.
     """
 
     def __init__(
@@ -48,7 +50,6 @@ class AiohttpRequest(BaseRequest):
     ) -> None:
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
-        self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
@@ -89,16 +90,17 @@ class AiohttpRequest(BaseRequest):
         connect = _resolve(connect_timeout, self._connect_timeout)
         pool = _resolve(pool_timeout, self._pool_timeout)
         read = _resolve(read_timeout, self._read_timeout)
-        write_default = self._media_write_timeout if has_files else self._write_timeout
-        write = _resolve(write_timeout, write_default)
-        # aiohttp has no separate write timeout: the sending time counts towards ``sock_read``
-        # (which starts when the request is written), so the larger of the two bounds both.
-        reads = [t for t in (read, write) if t is not None]
+        sock_read = read
+        if has_files:
+            # aiohttp has no write timeout: while an upload is being written the read timer
+            # already runs, so an upload gets the larger of the two.
+            write = _resolve(write_timeout, self._media_write_timeout)
+            sock_read = None if read is None or write is None else max(read, write)
         timeout = aiohttp.ClientTimeout(
             total=None,
             connect=None if connect is None or pool is None else connect + pool,
             sock_connect=connect,
-            sock_read=max(reads) if reads else None,
+            sock_read=sock_read,
         )
         try:
             async with self._session.request(method, url, data=data, timeout=timeout) as resp:

@@ -157,6 +157,7 @@ class _Script:
     times: int
     retry_after: int = 1
     migrate_to: int | None = None
+    delay: float = 1.0
 
 
 class ApiError(Exception):
@@ -190,6 +191,7 @@ FAILURES: dict[str, Callable[[_Script], ApiError]] = {
     "bad_gateway": lambda s: ApiError(502, "Bad Gateway"),
 }
 NETWORK_FAILURE = "network"  # the connection is dropped without an answer
+SLOW = "slow"  # the answer comes after ``delay`` seconds (a client read timeout)
 
 
 def chat_object(chat_id: int, chat_type: str | None = None, title: str | None = None) -> dict:
@@ -287,13 +289,14 @@ class FakeBotApi:
         times: int = 1,
         retry_after: int = 1,
         migrate_to: int | None = None,
+        delay: float = 1.0,
     ) -> None:
-        """The next ``times`` sends to ``chat_id`` fail with ``kind`` (a key of ``FAILURES``
-        or ``"network"``). A ``parse_error`` only hits sends that ask for a parse mode."""
-        if kind not in FAILURES and kind != NETWORK_FAILURE:
+        """The next ``times`` sends to ``chat_id`` fail with ``kind`` (a key of ``FAILURES``,
+        ``"network"`` or ``"slow"``). A ``parse_error`` only hits sends with a parse mode."""
+        if kind not in FAILURES and kind not in (NETWORK_FAILURE, SLOW):
             raise ValueError(f"unknown failure {kind!r}")
         self._scripts.setdefault(int(chat_id), deque()).append(
-            _Script(kind, times, retry_after, migrate_to)
+            _Script(kind, times, retry_after, migrate_to, delay)
         )
 
     def block(self, chat_id: int | str) -> None:
@@ -552,7 +555,7 @@ class FakeBotApi:
             raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         window.append(now)
 
-    def _check_chat(self, params: dict[str, Any]) -> int:
+    async def _check_chat(self, params: dict[str, Any]) -> int:
         chat_id = params.get("chat_id")
         if not isinstance(chat_id, int):
             raise ApiError(400, "Bad Request: chat not found")
@@ -560,7 +563,10 @@ class FakeBotApi:
         if script is not None:
             if script.kind == NETWORK_FAILURE:
                 raise _DropConnection
-            raise FAILURES[script.kind](script)
+            if script.kind == SLOW:
+                await asyncio.sleep(script.delay)
+            else:
+                raise FAILURES[script.kind](script)
         if chat_id in self._blocked:
             raise FAILURES["blocked"](_Script("blocked", 1))
         return chat_id
@@ -581,7 +587,7 @@ class FakeBotApi:
 
     async def _api_sendmessage(self, params: dict[str, Any]) -> Any:
         self._check_rate()
-        chat_id = self._check_chat(params)
+        chat_id = await self._check_chat(params)
         text = self._check_text(params)
         message_id = next(self._message_ids)
         now = time.time()
@@ -609,7 +615,7 @@ class FakeBotApi:
         return result
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> Any:
-        chat_id = self._check_chat(params)
+        chat_id = await self._check_chat(params)
         text = self._check_text(params)
         message_id = int(params.get("message_id", 0))
         markup = params.get("reply_markup")

@@ -166,6 +166,15 @@ async def test_passing_failures_retry(fake: FakeBotApi, bot: Bot, kind: str) -> 
     assert isinstance(await sender.send("5", HTML), Sent)
 
 
+@pytest.mark.parametrize("backend", [AiohttpRequest, HTTPXRequest])
+async def test_a_read_timeout_is_retry_later(fake: FakeBotApi, backend: type) -> None:
+    request = backend(read_timeout=0.2)
+    async with Bot(DEFAULT_TOKEN, base_url=fake.base_url, request=request) as bot:
+        fake.fail_next(5, "slow", delay=1.0)
+        result = await TelegramSender(bot).send("5", HTML)
+    assert isinstance(result, RetryLater) and "timed out" in result.reason.lower()
+
+
 async def test_migrated_group_gets_the_message_at_its_new_id(fake: FakeBotApi, bot: Bot) -> None:
     fake.fail_next(-55, "migrated", migrate_to=-1000055)
     result = await TelegramSender(bot).send("-55", HTML)
