@@ -56,3 +56,12 @@ async def test_the_adapter_handles_every_event_the_manifest_subscribes(
         payload = {"type": event, "user": "U0ALICE", "channel": "D0X", "tab": "messages"}
         status, _ = await slack.event(payload)
         assert status == 200, event
+
+
+def test_manifest_texts_fit_slacks_limits() -> None:
+    # https://docs.slack.dev/reference/app-manifest: the long description must be 174-4000
+    # characters or App Settings rejects the manifest
+    display = load()["display_information"]
+    assert 174 <= len(display["long_description"]) <= 4000
+    assert len(display["description"]) <= 140
+    assert len(display["name"]) <= 35
