@@ -316,6 +316,11 @@ async def _worker(settings: Settings, once: bool) -> int:
         if once:
             report = await app.run_once()
             log.info("%s", _summary(report))
+            if not report.delivery.sent and "console" in app.senders:
+                log.info(
+                    "nothing new to show: the feeds were read before. `digestbot chat`, then "
+                    "/digest, shows the latest cards"
+                )
             return 0
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

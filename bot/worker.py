@@ -154,7 +154,10 @@ class Poller:
         self.concurrency = concurrency
 
     async def poll_due(self) -> list[FeedReport]:
-        feeds = await self.store.due_feeds(self.clock())
+        # A little slack: the scheduler's jitter may wake us just before a feed falls due, and
+        # skipping it would double its interval.
+        slack = timedelta(seconds=min(0.2 * self.interval, 120.0))
+        feeds = await self.store.due_feeds(self.clock() + slack)
         reports = []
         for feed in feeds:
             try:

@@ -402,3 +402,14 @@ async def test_console_default_prints_the_sample_feed_offline(tmp_path: Path) ->
     assert printed.count("-" * 72) == 3
     assert "Small ports, big stakes" in printed
     assert "four-day school week" in printed
+
+
+async def test_a_feed_falling_due_within_the_jitter_is_polled_now(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    async with w.app() as app:
+        await w.feed(app, "a.example")
+        await app.run_once()
+        w.clock.advance(minutes=7)
+        assert (await app.run_once()).feeds == []
+        w.clock.advance(minutes=1, seconds=30)  # due in 30 s: the scheduler woke a bit early
+        assert len((await app.run_once()).feeds) == 1
