@@ -33,6 +33,8 @@ from digests.cards import build_card
 from digests.config import PipelineConfig
 from digests.errors import ExtractionError
 from digests.extract import extract_article
+from digests.facts import key_facts
+from digests.summarize import summarize
 from digests.topics import Taxonomy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -119,11 +121,41 @@ def report(bare_ms: list[float], meta_ms: list[float], card_ms: list[float]) -> 
     print(f"ratio card / extract(with_metadata=True): total {sum(card_ms) / sum(meta_ms):.2f}x")
 
 
+def stages(pages: list[tuple[str, bytes]], card: CardMaker) -> None:
+    """Total ms per stage of the card path, in one more pass: where the time goes."""
+    totals = dict.fromkeys(("extract_article", "summarize", "key_facts", "taxonomy.tag"), 0.0)
+    config = card.config
+    for url, page in pages:
+        start = time.perf_counter()
+        try:
+            article = extract_article(page, url)
+        except ExtractionError:
+            continue
+        t1 = time.perf_counter()
+        summary = summarize(
+            article.text,
+            max_words=config.max_summary_words,
+            max_sentences=config.max_summary_sentences,
+            title=article.title,
+        )
+        t2 = time.perf_counter()
+        key_facts(article.text, exclude=summary, max_facts=config.max_key_facts + len(summary))
+        t3 = time.perf_counter()
+        card.taxonomy.tag(title=article.title, text=article.text, categories=article.categories)
+        t4 = time.perf_counter()
+        for name, (a, b) in zip(totals, ((start, t1), (t1, t2), (t2, t3), (t3, t4)), strict=True):
+            totals[name] += (b - a) * 1000
+    whole = sum(totals.values())
+    for name, total in totals.items():
+        print(f"  {name:18}{total:9.0f} ms  {100 * total / whole:5.1f}%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--limit", type=int)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--stages", action="store_true", help="time each stage of the card")
     args = parser.parse_args()
 
     pages = load_pages(args.limit)
@@ -132,6 +164,9 @@ def main() -> None:
     print(f"pages: {len(pages)}, rounds: {args.rounds}, card failures: {len(card.failures)}")
     report(bare_ms, meta_ms, card_ms)
 
+    if args.stages:
+        print("card stages (total over all pages):")
+        stages(pages, card)
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
