@@ -32,7 +32,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -237,7 +237,14 @@ class TelegramAdapter:
     async def start(self) -> None:
         install_token_redaction()
         app = self.application
-        await app.initialize()
+        try:
+            await app.initialize()
+        except InvalidToken as exc:
+            await self._shutdown()
+            raise TelegramSetupError(
+                f"Telegram refused TELEGRAM_BOT_TOKEN ({redact_token(exc.message)}): "
+                "check the token with @BotFather."
+            ) from None
         try:
             await self._register_commands()
             updater = app.updater
@@ -446,6 +453,7 @@ def build_telegram_adapter(settings: Settings, commands: CommandHandler) -> Tele
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         raise TelegramSetupError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather.")
     webhook = webhook_config(settings)
+    install_token_redaction()  # also for `run --once`, which delivers without start()
     base_url = settings.telegram_base_url
     file_url = re.sub(r"/bot$", "/file/bot", base_url)
     application = (

@@ -17,13 +17,14 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-# A bot token as it appears in Bot API URLs: ``bot123456:AA...``.
-_TOKEN_IN_URL = re.compile(r"bot\d+:[\w-]+")
+# A bot token (``123456789:AA...``, 35 characters after the colon), as it appears in Bot API
+# URLs (``/bot<token>/sendMessage``) and in PTB's InvalidToken message.
+_TOKEN = re.compile(r"\d{3,}:[\w-]{20,}")
 
 
 def redact_token(text: str) -> str:
     """``text`` with any bot token replaced, so that URLs can be logged or raised safely."""
-    return _TOKEN_IN_URL.sub("bot<token>", text)
+    return _TOKEN.sub("<token>", text)
 
 
 def _resolve(value: ODVInput[float], default: float | None) -> float | None:

@@ -27,6 +27,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.ports import ChatGone, OutgoingMessage, Rejected, RetryLater, SendResult, Sent
+from bot.telegram_request import redact_token
 from digests.models import Card
 from digests.render import is_web_url
 from digests.render.telegram import render_digest, render_plain
@@ -113,7 +114,10 @@ class TelegramSender:
             return
         async with self._ready_lock:
             if not self._ready:
-                await self.bot.initialize()
+                try:
+                    await self.bot.initialize()
+                except InvalidToken as exc:
+                    raise _redacted(exc) from None
                 self._ready = True
 
     def render(self, cards: Sequence[Card]) -> list[OutgoingMessage]:
@@ -148,8 +152,8 @@ class TelegramSender:
                 migrated_to = str(exc.new_chat_id)
                 log.info("telegram chat %s became supergroup %s; resending", chat_id, migrated_to)
                 target = exc.new_chat_id
-            except InvalidToken:
-                raise  # the whole setup is broken: no message will ever go out
+            except InvalidToken as exc:
+                raise _redacted(exc) from None  # a broken setup: no message will ever go out
             except TelegramError as exc:
                 if not (is_parse_error(exc) and payload.get("parse_mode")):
                     return classify(exc, network_backoff=self._network_backoff)
@@ -171,6 +175,11 @@ class TelegramSender:
             link_preview_options=LinkPreviewOptions(**preview) if preview else None,
         )
         return str(sent.message_id)
+
+
+def _redacted(exc: InvalidToken) -> InvalidToken:
+    """PTB puts the rejected token itself in the message."""
+    return InvalidToken(redact_token(exc.message))
 
 
 def _chat_id(chat_id: str) -> int | str:

@@ -44,12 +44,12 @@ TAXONOMY = Taxonomy(
 
 
 def settings_for(fake: FakeBotApi, **extra: Any) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        telegram_bot_token=SecretStr(DEFAULT_TOKEN),
-        telegram_base_url=fake.base_url,
+    values: dict[str, Any] = {
+        "telegram_bot_token": SecretStr(DEFAULT_TOKEN),
+        "telegram_base_url": fake.base_url,
         **extra,
-    )
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @dataclass
@@ -227,6 +227,18 @@ def test_missing_token_fails_fast(store: SqlStore) -> None:
             Settings(_env_file=None),  # type: ignore[call-arg]
             CommandCore(store, TaxonomyCatalog(TAXONOMY)),
         )
+
+
+async def test_a_refused_token_fails_start_without_showing_it(
+    fake: FakeBotApi, store: SqlStore
+) -> None:
+    wrong = "987654:refused-token-refused-token-refused"
+    settings = settings_for(fake, telegram_bot_token=SecretStr(wrong))
+    adapter = build_telegram_adapter(settings, CommandCore(store, TaxonomyCatalog(TAXONOMY)))
+    with pytest.raises(TelegramSetupError, match="@BotFather") as caught:
+        await adapter.start()
+    assert wrong not in str(caught.value) and caught.value.__cause__ is None
+    await adapter.stop()  # safe after a failed start
 
 
 def _free_port() -> int:

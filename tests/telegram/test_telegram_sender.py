@@ -27,6 +27,7 @@ from tests.telegram.fake_bot_api import (
     check_telegram_html,
 )
 
+WRONG_TOKEN = "999999:wrong-token-wrong-token-wrong-token"
 HTML = OutgoingMessage(
     {"text": "<b>Headline</b> &amp; more", "parse_mode": "HTML"}, "Headline & more"
 )
@@ -186,8 +187,9 @@ async def test_invalid_token_raises(fake: FakeBotApi) -> None:
     request = AiohttpRequest()
     await request.initialize()
     try:
-        sender = TelegramSender(Bot("999:wrong-token", base_url=fake.base_url, request=request))
-        with pytest.raises(InvalidToken):  # a broken setup is no per-message failure
+        sender = TelegramSender(Bot(WRONG_TOKEN, base_url=fake.base_url, request=request))
+        with pytest.raises(InvalidToken) as caught:  # a broken setup, not a message failure
             await sender.send("5", HTML)
+        assert WRONG_TOKEN not in str(caught.value)
     finally:
         await request.shutdown()
