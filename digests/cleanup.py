@@ -165,8 +165,9 @@ def drop_widgets(paragraphs: list[str]) -> list[str]:
 
 # --- newsletter sign-ups, share prompts, contributor footers -------------------------------
 
-_NEWSLETTER = re.compile(r"newsletter|to your inbox|mailing list|email updates", re.I)
-_NEWSLETTER_ACTION = re.compile(r"sign[ -]?up|subscribe|enter your email|join", re.I)
+# Searched in lowercased text: case-insensitive alternations are slow over long pages.
+_NEWSLETTER = re.compile(r"newsletter|to your inbox|mailing list|email updates")
+_NEWSLETTER_ACTION = re.compile(r"sign[ -]?up|subscribe|enter your email|join")
 _SHARE = re.compile(
     r"^(?:share(?: this)?(?: article| story| page| post)?|share on [\w ]+|click to share"
     r"(?: on [\w ]+)?|copy link|share via [\w ]+|tweet this|email this|print this)[.!:]?$",
@@ -174,8 +175,7 @@ _SHARE = re.compile(
 )
 _CONTRIBUTOR = re.compile(
     r"if you (?:want|would like|wish) to contribute|opinions@|"
-    r"follow @\w+ on (?:x|twitter)|to discover the latest commentaries",
-    re.I,
+    r"follow @\w+ on (?:x|twitter)|to discover the latest commentaries"
 )
 
 
@@ -184,11 +184,15 @@ def drop_promotions(paragraphs: list[str]) -> list[str]:
     kept = []
     for p in paragraphs:
         words = _words(p)
-        if words <= 40 and _NEWSLETTER.search(p) and _NEWSLETTER_ACTION.search(p):
+        if words > 80:
+            kept.append(p)
+            continue
+        lowered = p.lower()
+        if words <= 40 and _NEWSLETTER.search(lowered) and _NEWSLETTER_ACTION.search(lowered):
             continue
         if words <= 8 and _SHARE.match(p):
             continue
-        if words <= 80 and _CONTRIBUTOR.search(p):
+        if _CONTRIBUTOR.search(lowered):
             continue
         kept.append(p)
     return kept
