@@ -96,7 +96,7 @@ class NewsPipeline:
                     raise FetchError(entry.link, f"no content (HTTP {resource.status})")
                 return await self.card_for_html(resource.content, resource.url, entry=entry)
             except (FetchError, ExtractionError) as exc:
-                page_problem = getattr(exc, "reason", str(exc))
+                page_problem = exc.reason
                 log.warning(
                     "page %s unusable (%s); using the feed's own content", entry.link, page_problem
                 )
