@@ -85,11 +85,10 @@ def _sections(mrkdwn: str) -> list[Block]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
 
 
-def _context(text: str) -> Block:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": shorten(text, MAX_CONTEXT_CHARS)}],
-    }
+def _context(plain: str) -> Block:
+    # Shortened before escaping (no cut inside ``&amp;``); escaping grows text at most 5x.
+    text = escape(shorten(plain, MAX_CONTEXT_CHARS // 5))
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def _card_blocks(card: Card, index: int) -> list[Block]:
@@ -98,7 +97,7 @@ def _card_blocks(card: Card, index: int) -> list[Block]:
         {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": False}}
     ]
     meta = [*meta_parts(card), reading_time(card.reading_minutes)]
-    blocks.append(_context(escape(" · ".join(meta))))
+    blocks.append(_context(" · ".join(meta)))
     if card.summary:
         blocks.extend(_sections(escape(" ".join(card.summary))))
     if card.key_facts:
@@ -109,7 +108,7 @@ def _card_blocks(card: Card, index: int) -> list[Block]:
         blocks.extend(_sections(f"> *{NOTE_LABEL}*\n{quoted}"))
     tags = hashtags(card.topics)
     if tags:
-        blocks.append(_context(escape(" ".join(tags))))
+        blocks.append(_context(" ".join(tags)))
     if _linkable(card.url):
         button = {
             "type": "button",

@@ -89,6 +89,8 @@ def _capped(card: Card, cap: int) -> Card:
     return replace(
         card,
         title=shorten(card.title, max(cap, _MIN_TITLE)),
+        source=shorten(card.source, max(cap, _MIN_TITLE)) if card.source else None,
+        author=shorten(card.author, max(cap, _MIN_TITLE)) if card.author else None,
         summary=shorten_lines(card.summary, cap) if cap > 0 else (),
         key_facts=shorten_lines(card.key_facts, cap) if cap > 0 else (),
         editors_note=shorten(card.editors_note, cap) if card.editors_note and cap > 0 else None,
@@ -101,6 +103,8 @@ def _fitted(card: Card, fits: Callable[[Card], bool]) -> Card:
         return card
     longest = max(
         len(card.title),
+        len(card.source or ""),
+        len(card.author or ""),
         sum(map(len, card.summary)),
         sum(map(len, card.key_facts)),
         len(card.editors_note or ""),

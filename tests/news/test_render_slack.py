@@ -145,6 +145,8 @@ def test_monster_card_still_fits_one_message() -> None:
         key_facts=tuple("f " * 5000 for _ in range(10)),
         editors_note="n " * 50_000,
         url="https://example.com/" + "u" * 4000,
+        source="&" * 5000,
+        author="<" * 5000,
     )
     message = render_card(monster)
     check_message(message.blocks, message.text)

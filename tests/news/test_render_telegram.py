@@ -164,7 +164,12 @@ def test_limit_counts_utf16_units() -> None:
 
 
 def test_huge_title_and_url_still_fit() -> None:
-    monster = card(title="T&" * 5000, url="https://example.com/" + "x" * 5000)
+    monster = card(
+        title="T&" * 5000,
+        url="https://example.com/" + "x" * 5000,
+        source="S<" * 3000,
+        author="A>" * 3000,
+    )
     markup = render_card(monster)
     assert utf16(markup) <= MESSAGE_LIMIT
     parse(markup)
