@@ -69,17 +69,37 @@ def drop_consent(paragraphs: list[str]) -> list[str]:
 _CREDIT_TAIL = re.compile(
     # "... of Korea. / CFP", "... in 2025. /Xinhua", "... Photo: AP / Reuters"
     r"\s/\s?(?:[A-Z][\w.&'-]*)(?:\s+(?:[A-Z][\w.&'-]*|via|for|of))*$"
-    # "... (Photo: Xinhua)", "... (Photo by Jane Doe/AFP)", "[Photo/VCG]"
-    r"|[(\[]\s*(?:photo|image|picture|file photo|credit|source)s?\b[^()\[\]]{0,80}[)\]]$"
+    # "... (Photo: Xinhua)", "... (Photo by Jane Doe/AFP)", "[Photo/VCG]"; not "(Source: ...)",
+    # which ends many a paragraph of figures
+    r"|[(\[]\s*(?:photo|image|picture|file photo|credit)s?\b[^()\[\]]{0,80}[)\]]$"
     # "... Getty Images", "... AFP via Getty Images", "Photograph: X/Shutterstock"
     r"|\b(?:getty images|shutterstock|alamy|ap photo|reuters/[\w ]+)(?: for [\w ]+)?\.?$",
     re.I,
 )
-_CREDIT_HEAD = re.compile(
-    r"^(?:\(?\s*(?:photo|photograph|image|picture|file photo|photo credit|credit)s?\s*"
-    r"(?::|by\b|/)|image copyright\b|image caption\b|getty images$)",
+# "Photo: Jane Doe", "Image copyright AFP", "Image caption Protesters in ..."
+_CREDIT_LABEL = re.compile(
+    r"^\(?\s*(?:(?:photo|photograph|image|picture|file photo|photo credit|credit)s?\s*:"
+    r"|image copyright\b|image caption\b|getty images$)",
     re.I,
 )
+# "Photo by Jane Doe/AFP", "Photo/VCG": only as a short line that is not a sentence, since
+# "Pictures by amateur astronomers show..." starts many a sentence
+_CREDIT_BYLINE = re.compile(r"^\(?\s*(?:photo|photograph|image|picture)s?\s*(?:by\b|/)", re.I)
+
+
+def _is_caption(paragraph: str) -> bool:
+    words = _words(paragraph)
+    if words > 60:
+        return False
+    # Credits sit in a line's last few dozen characters; searching only there keeps the
+    # end-anchored pattern from scanning whole paragraphs.
+    if _CREDIT_TAIL.search(paragraph[-160:]) or _CREDIT_LABEL.match(paragraph):
+        return True
+    return (
+        words <= 12
+        and _CREDIT_BYLINE.match(paragraph) is not None
+        and not _PROSE_END.search(paragraph)
+    )
 
 
 def drop_captions(paragraphs: list[str], known: Collection[str] = ()) -> list[str]:
@@ -92,9 +112,7 @@ def drop_captions(paragraphs: list[str], known: Collection[str] = ()) -> list[st
     for p in paragraphs:
         if _key(p) in known_keys:
             continue
-        # Credits sit in a line's last few dozen characters; searching only there keeps the
-        # end-anchored pattern from scanning whole paragraphs.
-        if _words(p) <= 60 and (_CREDIT_TAIL.search(p[-160:]) or _CREDIT_HEAD.match(p)):
+        if _is_caption(p):
             continue
         kept.append(p)
     return kept

@@ -209,6 +209,9 @@ REAL = [
     "Subscribers to the newspaper pay $10 a month, the company said in its report.",
     "The related question is whether the partnership will survive a change of government.",
     "Share prices rose 3 percent after the announcement.",
+    "GDP grew 5.2 percent last year, faster than the year before (Source: World Bank)",
+    "Pictures by amateur astronomers show the comet's tail stretching across the sky.",
+    "Photo by photo, the exhibition tells the story of the port and the people who built it.",
     "Follow the money, the old saying goes, and you will find the motive.",
 ]
 
