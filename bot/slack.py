@@ -409,6 +409,15 @@ class SlackAdapter:
 # --- wiring -----------------------------------------------------------------------------------
 
 
+class _ClientGivenFilter(logging.Filter):
+    """Bolt reads ``SLACK_BOT_TOKEN`` from the environment by itself and then warns, at every
+    start, that the client we pass (the one pointed at ``SLACK_API_URL``) wins over it. That
+    is what we want, so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
@@ -448,12 +457,15 @@ def build_slack_adapter(
     """
     token, secret, app_token = check_settings(settings)
     client = delivery_client(token, settings.slack_api_url)
+    bolt_log = logging.getLogger("bot.slack.bolt")
+    if not any(isinstance(f, _ClientGivenFilter) for f in bolt_log.filters):
+        bolt_log.addFilter(_ClientGivenFilter())
     bolt = AsyncApp(
         client=client,
         # Socket Mode requests are not signed; Bolt skips verification for them by itself.
         signing_secret=secret or "",
         name="digestbot",
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=bolt_log,
     )
     return SlackAdapter(
         bolt=bolt,
