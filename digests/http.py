@@ -316,7 +316,8 @@ def _read_file(url: str, path: Path, limit: int, last_modified: str | None) -> F
         with path.open("rb") as handle:
             content = handle.read(limit + 1)
     except FileNotFoundError:
-        raise FetchError(url, f"no such file: {path}") from None
+        hint = "" if "://" in url else " (for a web address, start it with https://)"
+        raise FetchError(url, f"no such file: {path}{hint}") from None
     except IsADirectoryError:
         raise FetchError(url, f"is a directory, not a file: {path}") from None
     except OSError as exc:

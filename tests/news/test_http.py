@@ -254,6 +254,8 @@ async def test_file_errors(tmp_path: Path) -> None:
             await fetcher.get(str(big))
         with pytest.raises(FetchError, match="no such file"):
             await fetcher.get(str(tmp_path / "missing.xml"))
+        with pytest.raises(FetchError, match="start it with https://"):
+            await fetcher.get("example.invalid/feed.xml")
     async with Fetcher(CFG, local_files=False) as fetcher:
         with pytest.raises(FetchError, match="local files is disabled"):
             await fetcher.get(big.as_uri())
