@@ -44,7 +44,7 @@ def parse_feed(content: bytes, url: str, *, content_type: str | None = None) -> 
             # A well-formed feed with no items yet is healthy, just empty.
             return ParsedFeed(
                 url=url,
-                title=_clean_title(feed_meta.get("title")),
+                title=_clean_title(feed_meta.get("title")) or None,
                 site_url=feed_meta.get("link"),
                 entries=(),
                 ttl_minutes=_ttl(feed_meta.get("ttl")),
@@ -182,11 +182,18 @@ def _entry_from_feedparser(raw: dict[str, Any], feed_url: str) -> FeedEntry:
         # RSS 1.0's dc:date lands in "updated" only: it is the best publication date there is.
         published=_struct_to_utc(published or updated),
         updated=_struct_to_utc(updated),
-        author=(raw.get("author") or "").strip() or None,
+        author=_feedparser_author(raw),
         summary_html=summary_html,
         content_html=content_html,
         categories=_unique(tag.get("term") for tag in raw.get("tags") or []),
     )
+
+
+def _feedparser_author(raw: Mapping[str, Any]) -> str | None:
+    # RSS <author> is "jane@example.com (Jane Doe)"; feedparser splits out the name.
+    detail = raw.get("author_detail") or {}
+    name = detail.get("name") or raw.get("author") or ""
+    return " ".join(str(name).split()) or None
 
 
 def _pick_content(contents: Iterable[Mapping[str, Any]]) -> str | None:

@@ -218,6 +218,15 @@ def test_permalink_guids_resolve_like_links_but_opaque_ones_stay_verbatim() -> N
     assert b.entry_id == "p-2"
 
 
+def test_rss_author_email_form_gives_the_name() -> None:
+    doc = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><title>a</title><author>jane@example.com (Jane Doe)</author></item>"
+        b"</channel></rss>"
+    )
+    assert parse_feed(doc, "https://x.test/rss").entries[0].author == "Jane Doe"
+
+
 def test_relative_links_resolve_against_the_feed_url() -> None:
     doc = (
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>/</link>'
