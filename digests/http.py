@@ -305,6 +305,11 @@ def _local_path(url: str) -> Path | None:
     return Path(url)
 
 
+def _looks_like_host(path: Path) -> bool:
+    # "example.com/feed.xml" was meant as a web address; "missing.html", "/srv/x.html" not.
+    return not path.is_absolute() and len(path.parts) > 1 and "." in path.parts[0].strip(".")
+
+
 def _read_file(url: str, path: Path, limit: int, last_modified: str | None) -> FetchedResource:
     try:
         stat = path.stat()
@@ -316,7 +321,7 @@ def _read_file(url: str, path: Path, limit: int, last_modified: str | None) -> F
         with path.open("rb") as handle:
             content = handle.read(limit + 1)
     except FileNotFoundError:
-        hint = "" if "://" in url else " (for a web address, start it with https://)"
+        hint = " (for a web address, start it with https://)" if _looks_like_host(path) else ""
         raise FetchError(url, f"no such file: {path}{hint}") from None
     except IsADirectoryError:
         raise FetchError(url, f"is a directory, not a file: {path}") from None
