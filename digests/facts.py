@@ -163,8 +163,13 @@ def _clauses(sentence: str) -> list[str]:
         left = sentence[cuts[-1] : match.start()]
         right = sentence[match.end() :]
         inside_quote = _QUOTE_MARKS.findall(sentence, 0, match.start())
+        # "X, the first panda born in Y, and her family have become..." : after an aside set
+        # off by commas, ", and" joins a compound subject, not two clauses. Only a left part
+        # free of commas is taken as a clause of its own ("; " always separates clauses).
+        comma_join = match.group().startswith(",")
         if (
-            len(inside_quote) % 2 == 0
+            not (comma_join and "," in left)
+            and len(inside_quote) % 2 == 0
             and len(left.split()) >= 5
             and len(right.split()) >= 5
             and _NEW_SUBJECT.match(right)

@@ -80,6 +80,18 @@ def test_clause_inside_a_quote_is_not_split() -> None:
     assert key_facts(text) == [text]
 
 
+def test_compound_subject_after_an_aside_is_not_split() -> None:
+    # Splitting here left a fragment with no verb: "In recent years, Fu Bao, the first panda..."
+    text = (
+        "In recent years, Fu Bao, the first panda born in the ROK to parents gifted by China, "
+        "and her family at the Everland Resort in the city of Yongin have become a symbol."
+    )
+    facts = key_facts(text)
+    assert len(facts) == 1
+    assert facts[0].startswith("In recent years, Fu Bao")
+    assert "have become" in facts[0] or facts[0].endswith("…")
+
+
 def test_facts_are_diverse_and_capped() -> None:
     text = " ".join(
         [
