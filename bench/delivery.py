@@ -39,6 +39,7 @@ from telegram.request import BaseRequest, HTTPXRequest  # noqa: E402
 
 from bot.delivery import Delivery, DeliveryPolicy  # noqa: E402
 from bot.pacing import Pacer  # noqa: E402
+from bot.ports import Sent  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import SqlStore, subscriptions_t  # noqa: E402
 from bot.telegram import CONNECTION_POOL_SIZE  # noqa: E402
@@ -121,6 +122,26 @@ async def bare_loop(base_url: str, backend: str, n: int, concurrency: int, text:
     return Run(f"bare PTB send_message ({backend})", sum(counts), seconds, cpu)
 
 
+async def sender_loop(base_url: str, backend: str, n: int, concurrency: int) -> Run:
+    """``TelegramSender.render`` + ``send`` with no store: the adapter's own share of the cost."""
+    card = make_card(1)
+    async with Bot(DEFAULT_TOKEN, base_url=base_url, request=BACKENDS[backend]()) as bot:
+        sender = TelegramSender(bot)
+        chats = iter(range(FIRST_CHAT, FIRST_CHAT + n))
+
+        async def worker() -> int:
+            sent = 0
+            for chat in chats:
+                [message] = sender.render([card])
+                sent += isinstance(await sender.send(str(chat), message), Sent)
+            return sent
+
+        cpu, t0 = time.process_time(), time.perf_counter()
+        counts = await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu
+    return Run(f"TelegramSender render+send, no store ({backend})", sum(counts), seconds, cpu)
+
+
 async def outbox_run(
     base_url: str, backend: str, n: int, concurrency: int, *, pacer: Pacer
 ) -> tuple[Run, int]:
@@ -146,7 +167,7 @@ async def outbox_run(
 
 def show(run: Run) -> None:
     print(
-        f"  {run.label:42s} {run.messages:6d} msgs {run.seconds:7.2f} s "
+        f"  {run.label:50s} {run.messages:6d} msgs {run.seconds:7.2f} s "
         f"{run.rate:8.1f} msg/s  {run.cpu_per_1000:6.2f} CPU s/1000 msgs"
     )
 
@@ -160,24 +181,29 @@ async def throughput(args: argparse.Namespace) -> None:
             for backend in args.backends:
                 bare = await bare_loop(base_url, backend, args.messages, args.concurrency, text)
                 show(bare)
+                alone = await sender_loop(base_url, backend, args.messages, args.concurrency)
+                show(alone)
                 outbox, _ = await outbox_run(
                     base_url, backend, args.messages, args.concurrency, pacer=Pacer(enabled=False)
                 )
                 show(outbox)
                 results.setdefault((backend, "bare"), []).append(bare)
                 results.setdefault((backend, "outbox"), []).append(outbox)
+                results.setdefault((backend, "sender"), []).append(alone)
         stats = fake_stats(base_url)
     print(f"fake server answered {int(stats['sent'])} sendMessage, {int(stats['errors'])} errors")
     print(f"medians over {args.repeat} round(s), concurrency {args.concurrency}:")
     for backend in args.backends:
         bare_rate = statistics.median(r.rate for r in results[(backend, "bare")])
         outbox_rate = statistics.median(r.rate for r in results[(backend, "outbox")])
+        sender_rate = statistics.median(r.rate for r in results[(backend, "sender")])
         bare_cpu = statistics.median(r.cpu_per_1000 for r in results[(backend, "bare")])
         outbox_cpu = statistics.median(r.cpu_per_1000 for r in results[(backend, "outbox")])
         print(
             f"  {backend:8s} bare {bare_rate:7.1f} msg/s ({bare_cpu:.2f} CPU s/1000) | "
             f"outbox {outbox_rate:7.1f} msg/s ({outbox_cpu:.2f} CPU s/1000) | "
-            f"outbox/bare {outbox_rate / bare_rate:6.1%} (target >= 70%)"
+            f"outbox/bare {outbox_rate / bare_rate:6.1%} (target >= 70%) | "
+            f"sender alone/bare {sender_rate / bare_rate:6.1%}"
         )
 
 
