@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from digests.config import PipelineConfig
 from digests.facts import key_facts
 from digests.models import Article, Card, FeedEntry
-from digests.summarize import summarize
+from digests.summarize import article_sentences, summarize
 from digests.topics import Taxonomy
 
 _WORD = re.compile(r"\w+")
@@ -52,15 +52,22 @@ def build_card(
     """The digest card for ``article``; ``entry`` (when it came from a feed) adds its identity,
     categories and the dates or author the page did not give."""
     categories = _unique([*article.categories, *(entry.categories if entry else ())])
+    sentences = article_sentences(article.text)  # split once for the summary and the facts
     summary = summarize(
         article.text,
         max_words=config.max_summary_words,
         max_sentences=config.max_summary_sentences,
         title=article.title,
+        sentences=sentences,
     )
     # key_facts only ranks summary sentences lower; on one card a repeat reads as padding, so
     # ask for a few spare facts and drop those the summary already says.
-    spare = key_facts(article.text, exclude=summary, max_facts=config.max_key_facts + len(summary))
+    spare = key_facts(
+        article.text,
+        exclude=summary,
+        max_facts=config.max_key_facts + len(summary),
+        sentences=sentences,
+    )
     facts = [f for f in spare if not _repeats(f, summary)][: config.max_key_facts]
     tags = taxonomy.tag(title=article.title, text=article.text, categories=categories)
     published = article.published or (entry.published or entry.updated if entry else None)

@@ -10,10 +10,16 @@ in their original order.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from digests.summarize import article_sentences, content_terms, is_boilerplate, trim_words
+from digests.summarize import (
+    article_sentences,
+    content_terms,
+    is_boilerplate,
+    lowered_for_hints,
+    trim_words,
+)
 
 __all__ = ["key_facts", "specifics"]
 
@@ -91,6 +97,25 @@ _SPECIFICS: dict[str, tuple[float, re.Pattern[str]]] = {
     ),
 }
 
+# Cheap tests that rule a kind out before its regex scans the clause (most clauses have no
+# digit, and every match of these kinds holds one).
+_DIGIT = re.compile(r"\d")
+_NEEDS_DIGIT = frozenset({"money", "percent", "date", "count"})
+# Every match of these kinds holds one of its words (in lower case), or for "ranking" a digit.
+_HINTS = {
+    "duration": (
+        "year", "month", "week", "day", "decade", "hour", "minute", "centur",
+        "in a row", "consecutive", "straight",
+    ),
+    "ranking": (
+        "largest", "biggest", "smallest", "highest", "lowest", "fastest", "slowest", "oldest",
+        "youngest", "first", "second", "third", "fourth", "fifth", "top", "leading", "record",
+        "best", "worst", "the most", "the least", "the only",
+    ),
+}  # fmt: skip
+# Every "named" match ends in one of these (matched case-sensitively).
+_ANY_EVENT_NOUN = re.compile(_EVENT_NOUN)
+
 # Splitting points for compound sentences; the right part must open like a new clause.
 _CLAUSE_SPLIT = re.compile(r";\s+|,\s+(?=(?:and|but|while|whereas)\s)")
 _NEW_SUBJECT = re.compile(
@@ -114,23 +139,48 @@ class _Unit:
 def specifics(text: str) -> dict[str, int]:
     """How many specifics of each kind ``text`` carries (kinds with none are left out)."""
     found: dict[str, int] = {}
+    has_digit = _DIGIT.search(text) is not None
+    lowered = lowered_for_hints(text)
     for kind, (_, pattern) in _SPECIFICS.items():
+        if not _may_hold(kind, text, has_digit=has_digit, lowered=lowered):
+            continue
         count = len(pattern.findall(text))
         if count:
             found[kind] = count
     return found
 
 
-def key_facts(text: str, *, exclude: Collection[str] = (), max_facts: int = 5) -> list[str]:
+def _may_hold(kind: str, text: str, *, has_digit: bool, lowered: str | None) -> bool:
+    """False only when no match of ``kind`` can be in ``text``: its regex need not run."""
+    if kind in _NEEDS_DIGIT:
+        return has_digit
+    if kind == "named":
+        return _ANY_EVENT_NOUN.search(text) is not None
+    hints = _HINTS.get(kind)
+    if hints is None or lowered is None or (kind == "ranking" and has_digit):
+        return True
+    return any(hint in lowered for hint in hints)
+
+
+def key_facts(
+    text: str,
+    *,
+    exclude: Collection[str] = (),
+    max_facts: int = 5,
+    sentences: Sequence[str] | None = None,
+) -> list[str]:
     """Up to ``max_facts`` short facts of ``text`` with checkable specifics, in original order.
 
     Sentences in ``exclude`` (usually the summary) still count, with a lower rank, so that the
-    facts add to the summary before they repeat it.
+    facts add to the summary before they repeat it. ``sentences``, when given, must be
+    ``article_sentences(text)`` (split once for the summary and the facts).
     """
     excluded = {_normalise(s) for s in exclude}
+    if sentences is None:
+        sentences = article_sentences(text)
     units = [
         unit
-        for i, sentence in enumerate(article_sentences(text))
+        for i, sentence in enumerate(sentences)
         if not is_boilerplate(sentence) and not sentence.rstrip().endswith("?")
         for unit in _units(i, sentence, excluded)
     ]

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 
 from digests.sentences import split_sentences
 
-__all__ = ["article_sentences", "content_terms", "is_boilerplate", "summarize", "trim_words"]
+__all__ = [
+    "article_sentences",
+    "content_terms",
+    "is_boilerplate",
+    "lowered_for_hints",
+    "summarize",
+    "trim_words",
+]
 
 
 def _word_set(words: str) -> frozenset[str]:
@@ -60,17 +67,40 @@ _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.\-]+(?: [A-Z][A-Z.\-]+)*(?:,[^()]{1,30})?\s*)?"
     r"\((?:CNN|Reuters|AP|AFP|Xinhua|UPI|Bloomberg|dpa)\)\s*(?:[-–—]+\s*)?"
 )
-_BOILERPLATE = re.compile(
+# Boilerplate patterns, split so that the costly part runs on few sentences: the first set
+# only at the start (a cheap ``match``), the second anywhere, and that ``search`` only when the
+# sentence holds one of its literal words (a ``search`` here costs ~15 µs a sentence).
+_BOILERPLATE_START = re.compile(
     r"""
-    ^(?:sign\ up|subscribe|read\ more|follow\ us|share\ this|download\ (?:the|our)\ app)\b
-    | click\ (?:here|on\ the) | scroll\ down\ for | (?:our|this|free)\ newsletter
-    | all\ rights\ reserved | cookie\ (?:policy|settings) | use\ of\ cookies | privacy\ policy
-    | /\s*(?:cfp|afp|reuters|getty(?:\ images)?|ap|xinhua|ic)\s*$
-    | ^\s*(?:photo|image|video|file|source|credit)s?\s*:
-    | ^\(?\s*if\ you\ want\ to\ contribute | ^editor'?s\ note | contributed\ (?:to\ )?this\ report
+    (?:sign\ up|subscribe|read\ more|follow\ us|share\ this|download\ (?:the|our)\ app)\b
+    | \s*(?:photo|image|video|file|source|credit)s?\s*:
+    | \(?\s*if\ you\ want\ to\ contribute | editor'?s\ note
     """,
     re.VERBOSE | re.IGNORECASE,
 )
+_BOILERPLATE_ANYWHERE = re.compile(
+    r"""
+    click\ (?:here|on\ the) | scroll\ down\ for | (?:our|this|free)\ newsletter
+    | all\ rights\ reserved | cookie\ (?:policy|settings) | use\ of\ cookies | privacy\ policy
+    | /\s*(?:cfp|afp|reuters|getty(?:\ images)?|ap|xinhua|ic)\s*$
+    | contributed\ (?:to\ )?this\ report
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+# Every ``_BOILERPLATE_ANYWHERE`` match holds one of these (in lower case).
+_ANYWHERE_HINTS = (
+    "click",
+    "scroll",
+    "newsletter",
+    "reserved",
+    "cookie",
+    "privacy",
+    "/",
+    "contributed",
+)
+# The only non-ASCII characters that re.IGNORECASE matches to ASCII letters ("ſ" to "s"):
+# ``str.lower`` does not fold them, so a sentence holding one skips the hint check.
+_REGEX_ONLY_FOLDS = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +118,17 @@ def summarize(
     max_words: int = 75,
     max_sentences: int = 3,
     title: str | None = None,
+    sentences: Sequence[str] | None = None,
 ) -> list[str]:
     """Pick up to ``max_sentences`` sentences of ``text`` (in order), at most ``max_words`` words.
 
     Returns at least one sentence when ``text`` has any; the last one is trimmed at a clause
     boundary (ending in "…") when that is the only way to stay within the budget.
+    ``sentences``, when given, must be ``article_sentences(text)``: a caller that also asks for
+    key facts splits the text once for both.
     """
-    sentences = article_sentences(text)
+    if sentences is None:
+        sentences = article_sentences(text)
     if not sentences:
         return []
     usable = [i for i, s in enumerate(sentences) if not is_boilerplate(s)] or list(
@@ -115,12 +149,26 @@ def article_sentences(text: str) -> list[str]:
 
 def is_boilerplate(sentence: str) -> bool:
     """True for credits, widgets and calls to action that never belong in a summary."""
-    letters = [c for c in sentence if c.isalpha()]
+    letters = "".join(filter(str.isalpha, sentence))
     if len(letters) < 12:
         return True
-    if sum(c.isupper() for c in letters) > 0.6 * len(letters):
+    if sum(map(str.isupper, letters)) > 0.6 * len(letters):
         return True
-    return _BOILERPLATE.search(sentence) is not None
+    if _BOILERPLATE_START.match(sentence):
+        return True
+    lowered = lowered_for_hints(sentence)
+    if lowered is not None and not any(hint in lowered for hint in _ANYWHERE_HINTS):
+        return False
+    return _BOILERPLATE_ANYWHERE.search(sentence) is not None
+
+
+def lowered_for_hints(text: str) -> str | None:
+    """``text`` in lower case, for substring tests that spare a case-insensitive regex scan.
+
+    ``None`` when such a test could miss a match: ``text`` holds a character that
+    re.IGNORECASE equates with an ASCII letter but ``str.lower`` does not fold to it.
+    """
+    return None if _REGEX_ONLY_FOLDS.search(text) else text.lower()
 
 
 def content_terms(text: str) -> list[str]:
@@ -129,11 +177,27 @@ def content_terms(text: str) -> list[str]:
 
 
 def _stem(word: str) -> str:
-    # Just enough folding for overlap between "talks"/"talk" and "trading"/"trade".
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+    # Just enough folding for overlap between "talks"/"talk" and "trading"/"trade". Suffixes are
+    # tried in the order "ies", "ing", "ed", "es", "s"; dispatching on the last letter first
+    # only skips those that cannot match (this runs for every word of every sentence).
+    last = word[-1:]
+    if last == "s":
+        suffixes: tuple[tuple[str, str], ...] = _S_SUFFIXES
+    elif last == "g":
+        suffixes = _G_SUFFIXES
+    elif last == "d":
+        suffixes = _D_SUFFIXES
+    else:
+        return word
+    for suffix, keep in suffixes:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: len(word) - len(suffix)] + keep
     return word
+
+
+_S_SUFFIXES = (("ies", "y"), ("es", ""), ("s", ""))
+_G_SUFFIXES = (("ing", ""),)
+_D_SUFFIXES = (("ed", ""),)
 
 
 def _score(sentences: Sequence[str], usable: Sequence[int], title: str | None) -> list[_Candidate]:
