@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 from telegram import Bot
 from telegram.error import (
@@ -193,3 +194,25 @@ async def test_invalid_token_raises(fake: FakeBotApi) -> None:
         assert WRONG_TOKEN not in str(caught.value)
     finally:
         await request.shutdown()
+
+
+async def test_fake_enforces_its_global_rate() -> None:
+    async with (
+        FakeBotApi(global_rate=3) as limited,
+        Bot(DEFAULT_TOKEN, base_url=limited.base_url, request=AiohttpRequest()) as fast_bot,
+    ):
+        sender = TelegramSender(fast_bot)
+        results = [await sender.send(str(chat), HTML) for chat in range(1, 6)]
+    assert [type(r) for r in results] == [Sent, Sent, Sent, RetryLater, RetryLater]
+    assert limited.stats.rate_limited == 2
+
+
+async def test_fake_takes_json_bodies_too(fake: FakeBotApi) -> None:
+    body = {"chat_id": 5, "text": "<i>hi</i>", "parse_mode": "HTML"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{fake.base_url}{DEFAULT_TOKEN}/sendMessage", json=body) as response,
+    ):
+        answer = await response.json()
+    assert answer["ok"] is True and answer["result"]["chat"]["id"] == 5
+    assert [(m.chat_id, m.text) for m in fake.sent] == [(5, "<i>hi</i>")]
