@@ -34,7 +34,7 @@ from digests.config import PipelineConfig
 from digests.errors import ExtractionError
 from digests.extract import extract_article
 from digests.facts import key_facts
-from digests.summarize import summarize
+from digests.summarize import article_sentences, summarize
 from digests.topics import Taxonomy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -123,7 +123,8 @@ def report(bare_ms: list[float], meta_ms: list[float], card_ms: list[float]) -> 
 
 def stages(pages: list[tuple[str, bytes]], card: CardMaker) -> None:
     """Total ms per stage of the card path, in one more pass: where the time goes."""
-    totals = dict.fromkeys(("extract_article", "summarize", "key_facts", "taxonomy.tag"), 0.0)
+    names = ("extract_article", "sentences", "summarize", "key_facts", "taxonomy.tag")
+    totals = dict.fromkeys(names, 0.0)
     config = card.config
     for url, page in pages:
         start = time.perf_counter()
@@ -131,19 +132,24 @@ def stages(pages: list[tuple[str, bytes]], card: CardMaker) -> None:
             article = extract_article(page, url)
         except ExtractionError:
             continue
-        t1 = time.perf_counter()
+        marks = [start, time.perf_counter()]
+        # As build_card does: the sentences are split once for the summary and the facts.
+        sentences = article_sentences(article.text)
+        marks.append(time.perf_counter())
         summary = summarize(
             article.text,
             max_words=config.max_summary_words,
             max_sentences=config.max_summary_sentences,
             title=article.title,
+            sentences=sentences,
         )
-        t2 = time.perf_counter()
-        key_facts(article.text, exclude=summary, max_facts=config.max_key_facts + len(summary))
-        t3 = time.perf_counter()
+        marks.append(time.perf_counter())
+        spare = config.max_key_facts + len(summary)
+        key_facts(article.text, exclude=summary, max_facts=spare, sentences=sentences)
+        marks.append(time.perf_counter())
         card.taxonomy.tag(title=article.title, text=article.text, categories=article.categories)
-        t4 = time.perf_counter()
-        for name, (a, b) in zip(totals, ((start, t1), (t1, t2), (t2, t3), (t3, t4)), strict=True):
+        marks.append(time.perf_counter())
+        for name, a, b in zip(totals, marks, marks[1:], strict=False):
             totals[name] += (b - a) * 1000
     whole = sum(totals.values())
     for name, total in totals.items():

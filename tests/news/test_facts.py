@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from digests.facts import key_facts, specifics
-from digests.summarize import summarize
+from digests.facts import _SPECIFICS, key_facts, specifics
+from digests.summarize import article_sentences, summarize
 
 DATA = Path(__file__).parent / "data"
 
@@ -123,3 +123,35 @@ def test_long_fact_is_shortened() -> None:
     )
     (fact,) = key_facts(text)
     assert len(fact.split()) <= 35
+
+
+def test_sentences_given_or_split_here_give_the_same_facts(cgtn_body: str) -> None:
+    summary = summarize(cgtn_body)
+    given = key_facts(cgtn_body, exclude=summary, sentences=article_sentences(cgtn_body))
+    assert given == key_facts(cgtn_body, exclude=summary)
+
+
+def _every_pattern(text: str) -> dict[str, int]:
+    counts = {kind: len(pattern.findall(text)) for kind, (_, pattern) in _SPECIFICS.items()}
+    return {kind: n for kind, n in counts.items() if n}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Prices rose in a ſtraight run, the ſecond such run.",  # "ſ" is "s" to re.I
+        "Output fell 4٫5 percent to ٣٠٠ tonnes in ٢٠٢٤.",  # Arabic-Indic digits are \d
+        "The Paris Agreement and the Belt and Road Initiative were signed.",
+        "Nothing here has a number, a date or a name.",
+        "The most votes since the 1990s went to the top three of 12 parties, a record.",
+    ],
+)
+def test_specifics_skips_only_kinds_that_cannot_match(text: str) -> None:
+    assert specifics(text) == _every_pattern(text)
+
+
+def test_specifics_matches_every_pattern_on_the_sample(cgtn_body: str) -> None:
+    sentences = article_sentences(cgtn_body)
+    assert any(specifics(s) for s in sentences)
+    for sentence in sentences:
+        assert specifics(sentence) == _every_pattern(sentence), sentence

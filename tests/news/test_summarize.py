@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import string
 from pathlib import Path
 
 import pytest
 
 from digests.sentences import split_sentences
-from digests.summarize import is_boilerplate, summarize, trim_words
+from digests.summarize import (
+    article_sentences,
+    is_boilerplate,
+    lowered_for_hints,
+    summarize,
+    trim_words,
+)
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_TITLE = "Elevating the China-ROK Strategic Cooperative Partnership"
@@ -181,3 +189,42 @@ def test_is_boilerplate(sentence: str, expected: bool) -> None:
 )
 def test_trim_words(sentence: str, budget: int, expected: str | None) -> None:
     assert trim_words(sentence, budget) == expected
+
+
+def test_sentences_given_or_split_here_give_the_same_summary(cgtn_body: str) -> None:
+    sentences = article_sentences(cgtn_body)
+    for budget in (30, 75):
+        assert summarize(cgtn_body, max_words=budget, sentences=sentences) == summarize(
+            cgtn_body, max_words=budget
+        )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # re.IGNORECASE matches "ſ" (long s) to "s" and the Kelvin sign to "k"; str.lower does
+        # not, so the substring hints must not rule these out before the regex runs.
+        ("Please ſcroll down for the full video of the launch", True),
+        ("CLICK here to read every story about the launch", True),
+        ("Sign up for our newsletter to get the latest news", True),
+        ("The council voted on the privacy rules on Tuesday evening.", False),
+        ("Students cheered on the campus as the results came out.", False),
+    ],
+)
+def test_is_boilerplate_hints_never_hide_a_match(sentence: str, expected: bool) -> None:
+    assert is_boilerplate(sentence) is expected
+
+
+def test_lowered_for_hints_knows_every_character_regex_folds_to_ascii() -> None:
+    # Every non-ASCII character that re.IGNORECASE matches to an ASCII letter must make
+    # lowered_for_hints give up, unless str.lower already folds it to that letter.
+    letters = {c: re.compile(c, re.IGNORECASE) for c in string.ascii_lowercase}
+    for code in range(0x80, 0x110000):
+        char = chr(code)
+        forms = char.lower() + char.upper() + char.casefold()
+        if not any(f.isascii() and f.isalpha() for f in forms):
+            continue  # no case mapping of it reaches ASCII letters: re cannot equate them
+        for letter, pattern in letters.items():
+            if pattern.fullmatch(char):
+                lowered = lowered_for_hints(f"x{char}x")
+                assert lowered is None or letter in lowered, hex(code)

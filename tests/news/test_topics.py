@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
 from digests.models import Card
-from digests.topics import Taxonomy, TaxonomyError, matches, normalize_filter
+from digests.topics import (
+    Taxonomy,
+    TaxonomyError,
+    _count,
+    matches,
+    normalize_filter,
+    phrase_pattern,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"
@@ -182,3 +190,46 @@ def test_bad_taxonomy_file(tmp_path: Path, content: str, message: str) -> None:
 def test_missing_taxonomy_file(tmp_path: Path) -> None:
     with pytest.raises(TaxonomyError, match="cannot read"):
         Taxonomy.load(tmp_path / "nope.toml")
+
+
+def _keyword_soup(taxonomy: Taxonomy, seed: int) -> str:
+    """Text dense with keywords of several topics, overlapping, in odd cases and spellings."""
+    rng = random.Random(seed)
+    keywords = [k for words in taxonomy.topics.values() for k in words]
+    pieces = []
+    for _ in range(300):
+        word = rng.choice(keywords)
+        variant = rng.choice([word, word.upper(), word.title(), word + "s", word.replace(" ", "-")])
+        glue = rng.choice([" ", " ", "-", "", ", ", "\n", " the "])
+        pieces.append(variant + glue)
+    return "".join(pieces)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_tag_counts_what_findall_counts(seed: int) -> None:
+    # tag() tries each topic's pattern only where the one-pass scan saw a keyword start; the
+    # counts must be those of a findall per topic, overlapping keywords of other topics too.
+    taxonomy = Taxonomy.load(REPO / "config" / "topics.toml")
+    texts = [_keyword_soup(taxonomy, seed), (DATA / "cgtn-body.txt").read_text(encoding="utf-8")]
+    for text in texts:
+        starts = taxonomy._starts_in(text)
+        for name, words in taxonomy.topics.items():
+            pattern = phrase_pattern(words)
+            assert _count(pattern, text, starts) == len(pattern.findall(text)), name
+
+
+def test_tag_with_keywords_shared_and_nested_across_topics() -> None:
+    taxonomy = Taxonomy(
+        {
+            "trade": ("trade", "supply chain"),
+            "war": ("trade war", "war"),
+            "economy": ("supply chain", "chain"),
+        }
+    )
+    text = (
+        "Trade war. Trade-war talk. Supply chains, a supply-chain chain; trade, trade wars, chain."
+    )
+    # trade 5: "Trade war", "trade wars" and "trade" (not "Trade-war": a hyphen joins words),
+    # both supply chains. economy 4: both supply chains and the two lone chains. war 3: the
+    # three trade wars, each also counted for trade.
+    assert taxonomy.tag(title="", text=text) == ("trade", "economy", "war")
