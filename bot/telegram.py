@@ -44,6 +44,7 @@ from telegram.ext import (
 from telegram.ext import CommandHandler as PTBCommandHandler
 from telegram.request import BaseRequest
 
+from bot.commands import parse_command_line
 from bot.ports import ChatRef, Choice, CommandHandler, CommandRequest, Reply, Sent
 from bot.settings import Settings
 from bot.telegram_request import AiohttpRequest, redact_token
@@ -316,13 +317,14 @@ class TelegramAdapter:
             await self._answer(request)
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A command we do not know: the core answers with a hint towards /help. Commands
-        for other bots in the same group are left alone."""
+        """A command we do not know: the core answers with a hint towards /help. In a group
+        only when it names this bot: ``/stats`` there is likely another bot's command."""
         message = update.effective_message
         if message is None or message.text is None:
             return
         name = command_name(message.text, context.bot.username)
-        if name is None:
+        addressed = "@" in message.text.split(maxsplit=1)[0]
+        if name is None or (is_group(message.chat) and not addressed):
             return
         request = self._request(update, name, message.text.split()[1:])
         if request is not None:
@@ -333,8 +335,6 @@ class TelegramAdapter:
         await self.send_reply(int(request.chat.chat_id), reply)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        from bot.commands import parse_command_line
-
         query = update.callback_query
         if query is None:
             return

@@ -174,12 +174,16 @@ async def test_group_commands_belong_to_the_group(running: Bot) -> None:
     fake.register_chat(GROUP, "group", "Reading club")
     # A command for another bot in the same group is not ours to answer.
     fake.push_text(GROUP, "/subscribe@some_other_bot diplomacy", user_id=7)
+    fake.push_text(GROUP, "/stats", user_id=7)  # some other bot's command, not ours to hint at
     reply = only(await running.say(GROUP, "/subscribe@digest_test_bot economy", user_id=7))
     assert "economy" in reply.text
     assert len(fake.messages_to(GROUP)) == 1
     sub = await running.subscription(GROUP)
     assert sub is not None and sub.filters == ("economy",) and sub.title == "Reading club"
     assert await running.subscription(7) is None  # not the user's own subscription
+    hint = only(await running.say(GROUP, "/stats@digest_test_bot", user_id=7))
+    assert "/help" in hint.text or ("Help", "help") in hint.buttons
+    assert len(fake.messages_to(GROUP)) == 2  # nothing for the other bot's commands
 
 
 class Exploding:
