@@ -201,8 +201,10 @@ def _units(index: int, sentence: str, excluded: set[str]) -> list[_Unit]:
         score = _score(clause)
         if in_summary or _normalise(clause) in excluded:
             score *= _SUMMARY_PENALTY
+        # Only units that can be picked are compared for overlap: the others skip the terms.
+        terms = frozenset(content_terms(clause)) if score >= _MIN_SCORE else frozenset()
         shortened = trim_words(clause, _MAX_FACT_WORDS) or clause
-        units.append(_Unit((index, j), shortened, score, frozenset(content_terms(clause))))
+        units.append(_Unit((index, j), shortened, score, terms))
     return units
 
 

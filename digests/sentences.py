@@ -60,7 +60,6 @@ _BOUNDARY = re.compile(
     """,
     re.VERBOSE,
 )
-_TOKEN_BEFORE = re.compile(r"(\S+)$")
 _NEXT_WORD = re.compile(r"[\w']+")
 _INITIAL_OR_ACRONYM = re.compile(r"^(?:[A-Za-z]\.)*[A-Z]$")
 _PARAGRAPH_SPLIT = re.compile(r"\n")
@@ -108,10 +107,14 @@ def _split_paragraph(paragraph: str) -> list[str]:
 
 
 def _period_ends_sentence(paragraph: str, match: re.Match[str]) -> bool:
-    before = _TOKEN_BEFORE.search(paragraph, 0, match.start())
-    if before is None:
+    # The token before the period: paragraphs hold no whitespace but single spaces (see
+    # _paragraphs), so it starts after the last space; a regex search for it would try every
+    # position from the start of the paragraph, for every period.
+    end = match.start()
+    token = paragraph[paragraph.rfind(" ", 0, end) + 1 : end]
+    if not token:
         return True
-    token = before.group(1).lstrip("\"'“‘([")
+    token = token.lstrip("\"'“‘([")
     word = token.lower()
     if match.group("close"):
         # "... he said "Stop." Then ..." - the quote closes the sentence whatever precedes it.
