@@ -105,6 +105,8 @@ class CommandCore:
         handler = self._handlers.get(ALIASES.get(name, name))
         if handler is None:
             return Reply(msg.unknown_command(name), choices=(Choice("Help", "help"),))
+        if len(request.args) > _MAX_ARGS:  # adapters may build requests without the parser
+            request = replace(request, args=request.args[:_MAX_ARGS])
         current = await self.store.get_subscription(request.chat)
         return await handler(request, current)
 

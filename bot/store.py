@@ -55,7 +55,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.ports import ChatRef
 from digests.models import Card
@@ -347,6 +347,7 @@ class Store(SubscriptionStore, Protocol):
 
 # --- SQLAlchemy implementation ------------------------------------------------------------
 
+_LOCK = 0x6469676573  # "diges": the advisory lock key of schema upgrades
 _CHUNK = 500  # rows per multi-row INSERT: well under SQLite's bound-parameter limit
 
 
@@ -376,6 +377,10 @@ class SqlStore:
         from bot.migrations import upgrade_to_head
 
         async with self.engine.begin() as conn:
+            if self._dialect == "postgresql":
+                # Workers starting together must not create the same tables at once; the lock
+                # is released when this transaction ends.
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
             await conn.run_sync(upgrade_to_head)
 
     async def close(self) -> None:
@@ -774,10 +779,6 @@ class SqlStore:
         counts = {"pending": 0, "sent": 0, "failed": 0}
         counts.update({status: int(n) for status, n in rows})
         return counts
-
-    async def connection(self) -> AsyncConnection:
-        """A raw connection, for tests and maintenance scripts."""
-        return await self.engine.connect()
 
 
 # --- row mapping --------------------------------------------------------------------------

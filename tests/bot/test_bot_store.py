@@ -14,7 +14,13 @@ from alembic.migration import MigrationContext
 from bot.ports import ChatRef
 from bot.store import SqlStore, Subscription, metadata
 from digests.models import Card
-from tests.bot.conftest import POSTGRES_URL, drop_schema, postgres_schema_store
+from tests.bot.conftest import (
+    POSTGRES_URL,
+    create_schema,
+    drop_schema,
+    postgres_schema_store,
+    store_in_schema,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -235,3 +241,20 @@ def test_naive_datetimes_are_refused() -> None:
 
     with pytest.raises(ValueError, match="timezone-aware"):
         UTCDateTime().process_bind_param(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
+
+
+@pytest.mark.postgres
+async def test_workers_starting_together_upgrade_once() -> None:
+    if not POSTGRES_URL:
+        pytest.skip("DIGESTBOT_TEST_POSTGRES_URL is not set")
+    schema = await create_schema()
+    stores = [store_in_schema(schema) for _ in range(3)]
+    try:
+        # Without the upgrade lock the three CREATE TABLEs block each other: fail, not hang.
+        async with asyncio.timeout(30):
+            await asyncio.gather(*(s.upgrade() for s in stores))
+        assert await stores[0].list_feeds() == []
+    finally:
+        for s in stores:
+            await s.close()
+        await drop_schema(schema)
