@@ -48,7 +48,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -123,7 +123,6 @@ class OutboxItem:
     card: Card
     attempts: int
     not_before: datetime
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def entry_key(entry_id: str) -> str:
