@@ -2,7 +2,7 @@
 
 Usage (from the repo root)::
 
-    /work/venv/bin/python bench/pipeline.py [--rounds 3] [--limit N] [--profile]
+    /work/venv/bin/python bench/pipeline.py [--rounds 3] [--limit N] [--profile] [--stages]
 
 For every page of ``../shared/bench/aeb-dev/html/*.html.gz`` (never copied here) it times
 ``trafilatura.extract(page)`` (the baseline) and the whole card, ``extract_article`` (extraction
@@ -11,7 +11,8 @@ bytes; ``extract(with_metadata=True)`` is shown too, since a card needs the titl
 site. The jobs are interleaved page by page, in alternating order, so that machine noise hits
 all alike; each page's time is its median over ``--rounds``. Prints articles/s, median and p95
 ms per article for both and their ratios. Target: the whole card within 2x of bare extraction.
-``--profile`` adds a cProfile of the card path (top functions by cumulative time).
+``--profile`` adds a cProfile of the card path (top functions by cumulative time);
+``--stages`` the total time of each stage (the sentences are split once, as ``build_card`` does).
 """
 
 from __future__ import annotations
