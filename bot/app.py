@@ -141,6 +141,7 @@ class App:
         self._stop = asyncio.Event()
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._entered = False
+        self._stopped: set[int] = set()  # id() of adapters already stopped
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -166,6 +167,17 @@ class App:
         await self.aclose()
 
     async def aclose(self) -> None:
+        # Senders may have opened connections without their adapter being started
+        # (``run --once`` delivers without receiving updates): stop() closes them. Adapters
+        # that serve() started were stopped there already.
+        for adapter in reversed(self.adapters):
+            if id(adapter) in self._stopped:
+                continue
+            self._stopped.add(id(adapter))
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping the %s adapter failed", adapter.platform)
         await self._fetcher.aclose()
         await self.store.close()
 
@@ -280,6 +292,7 @@ class App:
                 await asyncio.gather(*self._jobs.values(), return_exceptions=True)
         finally:
             for adapter in reversed(started):
+                self._stopped.add(id(adapter))
                 try:
                     await adapter.stop()
                 except Exception:
@@ -316,6 +329,10 @@ async def _worker(settings: Settings, once: bool) -> int:
         if once:
             report = await app.run_once()
             log.info("%s", _summary(report))
+            if report.feeds and len(report.failed_feeds) == len(report.feeds):
+                # For cron: every feed failing is worth a non-zero exit (one failing is not).
+                log.error("every feed failed this cycle; see the errors above")
+                return 1
             if not report.delivery.sent and "console" in app.senders:
                 log.info(
                     "nothing new to show: the feeds were read before. `digestbot chat`, then "
