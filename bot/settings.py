@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="DIGESTBOT_LOG_LEVEL")
 
     # --- Telegram ------------------------------------------------------------------------
-    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
     telegram_base_url: str = Field(
         default="https://api.telegram.org/bot", validation_alias="TELEGRAM_BASE_URL"
     )
