@@ -74,15 +74,20 @@ class FakeSender:
     async def send(self, chat_id: str, message: OutgoingMessage) -> SendResult:
         self.attempts.append((chat_id, message))
         script = self._scripts.get(chat_id)
+        migrated_to = None
         if script:
             result = script.popleft()
             if isinstance(result, BaseException):
                 raise result
             if not isinstance(result, Sent):
                 return result
-        self.delivered.append(Delivered(chat_id, message, self._cards[id(message)]))
+            # A scripted Sent(migrated_to=...) acts like Telegram's sender: the group became a
+            # supergroup and the message went to the new id.
+            migrated_to = result.migrated_to
+        target = migrated_to or chat_id
+        self.delivered.append(Delivered(target, message, self._cards[id(message)]))
         self.delivered_event.set()
-        return Sent(str(len(self.delivered)))
+        return Sent(str(len(self.delivered)), migrated_to=migrated_to)
 
     def min_interval(self, chat_id: str) -> float:
         return self.interval

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -258,3 +259,81 @@ async def test_workers_starting_together_upgrade_once() -> None:
         for s in stores:
             await s.close()
         await drop_schema(schema)
+
+
+async def test_record_sent_marks_items_and_logs_each_message(any_store: SqlStore) -> None:
+    from bot.store import SentRecord, delivery_log_t
+
+    (first, second), _ = await _queued(any_store, n_cards=2, chats=2)
+    a, b, c, d = await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"])
+    later = NOW + timedelta(seconds=1)
+    await any_store.record_sent(
+        [SentRecord(first, (a.id, b.id), NOW), SentRecord(second, (c.id,), later)]
+    )
+    await any_store.record_sent([])
+    assert await any_store.outbox_counts() == {"pending": 1, "sent": 3, "failed": 0}
+    async with any_store.engine.connect() as conn:
+        log = (
+            await conn.execute(
+                sa.select(
+                    delivery_log_t.c.subscription_id,
+                    delivery_log_t.c.outcome,
+                    delivery_log_t.c.item_count,
+                    delivery_log_t.c.at,
+                ).order_by(delivery_log_t.c.id)
+            )
+        ).all()
+    assert [tuple(row) for row in log] == [(first, "sent", 2, NOW), (second, "sent", 1, later)]
+    # The one left pending is still leased; once the lease runs out it alone comes back.
+    back = await any_store.claim_due(
+        NOW + timedelta(seconds=61), lease_seconds=60, limit=10, platforms=["fake"]
+    )
+    assert [(i.id, i.attempts) for i in back] == [(d.id, 0)]
+
+
+async def test_claim_parses_each_card_once_per_batch(any_store: SqlStore) -> None:
+    await _queued(any_store, n_cards=2, chats=3)
+    items = await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"])
+    assert len(items) == 6
+    by_card: dict[int, set[int]] = {}
+    for item in items:
+        by_card.setdefault(item.card_id, set()).add(id(item.card))
+    assert [len(objects) for objects in by_card.values()] == [1, 1]
+    assert {item.card.title for item in items} == {"Card 0", "Card 1"}
+
+
+async def test_move_subscription_takes_its_pending_items_along(any_store: SqlStore) -> None:
+    (sub,), _ = await _queued(any_store, n_cards=2)
+    moved = await any_store.move_subscription(sub, "-100", NOW)
+    assert moved is not None and moved.id == sub and moved.chat == ChatRef("fake", "-100")
+    assert await any_store.get_subscription(ChatRef("fake", "0")) is None
+    items = await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"])
+    assert [i.subscription.chat.chat_id for i in items] == ["-100", "-100"]
+    assert await any_store.move_subscription(10_000, "-1", NOW) is None
+
+
+async def test_move_subscription_onto_a_chat_that_has_its_own(any_store: SqlStore) -> None:
+    (old,), card_ids = await _queued(any_store, n_cards=2)
+    new = await _subscribe(any_store, "-100", filters=("economy",))
+    assert new.id is not None
+    await any_store.enqueue([(new.id, card_ids[0], NOW)], NOW)  # already queued there
+    moved = await any_store.move_subscription(old, "-100", NOW)
+    assert moved is not None and moved.id == new.id and moved.filters == ("economy",)
+    gone = await any_store.get_subscription(ChatRef("fake", "0"))
+    assert gone is not None and not gone.active
+    items = await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"])
+    assert sorted(i.card_id for i in items) == card_ids  # each card once, for the new chat
+    assert {i.subscription.id for i in items} == {new.id}
+    assert (await any_store.outbox_counts())["failed"] == 1
+
+
+async def test_sqlite_files_use_wal(tmp_path: Path) -> None:
+    sql = SqlStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'wal.sqlite3'}")
+    try:
+        async with sql.engine.connect() as conn:
+            mode = (await conn.execute(sa.text("PRAGMA journal_mode"))).scalar()
+            sync = (await conn.execute(sa.text("PRAGMA synchronous"))).scalar()
+            keys = (await conn.execute(sa.text("PRAGMA foreign_keys"))).scalar()
+        assert (mode, sync, keys) == ("wal", 1, 1)  # 1 = NORMAL
+    finally:
+        await sql.close()
