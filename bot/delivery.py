@@ -139,18 +139,25 @@ class _ChatOutcome:
 
 
 class _SentRecorder:
-    """Buffers "sent" records and writes them in batches.
+    """Buffers "sent" records and writes them in batches, off the senders' path.
 
     Why the trade: one transaction per message (two, with its log row) cost ~4 ms of CPU on
     SQLite and capped delivery at a few hundred messages/s; one transaction per
     ``max_items`` messages costs about as much as one. The price is a bounded window: a
     message that went out but whose record is still buffered when the process dies is sent
     again after its lease runs out. That window is the same one every outbox has between a
-    send and its record (a crash right after ``send`` returns); buffering stretches it to at
-    most ``max_delay`` seconds or ``max_items`` sends, and :meth:`close` (which
-    :meth:`Delivery.run` always reaches, on SIGTERM too) writes whatever is left, so a clean
-    shutdown repeats nothing. Nothing queued can be lost: an unrecorded item is still pending.
+    send and its record (a crash right after ``send`` returns); buffering stretches it to
+    about ``max_delay`` seconds or ``max_items`` sends (plus one write in progress), and
+    :meth:`close` (which :meth:`Delivery.run` always reaches, on SIGTERM too) writes whatever
+    is left, so a clean shutdown repeats nothing. Nothing queued can be lost: an unrecorded
+    item is still pending.
+
+    Writes happen in one background task so that a sender never waits for the database,
+    unless the store falls behind by ``_BACKLOG`` batches: then senders wait (back-pressure
+    keeps the window bounded).
     """
+
+    _BACKLOG = 4
 
     def __init__(self, store: Store, *, max_items: int, max_delay: float) -> None:
         self._store = store
@@ -158,13 +165,17 @@ class _SentRecorder:
         self._max_delay = max(0.0, max_delay)
         self._buffer: list[SentRecord] = []
         self._items = 0
-        self._lock = asyncio.Lock()  # one write at a time: SQLite has one writer anyway
-        self._wake = asyncio.Event()
-        self._closing = asyncio.Event()
-        self._timer: asyncio.Task[None] | None = None
+        # One write at a time, claims included (Delivery takes it too): SQLite has one writer,
+        # and two connections contending wait in its busy handler, which sleeps for
+        # milliseconds at a time.
+        self.lock = asyncio.Lock()
+        self._waiting = asyncio.Event()  # a record is buffered: the delay runs
+        self._due = asyncio.Event()  # write now: full, or closing
+        self._closing = False
+        self._writer: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> _SentRecorder:
-        self._timer = asyncio.create_task(self._flush_on_time(), name="delivery-recorder")
+        self._writer = asyncio.create_task(self._write_when_due(), name="delivery-recorder")
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -173,13 +184,15 @@ class _SentRecorder:
     async def add(self, subscription_id: int, item_ids: list[int], at: datetime) -> None:
         self._buffer.append(SentRecord(subscription_id, tuple(item_ids), at))
         self._items += len(item_ids)
+        if not self._waiting.is_set():
+            self._waiting.set()
         if self._items >= self._max_items:
-            await self.flush()
-        elif not self._wake.is_set():
-            self._wake.set()
+            self._due.set()
+            if self._items >= self._max_items * self._BACKLOG:
+                await self.flush()
 
     async def flush(self) -> None:
-        async with self._lock:
+        async with self.lock:
             batch, self._buffer, self._items = self._buffer, [], 0
             if not batch:
                 return
@@ -192,23 +205,25 @@ class _SentRecorder:
                 self._items += sum(len(r.item_ids) for r in batch)
                 raise
 
-    async def _flush_on_time(self) -> None:
-        while not self._closing.is_set():
-            await self._wake.wait()
-            # The first record waiting starts the clock; close() cuts the wait short.
+    async def _write_when_due(self) -> None:
+        while not self._closing:
+            await self._waiting.wait()
+            # The first record waiting starts the clock; a full buffer or close() cuts it short.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self._max_delay)
-            self._wake.clear()
+                await asyncio.wait_for(self._due.wait(), self._max_delay)
+            self._waiting.clear()
+            self._due.clear()
             await self.flush()
 
     async def close(self) -> None:
-        """Write everything buffered; the timer task ends (never cancelled mid-write)."""
-        self._closing.set()
-        self._wake.set()
-        timer, self._timer = self._timer, None
+        """Write everything buffered; the writer task ends (never cancelled mid-write)."""
+        self._closing = True
+        self._due.set()
+        self._waiting.set()
+        writer, self._writer = self._writer, None
         try:
-            if timer is not None:
-                await timer
+            if writer is not None:
+                await writer
         finally:
             await self.flush()
 
@@ -243,18 +258,22 @@ class Delivery:
             self.store, max_items=self.policy.flush_items, max_delay=self.policy.flush_seconds
         ) as recorder:
             while not self._stopping:
-                items = await self.store.claim_due(
-                    self.clock(),
-                    lease_seconds=self.policy.lease_seconds,
-                    limit=self.policy.batch_limit,
-                    platforms=self.senders,
-                )
+                items = await self._claim(recorder.lock)
                 if not items:
                     break
                 total.add(await self._deliver_round(items, recorder))
         if total.messages or total.failed or total.retry or total.chats_gone:
             log.info("delivery: %s", total)
         return total
+
+    async def _claim(self, lock: asyncio.Lock) -> list[OutboxItem]:
+        async with lock:
+            return await self.store.claim_due(
+                self.clock(),
+                lease_seconds=self.policy.lease_seconds,
+                limit=self.policy.batch_limit,
+                platforms=self.senders,
+            )
 
     async def _deliver_round(
         self, items: list[OutboxItem], recorder: _SentRecorder
@@ -307,7 +326,12 @@ class Delivery:
             ids = [items[k].id for k in message.card_indexes if 0 <= k < len(items)]
             carried.update(ids)
             await self._pace(sender, sub)
-            result = await self._send(sender, sub, message)
+            # Inline, not a helper coroutine: each frame in the await chain costs at every
+            # resumption of the send, and this is the hot path.
+            try:
+                result = await sender.send(sub.chat.chat_id, message)
+            except Exception as exc:  # a network failure must not lose the digest
+                result = self._send_failed(sub, exc)
             if isinstance(result, Sent):
                 outcome.handled.update(ids)
                 outcome.report.sent += len(ids)
@@ -385,20 +409,16 @@ class Delivery:
             return None
         return replace(sub, chat=ChatRef(sub.chat.platform, new_chat_id))
 
-    async def _send(
-        self, sender: ChatSender, sub: Subscription, message: OutgoingMessage
-    ) -> SendResult:
-        try:
-            return await sender.send(sub.chat.chat_id, message)
-        except Exception as exc:  # a network failure must not lose the digest
-            log.warning(
-                "delivery to %s:%s raised %s: %s",
-                sub.chat.platform,
-                sub.chat.chat_id,
-                type(exc).__name__,
-                exc,
-            )
-            return RetryLater(0.0, f"{type(exc).__name__}: {exc}")
+    @staticmethod
+    def _send_failed(sub: Subscription, exc: Exception) -> SendResult:
+        log.warning(
+            "delivery to %s:%s raised %s: %s",
+            sub.chat.platform,
+            sub.chat.chat_id,
+            type(exc).__name__,
+            exc,
+        )
+        return RetryLater(0.0, f"{type(exc).__name__}: {exc}")
 
     async def _fail(
         self, sub: Subscription, ids: list[int], reason: str, outcome: _ChatOutcome

@@ -45,6 +45,14 @@ class GatedSender(FakeSender):
         return await super().send(chat_id, message)
 
 
+class YieldingSender(FakeSender):
+    """Gives the event loop a turn at every send, as a real network send does."""
+
+    async def send(self, chat_id: str, message: OutgoingMessage) -> SendResult:
+        await asyncio.sleep(0)
+        return await super().send(chat_id, message)
+
+
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[CountingStore]:
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -88,12 +96,23 @@ def delivery(store: SqlStore, sender: FakeSender, clock: FakeClock, **policy: fl
 
 
 async def test_sends_are_recorded_in_batches(db: CountingStore) -> None:
-    clock, sender = FakeClock(), FakeSender()
-    await queue(db, clock, [str(n) for n in range(30)])
+    clock, sender = FakeClock(), YieldingSender()
+    await queue(db, clock, [str(n) for n in range(60)])
     report = await delivery(db, sender, clock, flush_items=10, flush_seconds=60).run()
-    assert (report.sent, report.messages) == (30, 30)
-    assert sum(db.batches) == 30 and 2 <= len(db.batches) <= 4  # not one write per message
-    assert await db.outbox_counts() == {"pending": 0, "sent": 30, "failed": 0}
+    assert (report.sent, report.messages) == (60, 60)
+    assert sum(db.batches) == 60
+    assert 2 <= len(db.batches) <= 20  # batched: neither one write per message nor one at the end
+    # Senders wait when the writes fall 4 batches behind (each of the 8 may add one more).
+    assert max(db.batches) <= 4 * 10 + 8
+    assert await db.outbox_counts() == {"pending": 0, "sent": 60, "failed": 0}
+
+
+async def test_senders_wait_when_the_writes_fall_behind(db: CountingStore) -> None:
+    clock, sender = FakeClock(), FakeSender()  # never yields: the writer task gets no turn
+    await queue(db, clock, [str(n) for n in range(50)])
+    report = await delivery(db, sender, clock, flush_items=5, flush_seconds=60).run()
+    assert report.sent == 50
+    assert db.batches[0] == 20 and sum(db.batches) == 50  # 4 x 5 buffered, then written
 
 
 async def test_a_send_is_recorded_within_the_flush_delay_while_others_are_in_flight(
