@@ -28,8 +28,11 @@ __all__ = [
 MAX_FILTERS = 20
 MAX_FILTER_LENGTH = 40
 MIN_FILTER_LENGTH = 2
-# Letters of any script, digits, and the joiners a keyword needs ("e-commerce", "c++", "at&t").
-_ALLOWED = re.compile(r"^[\w][\w\-+.&'’#]*$", re.UNICODE)
+# Letters of any script, digits, and the joiners a keyword needs ("e-commerce", "c++", "at&t");
+# single spaces inside a quoted phrase ("supply chain").
+_ALLOWED = re.compile(r"^[\w][\w\-+.&'’#]*(?: [\w\-+.&'’#]+)*$", re.UNICODE)
+# A phrase in straight or typographic double quotes (phone keyboards type “…”), else a word.
+_TOKEN = re.compile(r'["“”„«»]([^"“”„«»]*)["“”„«»]?|([^\s,"“”„«»]+)')
 
 
 class TopicCatalog(Protocol):
@@ -76,13 +79,19 @@ class FilterParse:
 
 
 def split_words(args: Iterable[str]) -> list[str]:
-    """Command arguments to filter words: commas separate too, ``#`` prefixes and blanks drop."""
+    """Command arguments to filter words: blanks and commas separate, a quoted phrase
+    (``"supply chain"``) stays one filter; ``#`` prefixes drop.
+
+    Adapters split the command line on blanks (python-telegram-bot's ``context.args`` does),
+    so the arguments are joined again before quotes are read.
+    """
     words: list[str] = []
-    for arg in args:
-        for part in arg.split(","):
-            word = unicodedata.normalize("NFC", part.strip()).lstrip("#")
-            if word:
-                words.append(word)
+    for match in _TOKEN.finditer(" ".join(args)):
+        phrase, word = match.groups()
+        text = " ".join((phrase if phrase is not None else word).split())
+        text = unicodedata.normalize("NFC", text).lstrip("#")
+        if text:
+            words.append(text)
     return words
 
 

@@ -94,7 +94,8 @@ def filter_problems(parse: FilterParse) -> str:
         lines.append("Too short (at least 2 characters): " + ", ".join(parse.too_short))
     if parse.bad_chars:
         lines.append(
-            "Only letters, digits and - + . & ' # work in a keyword: " + ", ".join(parse.bad_chars)
+            "Only letters, digits and - + . & ' # work in a keyword "
+            '(put a phrase in quotes: "supply chain"): ' + ", ".join(parse.bad_chars)
         )
     return "\n".join(lines)
 
