@@ -701,16 +701,32 @@ class SqlStore:
         if not platforms:
             return []
         token = str(uuid.uuid4())
-        active_subs = sa.select(subscriptions_t.c.id).where(
-            subscriptions_t.c.active.is_(True), subscriptions_t.c.platform.in_(platforms)
+        # EXISTS looks up the subscription of each item it scans (a primary-key probe), where
+        # IN (SELECT ...) listed every active subscription, twice per claim.
+        active_sub = (
+            sa.select(subscriptions_t.c.id)
+            .where(
+                subscriptions_t.c.id == outbox_t.c.subscription_id,
+                subscriptions_t.c.active.is_(True),
+                subscriptions_t.c.platform.in_(platforms),
+            )
+            .exists()
         )
         due = sa.and_(
             outbox_t.c.status == "pending",
             outbox_t.c.not_before <= now,
             sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
-            outbox_t.c.subscription_id.in_(active_subs),
+            active_sub,
         )
-        pick = sa.select(outbox_t.c.id).where(due).order_by(outbox_t.c.id).limit(limit)
+        # Earliest due first, in queue order: the order of ix_outbox_status_not_before (SQLite
+        # keeps equal keys in rowid order), so the scan stops after ``limit`` rows instead of
+        # sorting every pending item.
+        pick = (
+            sa.select(outbox_t.c.id)
+            .where(due)
+            .order_by(outbox_t.c.not_before, outbox_t.c.id)
+            .limit(limit)
+        )
         if self._dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         claim = (
