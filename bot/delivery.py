@@ -22,10 +22,12 @@ items it carried:
   there directly.
 
 Throughput: items are leased a batch at a time (one UPDATE), each card's JSON is parsed once per
-batch, up to ``concurrency`` chats are served at once, and successful sends are recorded in
-batches (:class:`_SentRecorder`: one UPDATE + one INSERT per ``flush_items`` sends or
-``flush_seconds``, whichever comes first, and always before :meth:`Delivery.run` returns).
-Failures, retries and gone chats are rare and recorded at once.
+batch, each distinct digest (same cards, same platform) is rendered once per batch, up to
+``concurrency`` chats are served at once, and successful sends are recorded in batches
+(:class:`_SentRecorder`: one UPDATE + one INSERT per ``flush_items`` sends or ``flush_seconds``,
+whichever comes first). The buffer lives only inside :meth:`Delivery.run` and is written before
+it returns, raises or is cancelled, so stopping (SIGTERM, ``App.aclose`` after ``run``) leaves
+nothing unrecorded. Failures, retries and gone chats are rare and recorded at once.
 
 Public API::
 
