@@ -67,6 +67,8 @@ class Pipeline(Protocol):
         self, entries: Sequence[FeedEntry], concurrency: int = 4
     ) -> Sequence[Card | DigestError]: ...
 
+    def link_card(self, entry: FeedEntry) -> Card: ...
+
 
 @dataclass(frozen=True, slots=True)
 class FeedReport:
@@ -208,9 +210,20 @@ class Poller:
         for entry, outcome in zip(to_build, outcomes, strict=True):
             if isinstance(outcome, Card):
                 pairs.append((entry.entry_id, _merge_topics(outcome, feed.topics)))
-            else:
+            elif first_poll:  # recorded, never broadcast: no need for a stand-in card
                 log.warning("feed %s: no card for %s: %s", feed.url, entry.link, outcome)
                 pairs.append((entry.entry_id, None))
+            else:
+                # The entry is recorded as seen either way; a headline-and-link card keeps
+                # the piece from being lost to subscribers when its page cannot be read.
+                log.warning(
+                    "feed %s: page of %s unreadable (%s); sending headline and link",
+                    feed.url,
+                    entry.link,
+                    outcome,
+                )
+                card = _merge_topics(self.pipeline.link_card(entry), feed.topics)
+                pairs.append((entry.entry_id, card))
         pairs.extend((e.entry_id, None) for e in only_seen)
         stored = await self.store.record_entries(feed.id, pairs, self.clock())
         queued = await self._queue(stored, first_poll)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 
 from digests.config import PipelineConfig
+from digests.extract import html_fragment_paragraphs
 from digests.facts import key_facts
 from digests.models import Article, Card, FeedEntry
 from digests.summarize import article_sentences, summarize
@@ -86,4 +87,37 @@ def build_card(
         author=article.author or (entry.author if entry else None),
         entry_id=entry.entry_id if entry else None,
         feed_url=entry.feed_url if entry else None,
+    )
+
+
+def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -> Card:
+    """The card for an entry whose piece could not be read at all (page unreachable, feed
+    without content): headline, link, and the feed's own blurb when it has one.
+
+    Subscribers still learn that the piece exists, which beats losing it; reading time is 0
+    (unknown) so that renderers leave it out.
+    """
+    blurb = ""
+    if entry.summary_html and entry.summary_html.strip():
+        blurb = "\n\n".join(html_fragment_paragraphs(entry.summary_html))
+    summary = (
+        summarize(blurb, max_words=config.max_summary_words, title=entry.title) if blurb else []
+    )
+    categories = _unique(entry.categories)
+    tags = taxonomy.tag(title=entry.title, text=blurb, categories=categories)
+    return Card(
+        title=entry.title or entry.link or entry.feed_url,
+        url=entry.link or entry.feed_url,
+        source=None,
+        published=entry.published or entry.updated,
+        summary=tuple(summary),
+        key_facts=(),
+        editors_note=None,
+        topics=_unique([*tags, *categories], key="lower"),
+        reading_minutes=0,
+        text=blurb,
+        categories=categories,
+        author=entry.author,
+        entry_id=entry.entry_id,
+        feed_url=entry.feed_url,
     )

@@ -123,7 +123,7 @@ class Card:
             key_facts=tuple(data.get("key_facts") or ()),
             editors_note=data.get("editors_note"),
             topics=tuple(data.get("topics") or ()),
-            reading_minutes=int(data.get("reading_minutes") or 1),
+            reading_minutes=int(data.get("reading_minutes", 1)),  # 0: page never read
             text=data.get("text") or "",
             categories=tuple(data.get("categories") or ()),
             author=data.get("author"),

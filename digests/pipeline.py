@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from digests.cards import build_card
+from digests.cards import build_card, link_card
 from digests.config import PipelineConfig
 from digests.errors import DigestError, ExtractionError, FetchError
 from digests.extract import article_from_entry, extract_article
@@ -82,6 +82,10 @@ class NewsPipeline:
     ) -> Card:
         """The card for a page already in hand; raises :class:`ExtractionError`."""
         return await asyncio.to_thread(self._build_from_html, html, url, entry)
+
+    def link_card(self, entry: FeedEntry) -> Card:
+        """Headline + link (+ the feed's blurb) for an entry whose piece cannot be read."""
+        return link_card(entry, taxonomy=self._taxonomy, config=self._config)
 
     async def card_for_entry(self, entry: FeedEntry) -> Card:
         """The card for a feed entry: its page when that works, else the feed's own content.

@@ -27,8 +27,9 @@ def format_date(when: datetime | None) -> str | None:
     return f"{when.day} {when:%b %Y}"
 
 
-def reading_time(minutes: int) -> str:
-    return f"{max(1, minutes)} min read"
+def reading_time(minutes: int) -> list[str]:
+    """``["3 min read"]``, or nothing for a card whose page was never read (0 minutes)."""
+    return [f"{minutes} min read"] if minutes > 0 else []
 
 
 def meta_parts(card: Card) -> list[str]:

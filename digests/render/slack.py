@@ -96,7 +96,7 @@ def _card_blocks(card: Card, index: int) -> list[Block]:
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": False}}
     ]
-    meta = [*meta_parts(card), reading_time(card.reading_minutes)]
+    meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
     blocks.append(_context(" · ".join(meta)))
     if card.summary:
         blocks.extend(_sections(escape(" ".join(card.summary))))

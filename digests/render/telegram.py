@@ -51,7 +51,7 @@ def _attr(text: str) -> str:
 def _html(card: Card, *, link: bool) -> str:
     title = _esc(card.title)
     head = f'<b><a href="{_attr(card.url)}">{title}</a></b>' if link else f"<b>{title}</b>"
-    meta = [*meta_parts(card), reading_time(card.reading_minutes)]
+    meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
     blocks = [f"{head}\n<i>{_esc(' · '.join(meta))}</i>"]
     if card.summary:
         blocks.append(_esc(" ".join(card.summary)))
@@ -67,7 +67,7 @@ def _html(card: Card, *, link: bool) -> str:
 
 
 def _plain(card: Card, *, link: bool) -> str:
-    meta = [*meta_parts(card), reading_time(card.reading_minutes)]
+    meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
     head = [card.title, " · ".join(meta)]
     if link:
         head.append(card.url)

@@ -22,7 +22,7 @@ def _fill(text: str, *, indent: str = "", first: str | None = None) -> str:
 
 
 def render_card(card: Card) -> str:
-    meta = [*meta_parts(card), reading_time(card.reading_minutes)]
+    meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
     blocks = ["\n".join([card.title, " · ".join(meta), card.url])]
     if card.summary:
         blocks.append(_fill(" ".join(card.summary)))

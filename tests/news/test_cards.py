@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digests.cards import build_card, reading_minutes
+from digests.cards import build_card, link_card, reading_minutes
 from digests.config import PipelineConfig
 from digests.models import Article, FeedEntry
 from digests.topics import Taxonomy
@@ -105,3 +105,46 @@ def test_config_limits_are_applied(taxonomy: Taxonomy) -> None:
 )
 def test_reading_minutes(words: int, per_minute: int, minutes: int) -> None:
     assert reading_minutes(" ".join(["word"] * words), per_minute) == minutes
+
+
+def test_link_card_for_an_unreadable_piece(taxonomy: Taxonomy) -> None:
+    entry = FeedEntry(
+        entry_id="e1",
+        feed_url="https://example.org/feed.xml",
+        title="Tariffs & trade: a <b>bold</b> bet",
+        link="https://example.org/a",
+        published=datetime(2026, 3, 1, tzinfo=UTC),
+        summary_html=(
+            "<p>Exporters face new tariffs on trade with the bloc. More trade talks follow.</p>"
+        ),
+        categories=("Opinion",),
+    )
+    card = link_card(entry, taxonomy=taxonomy, config=PipelineConfig())
+    assert (card.title, card.url, card.entry_id) == (entry.title, entry.link, "e1")
+    assert card.summary and card.summary[0].startswith("Exporters face new tariffs")
+    assert card.key_facts == () and card.editors_note is None and card.reading_minutes == 0
+    assert "trade" in card.topics and "opinion" in card.topics
+
+    bare = link_card(
+        FeedEntry(entry_id="e2", feed_url="f", title="T", link="https://example.org/b"),
+        taxonomy=taxonomy,
+        config=PipelineConfig(),
+    )
+    assert bare.summary == () and bare.text == ""
+
+
+def test_renderers_leave_out_an_unknown_reading_time(taxonomy: Taxonomy) -> None:
+    from digests.render import slack, telegram, text
+
+    entry = FeedEntry(entry_id="e", feed_url="f", title="T", link="https://example.org/b")
+    card = link_card(entry, taxonomy=taxonomy, config=PipelineConfig())
+    assert "min read" not in telegram.render_card(card)
+    assert "min read" not in text.render_card(card)
+    assert "min read" not in str(slack.render_card(card).blocks)
+    assert "&lt;b&gt;" in telegram.render_card(
+        link_card(
+            FeedEntry(entry_id="x", feed_url="f", title="<b>x</b>", link="https://e.org/"),
+            taxonomy=taxonomy,
+            config=PipelineConfig(),
+        )
+    )
