@@ -37,7 +37,8 @@ def cards_for(feed_file: Path, taxonomy: Taxonomy) -> dict[str, Any]:
     out: list[dict[str, Any]] = []
     for entry in parsed.entries:
         try:
-            card = build_card(article_from_entry(entry), taxonomy=taxonomy, config=CONFIG, entry=entry)
+            article = article_from_entry(entry)
+            card = build_card(article, taxonomy=taxonomy, config=CONFIG, entry=entry)
         except DigestError as exc:
             out.append({"entry_id": entry.entry_id, "error": str(exc)})
         else:
