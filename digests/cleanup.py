@@ -19,8 +19,12 @@ _PROSE_END = re.compile(r"[.!?…][\"'”’]?$")
 
 
 def normalise(paragraph: str) -> str:
-    """Collapse runs of whitespace (including non-breaking spaces) to one space."""
-    return " ".join(paragraph.split())
+    """Collapse runs of whitespace (including non-breaking spaces) to one space.
+
+    U+FFFD goes too: it marks bytes or character references that named no character (see
+    ``digests.feeds.neutralise_char_refs``) and tells a reader nothing.
+    """
+    return " ".join(paragraph.replace("\ufffd", " ").split())
 
 
 def _key(paragraph: str) -> str:

@@ -349,3 +349,12 @@ def test_clean_paragraphs_runs_all_steps_and_normalises() -> None:
         "First real paragraph.",
         "Second real paragraph.",
     ]
+
+
+def test_replacement_characters_are_dropped() -> None:
+    # feeds.neutralise_char_refs turns "&#xD800;" into U+FFFD; a reader should not see it.
+    from digests.cleanup import normalise
+
+    assert normalise("costs next year \ufffd and builders\u00a0warn") == (
+        "costs next year and builders warn"
+    )
