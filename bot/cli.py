@@ -49,6 +49,10 @@ def _build_parser() -> argparse.ArgumentParser:
     exp = feeds_sub.add_parser("export", help="export feeds as OPML (to stdout or a file)")
     exp.add_argument("file", nargs="?")
 
+    sub.add_parser(
+        "status", help="feeds, subscriptions and outbox at a glance (exit 1 if something fails)"
+    )
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply Alembic migrations up to the newest")
@@ -79,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.feeds_cli import main_feeds
 
         return main_feeds(settings, args)
+    if args.command == "status":
+        from bot.status_cli import main_status
+
+        return main_status(settings)
     if args.command == "db":
         from bot.app import upgrade_database
 

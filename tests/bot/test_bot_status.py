@@ -1,0 +1,70 @@
+"""``digestbot status``: the operator's first look, and its exit code for health checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.ports import ChatRef
+from bot.status_cli import format_status
+from bot.store import FeedRecord, Subscription
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def feed(url: str, *, errors: int = 0, polled: bool = True) -> FeedRecord:
+    return FeedRecord(
+        id=1,
+        url=url,
+        name=None,
+        topics=(),
+        etag=None,
+        last_modified=None,
+        ttl_minutes=None,
+        error_count=errors,
+        last_error="HTTP 500" if errors else None,
+        next_poll_at=None,
+        last_polled_at=NOW if polled else None,
+        added_at=NOW,
+        initialized=polled,
+    )
+
+
+SUBS = [Subscription(ChatRef("telegram", "1")), Subscription(ChatRef("telegram", "2")),
+        Subscription(ChatRef("slack", "C1"))]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("feeds", "outbox", "expected", "attention"),
+    [
+        (
+            [feed("a"), feed("b", polled=False)],
+            {"sent": 4},
+            "2 (1 ok, 0 failing, 1 not polled",
+            False,
+        ),
+        ([feed("a"), feed("b", errors=3)], {}, "FAILING x3: b: HTTP 500", True),
+        ([feed("a")], {"pending": 2, "failed": 1}, "2 pending, 0 sent, 1 failed", True),
+        ([], {}, "feeds: 0", False),
+    ],
+)
+def test_format_status(
+    feeds: list[FeedRecord], outbox: dict[str, int], expected: str, attention: bool
+) -> None:
+    text, needs_attention = format_status(feeds, SUBS, outbox)
+    assert expected in text
+    assert "active subscriptions: 3 (1 on slack, 2 on telegram)" in text
+    assert needs_attention is attention
+
+
+def test_status_command_on_a_fresh_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env from the working tree
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "feeds: 0" in out and "active subscriptions: 0 (none)" in out
