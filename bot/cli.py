@@ -61,6 +61,53 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
+    from pydantic import ValidationError
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return _dispatch(args)
+    except ValidationError as exc:
+        # A mistyped environment variable: name it and say what was expected, no traceback.
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            print(f"digestbot: {name}: {error['msg']}", file=sys.stderr)
+        return 2
+    except (OSError, DBAPIError) as exc:
+        if not _is_database_error(exc):
+            raise
+        print(f"digestbot: cannot use the database at {_safe_db_url()}: {exc}", file=sys.stderr)
+        print("digestbot: check DATABASE_URL and that the server is running", file=sys.stderr)
+        return 1
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        return True
+    # asyncpg raises plain OSError (connection refused) before SQLAlchemy wraps anything.
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(("asyncpg", "aiosqlite", "sqlalchemy")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _safe_db_url() -> str:
+    """DATABASE_URL without its password, for an error message."""
+    from sqlalchemy.engine import make_url
+
+    from bot.settings import Settings
+
+    try:
+        return make_url(Settings.load().database_url).render_as_string(hide_password=True)
+    except Exception:
+        return "DATABASE_URL"
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "preview":
         from bot.settings import Settings
         from digests.preview import main_preview

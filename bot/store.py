@@ -397,6 +397,7 @@ class SqlStore:
 
     @classmethod
     def from_url(cls, url: str) -> SqlStore:
+        url = async_database_url(url)
         return cls(create_async_engine(url, pool_pre_ping=not url.startswith("sqlite")))
 
     async def upgrade(self) -> None:
@@ -929,6 +930,21 @@ class SqlStore:
         counts = {"pending": 0, "sent": 0, "failed": 0}
         counts.update({status: int(n) for status, n in rows})
         return counts
+
+
+def async_database_url(url: str) -> str:
+    """``DATABASE_URL`` with the async driver this store runs on.
+
+    Hosting platforms hand out ``postgres://`` or ``postgresql://`` URLs, and people write
+    ``sqlite:///file.db``; those name no driver (or SQLAlchemy's synchronous default), so they
+    are pointed at asyncpg and aiosqlite. A URL that names a driver is left as it is.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    drivers = {"postgres": "postgresql+asyncpg", "postgresql": "postgresql+asyncpg",
+               "sqlite": "sqlite+aiosqlite"}  # fmt: skip
+    return f"{drivers.get(scheme.lower(), scheme)}://{rest}"
 
 
 # --- row mapping --------------------------------------------------------------------------

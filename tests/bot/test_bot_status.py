@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.ports import ChatRef
 from bot.status_cli import format_status
-from bot.store import FeedRecord, Subscription
+from bot.store import FeedRecord, Subscription, async_database_url
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -68,3 +68,43 @@ def test_status_command_on_a_fresh_database(
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "feeds: 0" in out and "active subscriptions: 0 (none)" in out
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u:p@db.example:5432/app", "postgresql+asyncpg://u:p@db.example:5432/app"),
+        ("postgresql://postgres@127.0.0.1/test", "postgresql+asyncpg://postgres@127.0.0.1/test"),
+        ("postgresql+asyncpg://h/db", "postgresql+asyncpg://h/db"),
+        ("sqlite:///digestbot.sqlite3", "sqlite+aiosqlite:///digestbot.sqlite3"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("mysql+aiomysql://h/db", "mysql+aiomysql://h/db"),
+    ],
+)
+def test_database_urls_get_the_async_driver(given: str, used: str) -> None:
+    assert async_database_url(given) == used
+
+
+def test_unreachable_database_is_one_clear_line_without_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a local port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://bot:s3cret@127.0.0.1:{port}/db")
+    assert main(["status"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot use the database at postgresql://bot:***@127.0.0.1:{port}/db" in err
+    assert "s3cret" not in err and "Traceback" not in err
+
+
+def test_a_mistyped_setting_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIGESTBOT_POLL_INTERVAL", "ten minutes")
+    assert main(["status"]) == 2
+    assert "DIGESTBOT_POLL_INTERVAL" in capsys.readouterr().err
