@@ -141,14 +141,33 @@ async def _run(
         previewer = _Previewer(NewsPipeline(fetcher, taxonomy, config), fetcher, limit)
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(previewer.results(source)) for source in inputs]
-            for task in tasks:  # print in input order, each as soon as it and those before are done
+            progress = _progress_line(len(inputs))
+            for done, task in enumerate(tasks, 1):  # input order, each as soon as it is ready
                 for result in await task:
                     if isinstance(result, Card):
                         emit(result)
                     else:
                         failed = True
+                        progress(None)
                         print(f"digestbot: {result.label}: {result.reason}", file=sys.stderr)
+                progress(done)
+            progress(None)
     return 1 if failed else 0
+
+
+def _progress_line(total: int) -> Callable[[int | None], None]:
+    """``n/total`` on one terminal line while cards go to a file (``> cards.jsonl``); nothing
+    when stderr is not a terminal or stdout is (the cards themselves show progress there).
+    ``None`` clears the line so that an error message or the end starts clean."""
+    shown = total > 1 and sys.stderr.isatty() and not sys.stdout.isatty()
+
+    def show(done: int | None) -> None:
+        if shown:
+            text = "" if done is None else f"digestbot: {done}/{total} inputs done"
+            sys.stderr.write("\r\x1b[K" + text)
+            sys.stderr.flush()
+
+    return show
 
 
 def _configure_logging() -> None:
