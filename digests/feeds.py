@@ -11,6 +11,7 @@ import calendar
 import hashlib
 import html
 import json
+import logging
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -23,6 +24,8 @@ import feedparser
 
 from digests.errors import FeedError
 from digests.models import FeedEntry, ParsedFeed
+
+log = logging.getLogger(__name__)
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
@@ -246,9 +249,17 @@ def parse_json_feed(content: bytes, url: str) -> ParsedFeed:
     if "jsonfeed.org" not in str(doc.get("version", "")):
         warning = "JSON document without a jsonfeed.org version; read as a JSON Feed anyway"
     feed_author = _json_author(doc)
-    entries = tuple(
-        _entry_from_json(item, url, feed_author) for item in doc["items"] if isinstance(item, dict)
-    )
+    entries_list: list[FeedEntry] = []
+    for item in doc["items"]:
+        if not isinstance(item, dict):
+            continue
+        try:
+            entries_list.append(_entry_from_json(item, url, feed_author))
+        except (TypeError, ValueError, OverflowError) as exc:
+            # One malformed item (tags: 5, a URL like "http://[bad", year 9999 plus an offset)
+            # must not keep the feed's good items from arriving on every poll.
+            log.warning("feed %s: skipped a malformed JSON Feed item: %s", url, exc)
+    entries = tuple(entries_list)
     if not entries and warning:
         raise FeedError(url, "not a feed: JSON without a jsonfeed.org version or items")
     home = doc.get("home_page_url")
@@ -263,9 +274,12 @@ def parse_json_feed(content: bytes, url: str) -> ParsedFeed:
 
 def _entry_from_json(item: Mapping[str, Any], feed_url: str, feed_author: str | None) -> FeedEntry:
     link_value = item.get("url") or item.get("external_url")
-    link = safe_link(
-        urljoin(feed_url, link_value) if isinstance(link_value, str) else None, feed_url
-    )
+    try:
+        link = safe_link(
+            urljoin(feed_url, link_value) if isinstance(link_value, str) else None, feed_url
+        )
+    except ValueError:  # "http://[bad": the item stays, without a link
+        link = None
     content_html = _str_or_none(item.get("content_html"))
     if content_html is None and _str_or_none(item.get("content_text")):
         content_html = _text_to_html(str(item["content_text"]))
@@ -284,7 +298,7 @@ def _entry_from_json(item: Mapping[str, Any], feed_url: str, feed_author: str | 
         author=_json_author(item) or feed_author,
         summary_html=html.escape(summary) if summary else None,
         content_html=content_html,
-        categories=_unique(t for t in item.get("tags") or [] if isinstance(t, str)),
+        categories=_unique(t for t in _list(item.get("tags")) if isinstance(t, str)),
     )
 
 
@@ -304,10 +318,17 @@ def _iso_to_utc(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 lies past datetime.max in UTC
+        return None
 
 
 # --- small helpers -------------------------------------------------------------------------
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -97,7 +97,8 @@ def _card_blocks(card: Card, index: int) -> list[Block]:
         {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": False}}
     ]
     meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
-    blocks.append(_context(" · ".join(meta)))
+    if meta:  # Slack rejects an empty text element (a link card may know none of these)
+        blocks.append(_context(" · ".join(meta)))
     if card.summary:
         blocks.extend(_sections(escape(" ".join(card.summary))))
     if card.key_facts:
@@ -124,9 +125,15 @@ def _card_blocks(card: Card, index: int) -> list[Block]:
 def _fallback(card: Card) -> str:
     # Shortened before escaping so that a cut never lands inside ``&amp;`` or ``<url|...>``.
     title = escape(shorten(card.title, MAX_HEADER_CHARS))
-    head = f"<{card.url}|{title}>" if _linkable(card.url) else title
+    head = f"<{_link_target(card.url)}|{title}>" if _linkable(card.url) else title
     summary = escape(shorten(" ".join(card.summary), _CARD_FALLBACK_CHARS))
     return f"{head}\n{summary}".strip()
+
+
+def _link_target(url: str) -> str:
+    """The URL inside Slack's ``<url|text>``: ``<``, ``>`` and ``|`` would end it early, and a
+    feed could then smuggle ``<!channel>`` into the message; percent-encoding keeps the link."""
+    return url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
 
 
 def _linkable(url: str) -> bool:

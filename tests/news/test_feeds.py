@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -281,3 +282,23 @@ def test_local_feed_links_resolve_to_local_pages(tmp_path: Path) -> None:
     by_url = parse_feed(doc, (tmp_path / "feed.xml").as_uri()).entries[0]
     assert by_path.link == str(tmp_path / "page.html")
     assert by_url.link == str(tmp_path / "page.html")
+
+
+def test_json_feed_tolerates_malformed_items() -> None:
+    # Each of these once raised out of parse_feed, failing the whole feed on every poll.
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "T",
+        "items": [
+            {"id": "1", "title": "good", "url": "https://e.org/1", "content_text": "hello"},
+            {"id": "2", "title": "bad tags", "tags": 5},
+            {"id": "3", "title": "bad url", "url": "http://[bad"},
+            {"id": "4", "title": "far date", "date_published": "9999-12-31T23:59:59-05:00"},
+        ],
+    }
+    feed = parse_feed(json.dumps(doc).encode(), "https://e.org/feed.json")
+    by_title = {e.title: e for e in feed.entries}
+    assert list(by_title) == ["good", "bad tags", "bad url", "far date"]
+    assert by_title["bad tags"].categories == ()
+    assert by_title["bad url"].link is None
+    assert by_title["far date"].published is None

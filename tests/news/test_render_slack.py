@@ -189,3 +189,20 @@ def test_split_text_never_breaks_an_escape() -> None:
     chunks = split_text(text, 3000)
     assert all(len(c) <= 3000 for c in chunks)
     assert "".join(chunks) == text
+
+
+def test_card_with_no_metadata_has_no_empty_context() -> None:
+    # A headline-and-link card (page unreadable) may know no source, author, date or length.
+    bare = card(source=None, published=None, reading_minutes=0, summary=(), key_facts=())
+    message = render_card(bare)
+    check_message(message.blocks, message.text)
+    for block in message.blocks:
+        if block["type"] == "context":
+            assert all(element["text"] for element in block["elements"])
+
+
+def test_feed_url_cannot_break_out_of_the_fallback_link() -> None:
+    hostile = card(url="https://ex.org/a?x=<!channel>|y", title="Hi")
+    text = render_card(hostile).text
+    assert "<!channel>" not in text
+    assert text.startswith("<https://ex.org/a?x=%3C!channel%3E%7Cy|Hi>")
