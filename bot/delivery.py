@@ -467,7 +467,8 @@ class Delivery:
     ) -> None:
         now = self.clock()
         by_id = {i.id: i for i in items}
-        give_up = [i for i in ids if by_id[i].attempts + 1 >= self.policy.max_attempts]
+        counted = result.counts_as_attempt
+        give_up = [i for i in ids if counted and by_id[i].attempts + 1 >= self.policy.max_attempts]
         again = [i for i in ids if i not in give_up]
         if give_up:
             reason = f"gave up after {self.policy.max_attempts} attempts: {result.reason}"
@@ -481,7 +482,9 @@ class Delivery:
             delay = max(1.0, result.after_seconds)
         else:
             delay = backoff_delay(attempts, self.policy)
-        await self.store.mark_retry(again, now + timedelta(seconds=delay), result.reason)
+        await self.store.mark_retry(
+            again, now + timedelta(seconds=delay), result.reason, count_attempt=counted
+        )
         await self.store.log_delivery(sub.id, "retry", result.reason, now, len(again))
         log.info(
             "delivery to %s:%s: %d card(s) retry in %.0f s (%s)",

@@ -82,10 +82,16 @@ class Sent:
 
 @dataclass(frozen=True, slots=True)
 class RetryLater:
-    """Rate-limited (429) or a passing failure (network, 5xx): try again after the delay."""
+    """Rate-limited (429) or a passing failure (network, 5xx): try again after the delay.
+
+    ``counts_as_attempt`` is False when the platform itself asked for the wait (429) or the
+    whole platform is paused (a rejected token): such waits never use up an item's attempts,
+    so a busy or misconfigured platform delays cards but never drops them.
+    """
 
     after_seconds: float
     reason: str
+    counts_as_attempt: bool = True
 
 
 @dataclass(frozen=True, slots=True)

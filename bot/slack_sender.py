@@ -30,23 +30,31 @@ from digests.render.slack import render_digest
 
 log = logging.getLogger(__name__)
 
-# Slack answers these when the channel (or the whole installation) will never take a message
-# again: the subscription should be deactivated, not retried.
+# Slack answers these when the channel will never take a message again: the subscription is
+# deactivated, not retried.
 GONE_ERRORS = frozenset(
     {
         "channel_not_found",
         "not_in_channel",
         "is_archived",
         "channel_is_archived",
+        "restricted_action",
+    }
+)
+# These concern the bot's token, not the channel. With one token for every channel, treating
+# them as "channel gone" would unsubscribe every Slack channel after one typo or rotation;
+# instead delivery pauses (nothing dropped) and the log says what to fix.
+TOKEN_ERRORS = frozenset(
+    {
         "account_inactive",
         "invalid_auth",
         "token_revoked",
         "token_expired",
         "not_authed",
         "team_access_not_granted",
-        "restricted_action",
     }
 )
+TOKEN_ERROR_PAUSE = 600.0  # seconds between tries while the token is rejected
 # The markup was refused, the channel is fine: the same message as plain text may still pass.
 MARKUP_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long"})
 # Passing trouble on Slack's side, reported in a 200 answer.
@@ -121,9 +129,19 @@ class SlackSender:
     def _classify(self, exc: SlackApiError) -> SendResult:
         status, headers, error = _error_parts(exc)
         if status == 429 or error == "ratelimited":
-            return RetryLater(_retry_after(headers), "slack: rate limited (429)")
+            return RetryLater(
+                _retry_after(headers), "slack: rate limited (429)", counts_as_attempt=False
+            )
         if error in GONE_ERRORS:
             return ChatGone(error)
+        if error in TOKEN_ERRORS:
+            log.error(
+                "slack rejected the bot token (%s): check SLACK_BOT_TOKEN and that the app is "
+                "still installed; delivery to Slack is retried every %.0f s, nothing is dropped",
+                error,
+                TOKEN_ERROR_PAUSE,
+            )
+            return RetryLater(TOKEN_ERROR_PAUSE, f"slack: {error}", counts_as_attempt=False)
         if status is not None and status >= 500:
             return RetryLater(self._server_error_backoff, f"slack: HTTP {status}")
         if error in TRANSIENT_ERRORS:

@@ -340,7 +340,9 @@ class Store(SubscriptionStore, Protocol):
 
     async def mark_sent(self, ids: Sequence[int], now: datetime) -> None: ...
 
-    async def mark_retry(self, ids: Sequence[int], not_before: datetime, error: str) -> None: ...
+    async def mark_retry(
+        self, ids: Sequence[int], not_before: datetime, error: str, *, count_attempt: bool = True
+    ) -> None: ...
 
     async def mark_failed(self, ids: Sequence[int], error: str, now: datetime) -> None: ...
 
@@ -787,14 +789,16 @@ class SqlStore:
             },
         )
 
-    async def mark_retry(self, ids: Sequence[int], not_before: datetime, error: str) -> None:
+    async def mark_retry(
+        self, ids: Sequence[int], not_before: datetime, error: str, *, count_attempt: bool = True
+    ) -> None:
         await self._update_items(
             ids,
             {
                 "not_before": not_before,
                 "claimed_until": None,
                 "claim_token": None,
-                "attempts": outbox_t.c.attempts + 1,
+                "attempts": outbox_t.c.attempts + (1 if count_attempt else 0),
                 "last_error": error[:2000],
             },
         )

@@ -65,7 +65,9 @@ def classify(exc: TelegramError, *, network_backoff: float = NETWORK_BACKOFF) ->
     """What a failed ``sendMessage`` means for delivery. ``ChatMigrated`` and parse errors are
     handled by the sender before this (they are resent), but still map to a sane value."""
     if isinstance(exc, RetryAfter):
-        return RetryLater(retry_after_seconds(exc), "rate limited by Telegram (429)")
+        return RetryLater(
+            retry_after_seconds(exc), "rate limited by Telegram (429)", counts_as_attempt=False
+        )
     if isinstance(exc, Forbidden):
         return ChatGone(exc.message)
     if isinstance(exc, ChatMigrated):

@@ -265,6 +265,28 @@ async def test_network_errors_back_off_then_give_up(tmp_path: Path) -> None:
     assert w.sender.delivered == []
 
 
+async def test_rate_limits_never_use_up_attempts(tmp_path: Path) -> None:
+    # A chat rate-limited more often than max_attempts still gets its card: a wait the
+    # platform asked for (429, a paused token) is not a failed attempt.
+    w = World(tmp_path)
+    waits = [RetryLater(5, "429 Too Many Requests", counts_as_attempt=False)] * 5
+    w.sender.script("busy", *waits)
+    async with w.app(delivery_policy=DeliveryPolicy(max_attempts=2)) as app:
+        await w.subscribe(app, "busy")
+        await w.feed(app, "a.example")
+        await app.run_once()
+        w.site.add("a.example", _item("n", "Trade news"))
+        w.next_poll()
+        assert (await app.run_once()).delivery.retry == 1
+        for _ in range(4):
+            w.clock.advance(seconds=5)
+            report = await app.deliver()
+            assert (report.retry, report.failed) == (1, 0)
+        w.clock.advance(seconds=5)
+        assert (await app.deliver()).sent == 1
+    assert w.sender.titles_for("busy") == ["Trade news"]
+
+
 async def test_chat_gone_deactivates_and_drops_its_items(tmp_path: Path) -> None:
     w = World(tmp_path)
     w.sender.cards_per_message = 1

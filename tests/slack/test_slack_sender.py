@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from bot.ports import ChatGone, OutgoingMessage, Rejected, RetryLater, Sent
-from bot.slack_sender import GONE_ERRORS, SlackSender, delivery_client
+from bot.slack_sender import GONE_ERRORS, TOKEN_ERROR_PAUSE, SlackSender, delivery_client
 from tests.slack.conftest import make_card
 from tests.slack.fake_slack_api import Error, FakeSlackApi, RateLimited, Status
 
@@ -36,7 +36,7 @@ async def test_rate_limit_is_retry_later_then_delivered(fake_api: FakeSlackApi) 
     [message] = sender.render([make_card()])
     first = await sender.send("C0NEWS", message)
     # slack_sdk's retry handlers are off: the 429 comes back at once, with Slack's delay
-    assert first == RetryLater(7.0, "slack: rate limited (429)")
+    assert first == RetryLater(7.0, "slack: rate limited (429)", counts_as_attempt=False)
     assert fake_api.delivered("C0NEWS") == []
     assert isinstance(await sender.send("C0NEWS", message), Sent)
     assert len(fake_api.delivered("C0NEWS")) == 1
@@ -50,9 +50,6 @@ async def test_rate_limit_is_retry_later_then_delivered(fake_api: FakeSlackApi) 
         "not_in_channel",
         "is_archived",
         "channel_is_archived",
-        "account_inactive",
-        "invalid_auth",
-        "token_revoked",
     ],
 )
 async def test_deactivating_errors_are_chat_gone(fake_api: FakeSlackApi, error: str) -> None:
@@ -62,6 +59,20 @@ async def test_deactivating_errors_are_chat_gone(fake_api: FakeSlackApi, error: 
     [message] = sender.render([make_card()])
     assert await sender.send("C0GONE", message) == ChatGone(error)
     assert len(fake_api.calls_to("chat.postMessage")) == 1  # not retried, not resent
+
+
+@pytest.mark.parametrize("error", ["account_inactive", "invalid_auth", "token_revoked"])
+async def test_token_errors_pause_delivery_without_deactivating(
+    fake_api: FakeSlackApi, error: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One token serves every channel: a rejected token is the operator's to fix, and must not
+    # unsubscribe every channel the next delivery round reaches.
+    sender = sender_for(fake_api)
+    fake_api.script("chat.postMessage", "C0TOKEN", Error(error))
+    [message] = sender.render([make_card()])
+    result = await sender.send("C0TOKEN", message)
+    assert result == RetryLater(TOKEN_ERROR_PAUSE, f"slack: {error}", counts_as_attempt=False)
+    assert "SLACK_BOT_TOKEN" in caplog.text
 
 
 @pytest.mark.parametrize("error", ["invalid_blocks", "msg_too_long"])

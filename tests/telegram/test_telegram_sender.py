@@ -37,7 +37,7 @@ HTML = OutgoingMessage(
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [
-        (RetryAfter(7), RetryLater(7.0, "rate limited by Telegram (429)")),
+        (RetryAfter(7), RetryLater(7.0, "rate limited by Telegram (429)", counts_as_attempt=False)),
         (Forbidden("Forbidden: bot was blocked by the user"), ChatGone),
         (Forbidden("Forbidden: bot was kicked from the group chat"), ChatGone),
         (BadRequest("Bad Request: chat not found"), ChatGone),
@@ -126,7 +126,9 @@ async def test_send_delivers_html(fake: FakeBotApi, backend: type) -> None:
 async def test_429_is_retry_later_with_telegrams_delay(fake: FakeBotApi, bot: Bot) -> None:
     sender = TelegramSender(bot)
     fake.fail_next(5, "retry_after", retry_after=3)
-    assert await sender.send("5", HTML) == RetryLater(3.0, "rate limited by Telegram (429)")
+    assert await sender.send("5", HTML) == RetryLater(
+        3.0, "rate limited by Telegram (429)", counts_as_attempt=False
+    )
     assert fake.sent == []
     assert isinstance(await sender.send("5", HTML), Sent)  # nothing lost when retried
     assert len(fake.sent) == 1
