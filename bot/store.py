@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -59,7 +59,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.ports import ChatRef
 from digests.models import Card
@@ -104,6 +104,11 @@ class StoredCard:
     feed_id: int | None
     card: Card
     created_at: datetime
+
+
+# Which outbox rows (subscription id, card id, not before) the newly stored cards make; run
+# inside the transaction that stores them (see SqlStore.record_entries).
+QueuePlan = Callable[[list[StoredCard]], Sequence[tuple[int, int, datetime]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +332,12 @@ class Store(SubscriptionStore, Protocol):
     async def unseen_entry_ids(self, feed_id: int, entry_ids: Iterable[str]) -> set[str]: ...
 
     async def record_entries(
-        self, feed_id: int, entries: Sequence[tuple[str, Card | None]], now: datetime
+        self,
+        feed_id: int,
+        entries: Sequence[tuple[str, Card | None]],
+        now: datetime,
+        *,
+        plan: QueuePlan | None = None,
     ) -> list[StoredCard]: ...
 
     async def active_subscriptions(self) -> list[Subscription]: ...
@@ -538,10 +548,17 @@ class SqlStore:
         return {entry for key, entry in by_key.items() if key not in seen}
 
     async def record_entries(
-        self, feed_id: int, entries: Sequence[tuple[str, Card | None]], now: datetime
+        self,
+        feed_id: int,
+        entries: Sequence[tuple[str, Card | None]],
+        now: datetime,
+        *,
+        plan: QueuePlan | None = None,
     ) -> list[StoredCard]:
-        """Mark entries seen and store their cards, in one transaction.
+        """Mark entries seen, store their cards and queue them (``plan``), in one transaction.
 
+        One transaction because an entry recorded as seen is never looked at again: were the
+        outbox rows written apart, a crash between the two would lose those cards for good.
         Insert-or-ignore on (feed, entry): when two workers race on the same feed, only the
         one whose insert lands gets the card back, so only that one queues it.
         """
@@ -577,6 +594,8 @@ class SqlStore:
                 card_id = (await conn.execute(stmt.returning(cards_t.c.id))).scalar()
                 if card_id is not None:
                     stored.append(StoredCard(card_id, feed_id, card, now))
+            if plan is not None and stored:
+                await self._insert_outbox(conn, plan(stored), now)
         return stored
 
     async def latest_cards(self, limit: int, *, feed_id: int | None = None) -> list[StoredCard]:
@@ -659,6 +678,12 @@ class SqlStore:
     # --- outbox ---------------------------------------------------------------------------
 
     async def enqueue(self, items: Sequence[tuple[int, int, datetime]], now: datetime) -> int:
+        async with self.engine.begin() as conn:
+            return await self._insert_outbox(conn, items, now)
+
+    async def _insert_outbox(
+        self, conn: AsyncConnection, items: Sequence[tuple[int, int, datetime]], now: datetime
+    ) -> int:
         rows = [
             {
                 "subscription_id": s,
@@ -671,11 +696,10 @@ class SqlStore:
             for s, c, nb in items
         ]
         queued = 0
-        async with self.engine.begin() as conn:
-            for chunk in _chunks(rows):
-                stmt = self._insert_ignore(outbox_t, ["subscription_id", "card_id"])
-                result = await conn.execute(stmt.values(list(chunk)).returning(outbox_t.c.id))
-                queued += len(result.all())
+        for chunk in _chunks(rows):
+            stmt = self._insert_ignore(outbox_t, ["subscription_id", "card_id"])
+            result = await conn.execute(stmt.values(list(chunk)).returning(outbox_t.c.id))
+            queued += len(result.all())
         return queued
 
     async def reschedule_pending(self, subscription_id: int, not_before: datetime) -> int:

@@ -225,8 +225,19 @@ class Poller:
                 card = _merge_topics(self.pipeline.link_card(entry), feed.topics)
                 pairs.append((entry.entry_id, card))
         pairs.extend((e.entry_id, None) for e in only_seen)
-        stored = await self.store.record_entries(feed.id, pairs, self.clock())
-        queued = await self._queue(stored, first_poll)
+        subs = await self.store.active_subscriptions()
+        if first_poll:
+            subs = [s for s in subs if s.chat.platform in self.backfill_platforms]
+        planned: list[tuple[int, int, datetime]] = []
+
+        def plan(stored: list[StoredCard]) -> list[tuple[int, int, datetime]]:
+            # Runs inside the store's transaction, so cards are seen and queued together.
+            cards = stored[: self.backfill_count] if first_poll else stored  # newest first
+            planned[:] = plan_queue(cards, subs, self.matches, self.clock())
+            return planned
+
+        stored = await self.store.record_entries(feed.id, pairs, self.clock(), plan=plan)
+        queued = len(planned)
         await self._success(feed, fetched, parsed.ttl_minutes)  # type: ignore[attr-defined]
         return FeedReport(
             feed.url,
@@ -235,16 +246,6 @@ class Poller:
             queued=queued,
             first_poll=first_poll,
         )
-
-    async def _queue(self, stored: list[StoredCard], first_poll: bool) -> int:
-        if not stored:
-            return 0
-        subs = await self.store.active_subscriptions()
-        if first_poll:
-            subs = [s for s in subs if s.chat.platform in self.backfill_platforms]
-            stored = stored[: self.backfill_count]  # stored newest first
-        plan = plan_queue(stored, subs, self.matches, self.clock())
-        return await self.store.enqueue(plan, self.clock()) if plan else 0
 
     async def _success(
         self, feed: FeedRecord, fetched: FeedFetchLike, ttl_minutes: int | None
