@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -112,7 +113,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bot.settings import Settings
         from digests.preview import main_preview
 
-        config = Settings.load().pipeline_config()
+        # The inputs are the user's own choice, so pages on their own network are fine here.
+        config = replace(Settings.load().pipeline_config(), allow_private_addresses=True)
         return main_preview(args.inputs, fmt=args.fmt, limit=args.limit, config=config)
 
     from bot.settings import Settings

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     )
     global_rate: float = Field(default=25.0, validation_alias="DIGESTBOT_GLOBAL_RATE")
     log_level: str = Field(default="INFO", validation_alias="DIGESTBOT_LOG_LEVEL")
+    allow_private_addresses: bool = Field(
+        default=False, validation_alias="DIGESTBOT_ALLOW_PRIVATE_ADDRESSES"
+    )
 
     # --- Telegram ------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = Field(
@@ -71,4 +74,5 @@ class Settings(BaseSettings):
             max_summary_words=self.summary_words,
             max_response_bytes=self.max_response_bytes,
             topics_path=self.topics_file,
+            allow_private_addresses=self.allow_private_addresses,
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import mimetypes
 import zlib
 from pathlib import Path
@@ -147,6 +148,8 @@ class Fetcher:
         )
         request = client.build_request("GET", url, headers=headers, timeout=timeout)
         for _ in range(cfg.max_redirects + 1):
+            if not cfg.allow_private_addresses:
+                await _refuse_private_host(url, request.url.host, request.url.port)
             response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 if response.next_request is not None:
@@ -161,6 +164,27 @@ class Fetcher:
             finally:
                 await response.aclose()
         raise FetchError(url, f"more than {cfg.max_redirects} redirects")
+
+
+async def _refuse_private_host(url: str, host: str, port: int | None) -> None:
+    """Raise :class:`FetchError` when ``host`` names or resolves to a non-public address.
+
+    Checked before every hop, redirects included. The connection resolves the name again, so
+    a DNS server that changes its answer in between (rebinding) is not stopped here; this
+    guards against feeds that simply point at internal addresses.
+    """
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port or 443)
+    except OSError:
+        return  # unresolvable: the request itself fails with a clear message
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise FetchError(
+                url,
+                f"refused: {host} is a private address ({address}); set "
+                "DIGESTBOT_ALLOW_PRIVATE_ADDRESSES=1 to allow pages on private networks",
+            )
 
 
 async def _read_response(

@@ -61,6 +61,7 @@ def make_settings(db_url: str, tmp_path: Path, **values: object) -> Settings:
         "database_url": db_url,
         "feeds_file": tmp_path / "no-feeds.toml",
         "poll_interval": 600,
+        "allow_private_addresses": True,  # feeds and pages are servers on 127.0.0.1
     }
     base.update(values)
     return Settings(_env_file=None, **base)  # type: ignore[arg-type, call-arg]

@@ -321,3 +321,48 @@ async def test_connection_refused() -> None:
 async def test_get_outside_context_manager_is_a_programming_error() -> None:
     with pytest.raises(RuntimeError, match="async with"):
         await Fetcher(CFG).get("https://example.test/")
+
+
+# --- private addresses (the worker's setting) ---------------------------------------------
+
+PUBLIC_ONLY = replace(CFG, allow_private_addresses=False)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/admin",
+        "http://localhost:8080/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.7/intranet",
+        "http://[::1]/",
+    ],
+)
+async def test_private_addresses_refused_when_not_allowed(url: str) -> None:
+    requested: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requested.append(str(request.url))
+        return httpx.Response(200, content=_stream(b"secret"))
+
+    with pytest.raises(FetchError, match="private address"):
+        await _get(handler, url=url, config=PUBLIC_ONLY)
+    assert requested == []  # refused before any request went out
+
+
+async def test_redirect_to_a_private_address_refused() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (
+            request.url.host == "93.184.216.34"
+        ):  # a global literal: no DNS lookup, MockTransport answers
+            return httpx.Response(302, headers={"Location": "http://127.0.0.1/admin"})
+        return httpx.Response(200, content=_stream(b"secret"))
+
+    with pytest.raises(FetchError, match=r"127\.0\.0\.1 is a private address"):
+        await _get(handler, url="http://93.184.216.34/a", config=PUBLIC_ONLY)
+
+
+async def test_private_addresses_allowed_by_default() -> None:
+    # The library default (preview, tests) reads what the user points it at.
+    ok = await _get(lambda _r: httpx.Response(200, content=_stream(b"x")), url="http://127.0.0.1/")
+    assert ok.content == b"x"

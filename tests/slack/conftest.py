@@ -91,6 +91,7 @@ def slack_settings(api: FakeSlackApi, **extra: object) -> Settings:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": api.base_url,
         "PORT": 0,
+        "DIGESTBOT_ALLOW_PRIVATE_ADDRESSES": True,  # feeds and pages are on 127.0.0.1
     }
     values.update(extra)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type,call-arg]

@@ -47,6 +47,7 @@ def settings_for(fake: FakeBotApi, **extra: Any) -> Settings:
     values: dict[str, Any] = {
         "telegram_bot_token": SecretStr(DEFAULT_TOKEN),
         "telegram_base_url": fake.base_url,
+        "allow_private_addresses": True,
         **extra,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

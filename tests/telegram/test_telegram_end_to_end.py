@@ -55,6 +55,7 @@ def settings(tmp_path: Path, fake: FakeBotApi, feeds: FeedServer) -> Iterator[Se
         telegram_bot_token=SecretStr(DEFAULT_TOKEN),
         telegram_base_url=fake.base_url,
         poll_interval=600,
+        allow_private_addresses=True,  # the feed server is on 127.0.0.1
     )
 
 
