@@ -288,6 +288,11 @@ class Delivery:
         # Rendering depends on the cards only, and one new card usually goes to many chats:
         # render each distinct digest once per round.
         rendered: dict[tuple[str, tuple[int, ...]], list[OutgoingMessage]] = {}
+        # Paced sends can outlast the lease (100 messages to a group at 3 s each): stop using
+        # these items well before it runs out, or another worker would take and send them
+        # too. What is left is released and leased afresh by the next round.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.policy.lease_seconds / 2
 
         # A fixed set of workers pulling chats: as many tasks as chats served at once, not
         # one per chat.
@@ -295,7 +300,7 @@ class Delivery:
             for chat_items in chats:
                 outcome = _ChatOutcome()
                 try:
-                    await self._deliver_chat(chat_items, outcome, recorder, rendered)
+                    await self._deliver_chat(chat_items, outcome, recorder, rendered, deadline)
                 finally:
                     # Whatever was not decided (stop requested, a bug) goes back to the queue.
                     rest = [i.id for i in chat_items if i.id not in outcome.handled]
@@ -314,6 +319,7 @@ class Delivery:
         outcome: _ChatOutcome,
         recorder: _SentRecorder,
         rendered: dict[tuple[str, tuple[int, ...]], list[OutgoingMessage]],
+        deadline: float,
     ) -> None:
         sub = items[0].subscription
         assert sub.id is not None
@@ -322,9 +328,11 @@ class Delivery:
         if messages is None:
             return
         carried: set[int] = set()
+        loop = asyncio.get_running_loop()
         for position, message in enumerate(messages):
-            if self._stopping:
-                return
+            # At least one message per chat and round, so that a slow claim cannot stall it.
+            if self._stopping or (position and loop.time() > deadline):
+                return  # the caller releases what was not sent
             ids = [items[k].id for k in message.card_indexes if 0 <= k < len(items)]
             carried.update(ids)
             await self._pace(sender, sub)
