@@ -137,7 +137,11 @@ class App:
             sleep=sleep,
             policy=delivery_policy,
         )
-        self._cycle_lock = asyncio.Lock()
+        # Two locks, not one: a long poll (many feeds, slow pages) must not hold back hourly
+        # and daily digests or retries that fall due meanwhile; each kind of work runs once
+        # at a time.
+        self._poll_lock = asyncio.Lock()
+        self._deliver_lock = asyncio.Lock()
         self._stop = asyncio.Event()
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._entered = False
@@ -208,13 +212,14 @@ class App:
 
     async def run_once(self) -> CycleReport:
         """One poll of the due feeds, then delivery of everything due: `digestbot run --once`."""
-        async with self._cycle_lock:
+        async with self._poll_lock:
             feeds = await self.poll()
+        async with self._deliver_lock:
             delivery = await self.deliver()
         return CycleReport(feeds, delivery)
 
     async def _deliver_locked(self) -> None:
-        async with self._cycle_lock:
+        async with self._deliver_lock:
             await self.deliver()
 
     def request_stop(self) -> None:
