@@ -8,17 +8,19 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.app import App
 from bot.commands import CommandCore
 from bot.filters import TaxonomyCatalog
 from bot.settings import Settings
 from bot.store import SqlStore
 from digests.config import CONFIG_DIR
 from digests.topics import Taxonomy
-from tests.bot.fakes import FakeClock
+from tests.bot.fakes import FakeAdapter, FakeClock, FakeSender
 
 POSTGRES_URL = os.environ.get("DIGESTBOT_TEST_POSTGRES_URL")
 
@@ -65,6 +67,26 @@ def make_settings(db_url: str, tmp_path: Path, **values: object) -> Settings:
     }
     base.update(values)
     return Settings(_env_file=None, **base)  # type: ignore[arg-type, call-arg]
+
+
+def open_app(
+    tmp_path: Path,
+    sender: FakeSender,
+    clock: FakeClock,
+    transport: httpx.AsyncBaseTransport,
+    **kw: object,
+) -> App:
+    """An App on a temp SQLite file with one fake chat platform, pacing off: enter it with
+    ``async with``."""
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}", tmp_path)
+    return App(
+        settings,
+        fetch_transport=transport,
+        adapters=[FakeAdapter(sender)],
+        clock=clock,
+        pacing=False,
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 async def create_schema() -> str:

@@ -6,24 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.app import App
 from bot.ports import ChatRef
 from bot.store import Subscription
 from digests.models import Card
-from tests.bot.conftest import make_settings
-from tests.bot.fakes import TRADE_BODY, FakeAdapter, FakeClock, FakeSender, FeedSite, Item
+from tests.bot.conftest import open_app
+from tests.bot.fakes import TRADE_BODY, FakeClock, FakeSender, FeedSite, Item
 
 
 async def test_failure_while_queueing_loses_nothing(tmp_path: Path) -> None:
     site, sender, clock = FeedSite(), FakeSender(), FakeClock()
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}", tmp_path)
-    async with App(
-        settings,
-        fetch_transport=site.transport,
-        adapters=[FakeAdapter(sender)],
-        clock=clock,
-        pacing=False,
-    ) as app:
+    async with open_app(tmp_path, sender, clock, site.transport) as app:
         await app.store.save_subscription(Subscription(chat=ChatRef("fake", "c")))
         await app.store.add_feed(site.add("a.example"))
         await app.run_once()  # first poll of an empty feed

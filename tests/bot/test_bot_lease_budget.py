@@ -7,12 +7,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.app import App
 from bot.delivery import DeliveryPolicy
 from bot.ports import ChatRef, OutgoingMessage, SendResult
 from bot.store import Subscription
-from tests.bot.conftest import make_settings
-from tests.bot.fakes import TRADE_BODY, FakeAdapter, FakeClock, FakeSender, FeedSite, Item
+from tests.bot.conftest import open_app
+from tests.bot.fakes import TRADE_BODY, FakeClock, FakeSender, FeedSite, Item
 
 
 class SlowSender(FakeSender):
@@ -24,16 +23,8 @@ class SlowSender(FakeSender):
 async def test_long_digest_is_split_across_leases(tmp_path: Path) -> None:
     site, clock = FeedSite(), FakeClock()
     sender = SlowSender(cards_per_message=1)
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}", tmp_path)
     policy = DeliveryPolicy(lease_seconds=0.2)  # stop taking new messages after 0.1 s
-    async with App(
-        settings,
-        fetch_transport=site.transport,
-        adapters=[FakeAdapter(sender)],
-        clock=clock,
-        pacing=False,
-        delivery_policy=policy,
-    ) as app:
+    async with open_app(tmp_path, sender, clock, site.transport, delivery_policy=policy) as app:
         await app.store.save_subscription(Subscription(chat=ChatRef("fake", "-100group")))
         await app.store.add_feed(site.add("a.example"))
         await app.run_once()

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import httpx
 
-from bot.app import App
 from bot.ports import ChatRef
 from bot.store import Subscription
 from digests.models import Card
-from tests.bot.conftest import make_settings
-from tests.bot.fakes import FakeAdapter, FakeClock, FakeSender
+from tests.bot.conftest import open_app
+from tests.bot.fakes import FakeClock, FakeSender
 
 
 async def test_delivery_runs_while_a_poll_is_stuck(tmp_path: Path) -> None:
@@ -26,14 +25,7 @@ async def test_delivery_runs_while_a_poll_is_stuck(tmp_path: Path) -> None:
         return httpx.Response(404)
 
     sender, clock = FakeSender(), FakeClock()
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}", tmp_path)
-    async with App(
-        settings,
-        fetch_transport=httpx.MockTransport(slow_feed),
-        adapters=[FakeAdapter(sender)],
-        clock=clock,
-        pacing=False,
-    ) as app:
+    async with open_app(tmp_path, sender, clock, httpx.MockTransport(slow_feed)) as app:
         sub = await app.store.save_subscription(Subscription(chat=ChatRef("fake", "c")))
         feed, _ = await app.store.add_feed("https://slow.example/feed.xml")
         card = Card(

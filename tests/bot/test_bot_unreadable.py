@@ -7,11 +7,10 @@ from pathlib import Path
 
 import httpx
 
-from bot.app import App
 from bot.ports import ChatRef
 from bot.store import Subscription
-from tests.bot.conftest import make_settings
-from tests.bot.fakes import FakeAdapter, FakeClock, FakeSender, streamed
+from tests.bot.conftest import open_app
+from tests.bot.fakes import FakeClock, FakeSender, streamed
 
 
 class Site:
@@ -42,14 +41,7 @@ async def test_unreadable_piece_goes_out_as_headline_and_link(tmp_path: Path) ->
     site = Site()
     sender = FakeSender()
     clock = FakeClock()
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}", tmp_path)
-    async with App(
-        settings,
-        fetch_transport=httpx.MockTransport(site.handle),
-        adapters=[FakeAdapter(sender)],
-        clock=clock,
-        pacing=False,
-    ) as app:
+    async with open_app(tmp_path, sender, clock, httpx.MockTransport(site.handle)) as app:
         await app.store.save_subscription(
             Subscription(chat=ChatRef("fake", "c"), filters=("trade",))
         )
