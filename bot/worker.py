@@ -225,7 +225,9 @@ class Poller:
                 card = _merge_topics(self.pipeline.link_card(entry), feed.topics)
                 pairs.append((entry.entry_id, card))
         pairs.extend((e.entry_id, None) for e in only_seen)
-        subs = await self.store.active_subscriptions()
+        # One query per feed with new cards, not per feed polled.
+        has_cards = any(card is not None for _, card in pairs)
+        subs = await self.store.active_subscriptions() if has_cards else []
         if first_poll:
             subs = [s for s in subs if s.chat.platform in self.backfill_platforms]
         planned: list[tuple[int, int, datetime]] = []
