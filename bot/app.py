@@ -37,15 +37,17 @@ from typing import Self, TextIO
 import httpx
 
 from bot import messages as msg
+from bot.clock import utcnow
 from bot.commands import CommandCore
 from bot.console import CONSOLE_CHAT, ConsoleAdapter, chat_repl
 from bot.delivery import Delivery, DeliveryPolicy, DeliveryReport
 from bot.filters import TaxonomyCatalog, TopicCatalog
+from bot.models import Subscription
 from bot.pacing import Pacer
+from bot.poller import FeedReport, Poller
 from bot.ports import ChatAdapter, ChatSender
 from bot.settings import Settings
-from bot.store import SqlStore, Subscription
-from bot.worker import FeedReport, Poller
+from bot.store import SqlStore, open_store
 
 __all__ = ["App", "CycleReport", "run_chat", "run_worker", "upgrade_database"]
 
@@ -62,10 +64,6 @@ class CycleReport:
     @property
     def failed_feeds(self) -> list[FeedReport]:
         return [f for f in self.feeds if f.error]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_adapters(settings: Settings, commands: CommandCore) -> list[ChatAdapter]:
@@ -104,7 +102,7 @@ class App:
         from digests.topics import Taxonomy
 
         self.settings = settings
-        self.clock = clock or _utcnow
+        self.clock = clock or utcnow
         self.store = store or SqlStore.from_url(settings.database_url)
         config = settings.pipeline_config()
         self.taxonomy = Taxonomy.load(config.topics_path)
@@ -370,11 +368,8 @@ def run_chat(settings: Settings) -> int:
 
 
 async def _upgrade(settings: Settings) -> int:
-    store = SqlStore.from_url(settings.database_url)
-    try:
-        await store.upgrade()
-    finally:
-        await store.close()
+    async with open_store(settings.database_url):
+        pass  # opening the store upgrades it
     log.info("database is at the newest schema")
     return 0
 

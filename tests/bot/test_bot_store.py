@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot.ports import ChatRef
-from bot.store import SqlStore, Subscription, metadata
+from bot.store import SentRecord, SqlStore, Subscription, metadata
 from digests.models import Card
 from tests.bot.conftest import (
     POSTGRES_URL,
@@ -204,7 +204,7 @@ async def test_claim_respects_not_before_platform_and_active(any_store: SqlStore
 async def test_mark_sent_retry_failed(any_store: SqlStore) -> None:
     await _queued(any_store, n_cards=3)
     a, b, c = await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"])
-    await any_store.mark_sent([a.id], NOW)
+    await any_store.record_sent([SentRecord(a.subscription.id or 0, (a.id,), NOW)])
     await any_store.mark_retry([b.id], NOW + timedelta(seconds=30), "429")
     await any_store.mark_failed([c.id], "rejected", NOW)
     assert await any_store.outbox_counts() == {"pending": 1, "sent": 1, "failed": 1}

@@ -24,11 +24,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.delivery import plan_queue
-from bot.store import FeedRecord, Store, StoredCard
+from bot.clock import utcnow
+from bot.models import FeedRecord
+from bot.ports import PollerStore
+from bot.schedule import exponential_backoff, plan_queue
 from digests.errors import DigestError
 from digests.models import Card, FeedEntry
 
@@ -102,9 +104,8 @@ def next_poll_after_failure(
     now: datetime, interval: float, error_count: int, cap: timedelta = MAX_BACKOFF
 ) -> datetime:
     """``error_count`` failures in a row (this one included): interval x 2^(n-1), capped."""
-    # The exponent is bounded so that a feed failing for months cannot overflow timedelta.
-    wait = timedelta(seconds=float(interval) * (2 ** min(max(0, error_count - 1), 20)))
-    return now + min(wait, max(cap, timedelta(seconds=interval)))
+    ceiling = max(cap.total_seconds(), float(interval))
+    return now + timedelta(seconds=exponential_backoff(float(interval), error_count - 1, ceiling))
 
 
 def split_first_poll(
@@ -125,19 +126,15 @@ def _merge_topics(card: Card, feed_topics: Sequence[str]) -> Card:
     return replace(card, topics=topics)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Poller:
     def __init__(
         self,
-        store: Store,
+        store: PollerStore,
         pipeline: Pipeline,
         matches: Callable[[Card, Sequence[str]], bool],
         *,
         interval: float,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         first_poll_cards: int = 5,
         max_new_cards: int = 50,
         backfill_platforms: Sequence[str] = (),
@@ -230,16 +227,14 @@ class Poller:
         subs = await self.store.active_subscriptions() if has_cards else []
         if first_poll:
             subs = [s for s in subs if s.chat.platform in self.backfill_platforms]
-        planned: list[tuple[int, int, datetime]] = []
-
-        def plan(stored: list[StoredCard]) -> list[tuple[int, int, datetime]]:
-            # Runs inside the store's transaction, so cards are seen and queued together.
-            cards = stored[: self.backfill_count] if first_poll else stored  # newest first
-            planned[:] = plan_queue(cards, subs, self.matches, self.clock())
-            return planned
-
-        stored = await self.store.record_entries(feed.id, pairs, self.clock(), plan=plan)
-        queued = len(planned)
+        now = self.clock()
+        # Seen entries, their cards and their outbox rows commit together: an entry recorded
+        # as seen is never looked at again, so a crash in between must not lose its card.
+        async with self.store.transaction() as tx:
+            stored = await tx.record_entries(feed.id, pairs, now)
+            # First poll: only the backfill subscribers, and only the newest few cards.
+            to_queue = stored[: self.backfill_count] if first_poll else stored
+            queued = await tx.enqueue(plan_queue(to_queue, subs, self.matches, now), now)
         await self._success(feed, fetched, parsed.ttl_minutes)  # type: ignore[attr-defined]
         return FeedReport(
             feed.url,
