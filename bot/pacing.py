@@ -4,7 +4,7 @@ Two limits, both decided by pure functions over plain numbers (times in seconds 
 clock) so they can be table-tested:
 
 * per chat: at least ``min_interval`` seconds between two messages to the same chat
-  (``ChatSender.min_interval``; Telegram groups 3 s, private chats ~0.05 s);
+  (``ChatSender.min_interval``; Telegram: groups 3 s, private chats 1 s; Slack: 1 s);
 * global: ``rate`` messages per second across all chats, with a small burst allowance. This is
   the generic cell rate algorithm (GCRA), a token bucket kept as one number, the "theoretical
   arrival time" of the next message.
