@@ -26,11 +26,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import messages as msg
 from bot.commands import parse_command_line
+from bot.errors import SlackConfigError
 from bot.ports import ChatRef, CommandHandler, CommandRequest, Reply
 from bot.settings import Settings
 from bot.slack_sender import SlackSender, delivery_client
-from digests.errors import DigestError
 from digests.render.slack import MAX_BLOCKS, MAX_BUTTON_TEXT, escape, render_digest, split_text
 
 log = logging.getLogger(__name__)
@@ -50,15 +51,7 @@ MAX_BUTTON_VALUE = 2000
 MAX_HOME_BLOCKS = 100
 SHUTDOWN_GRACE = 10.0  # seconds stop() waits for replies still being worked on
 
-FAILURE_TEXT = "Sorry, something went wrong while answering that. Please try again in a minute."
-MORE_CARDS_TEXT = "…and {n} more stories that do not fit here."
-HOME_FOOTER = "Type `/digest help` in any channel, or here in Messages, to manage subscriptions."
-
 Block = dict[str, Any]
-
-
-class SlackConfigError(DigestError, ValueError):
-    """The Slack settings cannot work together; the message says what to set."""
 
 
 # --- pure translation: Slack payloads to commands, replies to Block Kit --------------------
@@ -90,21 +83,6 @@ def build_request(
         user_id=user_id,
         is_group=is_group,
         chat_title=title,
-    )
-
-
-# The core writes commands Telegram-style (``/subscribe``); in Slack they are subcommands of
-# ``/digest``. Only known command words are rewritten, never a path inside a URL or a timezone.
-_CORE_COMMAND = re.compile(
-    r"(?<![\w/.:-])/(start|help|subscribe|unsubscribe|list|topics|digest|settings)\b(?![/@])"
-)
-_SLACK_SPELLING = {"digest": "now", "start": "help"}
-
-
-def slack_command_text(text: str) -> str:
-    """``"send /subscribe trade"`` -> ``"send /digest subscribe trade"``."""
-    return _CORE_COMMAND.sub(
-        lambda m: f"{SLASH_COMMAND} {_SLACK_SPELLING.get(m.group(1), m.group(1))}", text
     )
 
 
@@ -143,22 +121,23 @@ def _text_blocks(text: str, room: int) -> list[Block]:
 def reply_messages(reply: Reply, *, limit: int = MAX_RESPONSES) -> list[ReplyMessage]:
     """A reply as at most ``limit`` Slack messages: its text and buttons, then its cards.
 
-    Text is plain text escaped for mrkdwn; a long text is split into several sections (3000
+    Text is plain text escaped for mrkdwn, its commands already spelled the Slack way by the
+    core (``bot.messages.SLACK``); a long text is split into several sections (3000
     characters each), buttons go in actions blocks of 25, and a message stays <= 50 blocks.
     """
     messages: list[ReplyMessage] = []
     if reply.text.strip() or reply.choices:
-        text = slack_command_text(reply.text)
+        text = reply.text
         actions = _choice_blocks(reply)[: MAX_BLOCKS - 1]
         blocks = _text_blocks(text, MAX_BLOCKS - len(actions)) + actions
-        messages.append(ReplyMessage(escape(text)[:40000] or "Choose:", blocks))
+        messages.append(ReplyMessage(escape(text)[:40000] or msg.SLACK_BUTTONS_ONLY, blocks))
     if reply.cards:
         rendered = render_digest(reply.cards)
         room = limit - len(messages)
         if len(rendered) > room:
             shown = rendered[: max(room - 1, 0)]
             hidden = len(reply.cards) - sum(len(m.card_indexes) for m in shown)
-            note = MORE_CARDS_TEXT.format(n=hidden)
+            note = msg.more_cards(hidden)
             messages.extend(ReplyMessage(m.text, m.blocks) for m in shown)
             messages.append(ReplyMessage(note, _text_blocks(note, 1)))
         else:
@@ -169,12 +148,14 @@ def reply_messages(reply: Reply, *, limit: int = MAX_RESPONSES) -> list[ReplyMes
 def home_view(reply: Reply) -> dict[str, Any]:
     """The App Home tab: the user's subscriptions (the core's ``list`` reply) and a hint."""
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Your news digests"}}
+        {"type": "header", "text": {"type": "plain_text", "text": msg.SLACK_HOME_TITLE}}
     ]
-    text = slack_command_text(reply.text) or "No subscriptions yet."
+    text = reply.text or msg.SLACK_HOME_EMPTY
     blocks += _text_blocks(text, MAX_HOME_BLOCKS - 3)
     blocks.append({"type": "divider"})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": HOME_FOOTER}]})
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": msg.SLACK_HOME_FOOTER}]}
+    )
     return {"type": "home", "blocks": blocks}
 
 
@@ -379,7 +360,7 @@ class SlackAdapter:
             return await self._commands.handle(request)
         except Exception:
             log.exception("slack: command %r failed in %s", request.name, request.chat.chat_id)
-            return Reply(FAILURE_TEXT)
+            return Reply(msg.COMMAND_FAILED)
 
     async def _dm_channel(self, user_id: str, fallback: str) -> str:
         if user_id in self._dm_channels:
@@ -487,5 +468,4 @@ __all__ = [
     "home_view",
     "is_direct_message",
     "reply_messages",
-    "slack_command_text",
 ]

@@ -44,7 +44,9 @@ from telegram.ext import (
 from telegram.ext import CommandHandler as PTBCommandHandler
 from telegram.request import BaseRequest
 
+from bot import messages as msg
 from bot.commands import parse_command_line
+from bot.errors import TelegramSetupError
 from bot.ports import ChatRef, Choice, CommandHandler, CommandRequest, Reply, Sent
 from bot.settings import Settings
 from bot.telegram_request import AiohttpRequest, redact_token
@@ -54,29 +56,16 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 
-# The command menu (``setMyCommands``), in the order Telegram shows it.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Welcome and how to use the bot"),
-    ("help", "What the bot can do"),
-    ("subscribe", "Follow everything, or topics and keywords: /subscribe economy"),
-    ("unsubscribe", "Stop topics or keywords, or everything: /unsubscribe all"),
-    ("list", "What this chat follows"),
-    ("topics", "The topics you can follow"),
-    ("digest", "The latest digest, now"),
-    ("settings", "Digest schedule and options"),
-)
+COMMANDS = msg.TELEGRAM_COMMAND_MENU  # the command menu (``setMyCommands``), in its order
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for an inline button's callback_data
 BUTTONS_PER_ROW = 2
 ANSWER_LIMIT = 200  # characters Telegram shows in a callback query's toast
 POLL_TIMEOUT = timedelta(seconds=10)
 CONNECTION_POOL_SIZE = 128  # replies and concurrent digest sends share one pool
 CONCURRENT_UPDATES = 8
-SORRY = "Sorry, that did not work. Please try again in a minute."
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
-
-
-class TelegramSetupError(ValueError):
-    """The Telegram settings cannot work; the message says which variable to fix."""
+# The shape of a bot token (``123456789:AA...``): the bot's id, a colon, the secret part.
+_BOT_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 
 
 # --- log redaction -------------------------------------------------------------------------
@@ -242,9 +231,12 @@ class TelegramAdapter:
             await app.initialize()
         except InvalidToken as exc:
             await self._shutdown()
+            # PTB's own message quotes the whole token; the server's answer (the cause) does not.
+            cause = exc.__cause__
+            answer = cause.message if isinstance(cause, TelegramError) else "rejected"
+            answer = redact_token(answer).replace(app.bot.token, "<token>")
             raise TelegramSetupError(
-                f"Telegram refused TELEGRAM_BOT_TOKEN ({redact_token(exc.message)}): "
-                "check the token with @BotFather."
+                f"Telegram refused TELEGRAM_BOT_TOKEN ({answer}): check the token with @BotFather."
             ) from None
         try:
             await self._register_commands()
@@ -349,7 +341,7 @@ class TelegramAdapter:
                 chat_title=base.chat_title,
             )
         if request is None:
-            await query.answer("This button no longer works; try /help.")
+            await query.answer(msg.stale_button(msg.TELEGRAM))
             return
         reply = await self._commands.handle(request)
         await query.answer(short_answer(reply.text) or None)
@@ -408,7 +400,7 @@ class TelegramAdapter:
         )
         if isinstance(update, Update) and update.effective_chat is not None:
             try:
-                await context.bot.send_message(update.effective_chat.id, SORRY)
+                await context.bot.send_message(update.effective_chat.id, msg.COMMAND_FAILED)
             except TelegramError as exc:
                 log.warning("telegram: could not tell chat about the failure: %s", exc)
             if update.callback_query is not None:
@@ -452,6 +444,12 @@ def build_telegram_adapter(settings: Settings, commands: CommandHandler) -> Tele
     """The adapter for ``settings`` (token, API URL, webhook), answering through ``commands``."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         raise TelegramSetupError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather.")
+    if not _BOT_TOKEN_SHAPE.fullmatch(settings.telegram_bot_token.get_secret_value()):
+        # Never echo it: a mistyped token is still most of a secret.
+        raise TelegramSetupError(
+            "TELEGRAM_BOT_TOKEN is not a bot token (digits, a colon, then letters, digits, _ "
+            "and -, like 123456789:AA...): copy it again from @BotFather."
+        )
     webhook = webhook_config(settings)
     install_token_redaction()  # also for `run --once`, which delivers without start()
     base_url = settings.telegram_base_url
