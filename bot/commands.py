@@ -2,7 +2,7 @@
 
 Public API::
 
-    core = CommandCore(store, catalog, *, clock=utcnow, digest_size=5)
+    core = CommandCore(store, catalog, *, clock=utcnow, digest_size=5, syntax=syntax_for)
     reply = await core.handle(CommandRequest(chat=ChatRef("telegram", "42"), name="subscribe",
                                              args=("economy",)))
     parse_command_line("/subscribe economy trade", chat) -> CommandRequest | None
@@ -11,7 +11,8 @@ Public API::
 :class:`bot.filters.TopicCatalog`. Command names (aliases in brackets): ``start``, ``help``,
 ``subscribe`` (``sub``, ``follow``), ``unsubscribe`` (``unsub``, ``stop``, ``unfollow``),
 ``list`` (``status``, ``mysubs``), ``topics``, ``digest`` (``now``, ``latest``), ``settings``.
-Unknown commands get a pointer to ``help``.
+Unknown commands get a pointer to ``help``. Replies are written by :mod:`bot.messages`, with
+commands spelled the way the asking platform types them (``syntax``, by the chat's platform).
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ class CommandCore:
         cmd = self.syntax(request.chat.platform)
         handler = self._handlers.get(ALIASES.get(name, name))
         if handler is None:
-            return Reply(msg.unknown_command(cmd, name), choices=(Choice("Help", "help"),))
+            return Reply(msg.unknown_command(cmd, name), choices=(Choice(msg.BUTTON_HELP, "help"),))
         if len(request.args) > _MAX_ARGS:  # adapters may build requests without the parser
             request = replace(request, args=request.args[:_MAX_ARGS])
         current = await self.store.get_subscription(request.chat)
@@ -121,7 +122,7 @@ class CommandCore:
 
     def _topic_choices(self, exclude: Sequence[str] = ()) -> tuple[Choice, ...]:
         names = [n for n in self._topic_names() if n not in exclude]
-        return tuple(Choice(n.capitalize(), f"subscribe {n}") for n in names[:_TOPIC_CHOICES])
+        return tuple(Choice(msg.topic_button(n), f"subscribe {n}") for n in names[:_TOPIC_CHOICES])
 
     async def _save(self, sub: Subscription, previous: Subscription | None) -> Subscription:
         saved = await self.store.save_subscription(sub)
@@ -148,9 +149,12 @@ class CommandCore:
     ) -> Reply:
         subscribed = current is not None and current.active
         choices = (
-            (Choice("Latest cards", "digest"), Choice("My subscription", "list"))
+            (Choice(msg.BUTTON_LATEST, "digest"), Choice(msg.BUTTON_MY_SUBSCRIPTION, "list"))
             if subscribed
-            else (Choice("Subscribe to everything", "subscribe"), Choice("Pick topics", "topics"))
+            else (
+                Choice(msg.BUTTON_SUBSCRIBE_ALL, "subscribe"),
+                Choice(msg.BUTTON_PICK_TOPICS, "topics"),
+            )
         )
         return Reply(msg.welcome(cmd, request.chat_title, subscribed), choices=(*choices,))
 
@@ -185,13 +189,15 @@ class CommandCore:
         text = msg.subscribed(cmd, parse, self._following(filters), delivery, narrowed=narrowed)
         if parse.problems:
             text += "\n" + msg.filters_skipped(parse)
-        return Reply(text, choices=(Choice("Latest cards", "digest"),))
+        return Reply(text, choices=(Choice(msg.BUTTON_LATEST, "digest"),))
 
     async def _unsubscribe(
         self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
     ) -> Reply:
         if current is None or not current.active or current.id is None:
-            return Reply(msg.not_subscribed(cmd), choices=(Choice("Subscribe", "subscribe"),))
+            return Reply(
+                msg.not_subscribed(cmd), choices=(Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),)
+            )
         words = split_words(request.args)
         if not words or [w.lower() for w in words] == ["all"]:
             dropped = await self.store.deactivate_subscription(
@@ -210,7 +216,8 @@ class CommandCore:
                 current.id, "unsubscribed by the user", self.clock()
             )
             return Reply(
-                msg.unsubscribed_last(cmd, removed), choices=(Choice("Subscribe", "subscribe"),)
+                msg.unsubscribed_last(cmd, removed),
+                choices=(Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),),
             )
         await self._save(replace(current, filters=remaining), current)
         return Reply(msg.unsubscribed_some(cmd, removed, missing, self._following(remaining)))
@@ -219,7 +226,9 @@ class CommandCore:
         self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
     ) -> Reply:
         if current is None:
-            return Reply(msg.not_subscribed(cmd), choices=(Choice("Subscribe", "subscribe"),))
+            return Reply(
+                msg.not_subscribed(cmd), choices=(Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),)
+            )
         text = msg.status(
             cmd,
             self._following(current.filters),
@@ -228,7 +237,7 @@ class CommandCore:
             current.active,
             current.deactivated_reason,
         )
-        choices = () if current.active else (Choice("Subscribe", "subscribe"),)
+        choices = () if current.active else (Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),)
         return Reply(text, choices=choices)
 
     async def _topics(

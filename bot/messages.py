@@ -38,7 +38,8 @@ class CommandSyntax:
 
 
 TELEGRAM = CommandSyntax("/{}")
-SLACK = CommandSyntax("/digest {}", renamed=(("digest", "now"), ("start", "help")))
+SLACK_SLASH_COMMAND = "/digest"  # as in config/slack-manifest.yml; bot.slack listens to it
+SLACK = CommandSyntax(SLACK_SLASH_COMMAND + " {}", renamed=(("digest", "now"), ("start", "help")))
 CONSOLE = CommandSyntax("`{}`")
 SYNTAX_BY_PLATFORM: Mapping[str, CommandSyntax] = {
     "telegram": TELEGRAM,
@@ -297,6 +298,19 @@ def settings_missing_timezone(cmd: CommandSyntax) -> str:
 
 def settings_too_many(cmd: CommandSyntax, words: Sequence[str]) -> str:
     return f"Too many words after {cmd('settings')}: {' '.join(words)}\n\n{settings_usage(cmd)}"
+
+
+# Button labels; a button sends its command line (``Choice.command``), the same everywhere.
+BUTTON_HELP = "Help"
+BUTTON_LATEST = "Latest cards"
+BUTTON_MY_SUBSCRIPTION = "My subscription"
+BUTTON_SUBSCRIBE = "Subscribe"
+BUTTON_SUBSCRIBE_ALL = "Subscribe to everything"
+BUTTON_PICK_TOPICS = "Pick topics"
+
+
+def topic_button(topic: str) -> str:
+    return topic.capitalize()
 
 
 # --- said by the adapters themselves, not by the core --------------------------------------

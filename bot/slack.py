@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
-SLASH_COMMAND = "/digest"
+SLASH_COMMAND = msg.SLACK_SLASH_COMMAND  # the replies (bot.messages.SLACK) spell it too
 CHOICE_ACTION_PREFIX = "digest_cmd_"
 CHOICE_ACTION = re.compile(rf"^{CHOICE_ACTION_PREFIX}\d+$")
 # The "Read the piece" link buttons on cards (digests.render.slack) also send an interaction
