@@ -8,7 +8,7 @@ in the core, once for every platform.
 
 Updates arrive by long polling, or by webhook when ``TELEGRAM_WEBHOOK_URL`` is set (then a
 secret token is required and PTB checks it on every request). The token never reaches a log
-line: see :class:`RedactTokenFilter`.
+line: see :mod:`bot.telegram_redaction`.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ from bot.commands import parse_command_line
 from bot.errors import TelegramSetupError
 from bot.ports import ChatRef, Choice, CommandHandler, CommandRequest, Reply, Sent
 from bot.settings import Settings
-from bot.telegram_request import AiohttpRequest, redact_token
+from bot.telegram_redaction import install_token_redaction, redact_token
+from bot.telegram_request import AiohttpRequest
 from bot.telegram_sender import TelegramSender
 
 log = logging.getLogger(__name__)
@@ -66,42 +67,6 @@ CONCURRENT_UPDATES = 8
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # The shape of a bot token (``123456789:AA...``): the bot's id, a colon, the secret part.
 _BOT_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
-
-
-# --- log redaction -------------------------------------------------------------------------
-
-
-class RedactTokenFilter(logging.Filter):
-    """Removes bot tokens from a record's message and traceback.
-
-    httpx logs every request URL (``.../bot<token>/getUpdates``) at INFO, and a traceback can
-    carry a URL too. Installed on the root handlers and on the ``httpx`` logger.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = redact_token(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact_token(record.exc_text)
-        return True
-
-
-_REDACTOR = RedactTokenFilter()
-
-
-def install_token_redaction() -> None:
-    """Idempotent; handlers added to the root logger later are covered at the next call."""
-    for target in (logging.getLogger("httpx"), *logging.getLogger().handlers):
-        if _REDACTOR not in target.filters:
-            target.addFilter(_REDACTOR)
-    # PTB's request log lines add nothing at INFO but the token-bearing URL.
-    httpx_logger = logging.getLogger("httpx")
-    if httpx_logger.getEffectiveLevel() < logging.WARNING:
-        httpx_logger.setLevel(logging.WARNING)
 
 
 # --- pure translation helpers --------------------------------------------------------------
@@ -234,7 +199,7 @@ class TelegramAdapter:
             # PTB's own message quotes the whole token; the server's answer (the cause) does not.
             cause = exc.__cause__
             answer = cause.message if isinstance(cause, TelegramError) else "rejected"
-            answer = redact_token(answer).replace(app.bot.token, "<token>")
+            answer = redact_token(answer, app.bot.token)
             raise TelegramSetupError(
                 f"Telegram refused TELEGRAM_BOT_TOKEN ({answer}): check the token with @BotFather."
             ) from None
@@ -451,7 +416,9 @@ def build_telegram_adapter(settings: Settings, commands: CommandHandler) -> Tele
             "and -, like 123456789:AA...): copy it again from @BotFather."
         )
     webhook = webhook_config(settings)
-    install_token_redaction()  # also for `run --once`, which delivers without start()
+    # Also for `run --once`, which delivers without start(); the exact token too, as a short
+    # or malformed one escapes the token pattern.
+    install_token_redaction(settings.telegram_bot_token.get_secret_value())
     base_url = settings.telegram_base_url
     file_url = re.sub(r"/bot$", "/file/bot", base_url)
     application = (
