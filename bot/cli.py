@@ -126,7 +126,7 @@ def _secrets() -> list[str]:
 
     try:
         return Settings.load().secret_values()
-    except Exception:  # settings that do not load have no secrets to mask here
+    except Exception:  # invalid settings: pydantic's messages carry no input values anyway
         return []
 
 

@@ -11,7 +11,6 @@ reach a log line, and :meth:`Settings.secret_values` lets an error line mask the
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,8 +78,12 @@ class Settings(BaseSettings):
         return cls()
 
     def secret_values(self) -> list[str]:
-        """Every secret set (tokens, signing and webhook secrets, the database password)."""
-        secrets = [
+        """Every secret set: tokens, signing and webhook secrets.
+
+        Not the database password: a database URL only reaches a message rendered without it,
+        and masking a password such as ``postgres`` everywhere would garble the line.
+        """
+        return [
             value.get_secret_value()
             for value in (
                 self.telegram_bot_token,
@@ -91,11 +94,6 @@ class Settings(BaseSettings):
             )
             if value is not None and value.get_secret_value()
         ]
-        try:
-            password = urlsplit(self.database_url).password
-        except ValueError:  # a malformed URL (bad port, ...) is reported elsewhere
-            password = None
-        return [*secrets, *([password] if password else [])]
 
     def pipeline_config(self) -> PipelineConfig:
         return PipelineConfig(
