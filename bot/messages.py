@@ -370,4 +370,8 @@ def chat_gone_log(reason: str) -> str:
     return f"chat no longer reachable: {reason}"
 
 
+CONSOLE_NOTHING_NEW = (
+    "nothing new to show: the feeds were read before. `digestbot chat`, then digest, shows "
+    "the latest cards"
+)
 CONSOLE_NO_TOKEN = "no chat token set: printing digests to the console"
