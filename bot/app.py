@@ -126,6 +126,7 @@ class App:
             clock=self.clock,
             backfill_platforms=("console",),
             backfill_count=CONSOLE_BACKFILL,
+            feed_concurrency=settings.poll_concurrency,
         )
         self.delivery = Delivery(
             self.store,

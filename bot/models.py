@@ -16,6 +16,7 @@ __all__ = [
     "ChatRef",
     "FeedRecord",
     "OutboxItem",
+    "PollSuccess",
     "QueueRow",
     "SentRecord",
     "StoredCard",
@@ -49,6 +50,18 @@ class FeedRecord:
     last_polled_at: datetime | None
     added_at: datetime
     initialized: bool  # the first poll happened: its entries were recorded, not broadcast
+
+
+@dataclass(frozen=True, slots=True)
+class PollSuccess:
+    """A poll that worked: the validators to send next time and when the feed is due again."""
+
+    feed_id: int
+    etag: str | None
+    last_modified: str | None
+    ttl_minutes: int | None
+    at: datetime
+    next_poll_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,15 +12,23 @@ Decisions are pure (:func:`next_poll_after_success`, :func:`next_poll_after_fail
 * a feed that fails is logged, backed off exponentially and skipped; the cycle goes on;
 * ``<ttl>`` is honoured: a feed is not polled more often than it asks.
 
+Feeds are polled concurrently: ``feed_concurrency`` workers take due feeds one at a time, so a
+slow or hanging feed holds one worker, never the cycle (the fetcher adds the per-site bound).
+Each feed's network and card work runs under the cycle's deadline (``cycle_deadline`` seconds):
+a feed still at it then fails like any other and is retried with back-off; feeds not started by
+then stay due for the next cycle. Unchanged feeds (304) are recorded in batches.
+
 Public API::
 
     Poller(store, pipeline, matches, *, interval, clock, first_poll_cards=5,
-           max_new_cards=50, backfill_platforms=(), backfill_count=3)
+           max_new_cards=50, backfill_platforms=(), backfill_count=3,
+           feed_concurrency=50, cycle_deadline=None)
     await poller.poll_due() -> list[FeedReport]
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -28,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import utcnow
-from bot.models import FeedRecord
+from bot.models import FeedRecord, PollSuccess
 from bot.ports import PollerStore
 from bot.schedule import exponential_backoff, plan_queue
 from digests.errors import DigestError
@@ -45,6 +53,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=6)
+_UNCHANGED_BATCH = 500  # unchanged polls recorded per transaction
 
 
 class FeedFetchLike(Protocol):
@@ -140,6 +149,8 @@ class Poller:
         backfill_platforms: Sequence[str] = (),
         backfill_count: int = 3,
         concurrency: int = 4,
+        feed_concurrency: int = 50,
+        cycle_deadline: float | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
@@ -151,26 +162,64 @@ class Poller:
         self.backfill_platforms = tuple(backfill_platforms)
         self.backfill_count = backfill_count
         self.concurrency = concurrency
+        self.feed_concurrency = max(1, feed_concurrency)
+        # A cycle should end before the next one is due.
+        self.cycle_deadline = cycle_deadline or max(60.0, float(interval))
+        self._unchanged: list[PollSuccess] = []
 
     async def poll_due(self) -> list[FeedReport]:
         # A little slack: the scheduler's jitter may wake us just before a feed falls due, and
         # skipping it would double its interval.
         slack = timedelta(seconds=min(0.2 * self.interval, 120.0))
         feeds = await self.store.due_feeds(self.clock() + slack)
-        reports = []
-        for feed in feeds:
-            try:
-                report = await self.poll_feed(feed)
-            except DigestError as exc:
-                report = await self._failed(feed, str(exc))
-            except Exception as exc:
-                # A bug in one feed's handling must not starve the others; keep the trace.
-                log.exception("feed %s: unexpected error", feed.url)
-                report = await self._failed(feed, f"{type(exc).__name__}: {exc}")
-            if report.error is None:
-                log.info("%s", report)
-            reports.append(report)
-        return reports
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.cycle_deadline
+        reports: dict[int, FeedReport] = {}
+        queue = iter(enumerate(feeds))
+
+        async def worker() -> None:
+            for index, feed in queue:  # one shared iterator: each feed goes to one worker
+                if loop.time() >= deadline:
+                    return
+                reports[index] = await self._poll_guarded(feed, deadline)
+                if len(self._unchanged) >= _UNCHANGED_BATCH:
+                    await self._flush_unchanged()
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self.feed_concurrency, len(feeds))):
+                    group.create_task(worker())
+        finally:
+            await self._flush_unchanged()
+        if len(reports) < len(feeds):
+            log.warning(
+                "poll cycle deadline (%g s) passed: %d of %d due feeds left for the next cycle",
+                self.cycle_deadline,
+                len(feeds) - len(reports),
+                len(feeds),
+            )
+        return [reports[i] for i in sorted(reports)]
+
+    async def _poll_guarded(self, feed: FeedRecord, deadline: float) -> FeedReport:
+        try:
+            report = await self.poll_feed(feed, deadline=deadline)
+        except DigestError as exc:
+            report = await self._failed(feed, str(exc))
+        except TimeoutError:
+            report = await self._failed(
+                feed, f"not done within the poll cycle's {self.cycle_deadline:g}s deadline"
+            )
+        except Exception as exc:
+            # A bug in one feed's handling must not starve the others; keep the trace.
+            log.exception("feed %s: unexpected error", feed.url)
+            report = await self._failed(feed, f"{type(exc).__name__}: {exc}")
+        if report.error is None and not report.not_modified:
+            log.info("%s", report)
+        return report
+
+    async def _flush_unchanged(self) -> None:
+        batch, self._unchanged = self._unchanged, []
+        await self.store.record_poll_successes(batch)
 
     async def _failed(self, feed: FeedRecord, error: str) -> FeedReport:
         now = self.clock()
@@ -186,13 +235,27 @@ class Poller:
         )
         return FeedReport(feed.url, error=error)
 
-    async def poll_feed(self, feed: FeedRecord) -> FeedReport:
-        fetched = await self.pipeline.fetch_feed(
-            feed.url, etag=feed.etag, last_modified=feed.last_modified
-        )
+    async def poll_feed(self, feed: FeedRecord, *, deadline: float | None = None) -> FeedReport:
+        """Poll one feed; the fetch and the cards must be done by ``deadline`` (loop time)."""
+        async with asyncio.timeout_at(deadline):
+            fetched = await self.pipeline.fetch_feed(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified
+            )
         parsed = fetched.feed
         if parsed is None:
-            await self._success(feed, fetched, feed.ttl_minutes)
+            now = self.clock()
+            self._unchanged.append(
+                PollSuccess(
+                    feed.id,
+                    fetched.etag,
+                    fetched.last_modified,
+                    feed.ttl_minutes,
+                    now,
+                    next_poll_after_success(now, self.interval, feed.ttl_minutes),
+                )
+            )
+            if deadline is None:  # polled on its own: record it now
+                await self._flush_unchanged()
             return FeedReport(feed.url, not_modified=True)
         entries: tuple[FeedEntry, ...] = parsed.entries  # type: ignore[attr-defined]
         unique = list({e.entry_id: e for e in entries}.values())
@@ -202,7 +265,8 @@ class Poller:
         to_build, only_seen = split_first_poll(
             new, first_poll, self.first_poll_cards, self.max_new_cards
         )
-        outcomes = await self.pipeline.cards_for_entries(to_build, concurrency=self.concurrency)
+        async with asyncio.timeout_at(deadline):
+            outcomes = await self.pipeline.cards_for_entries(to_build, concurrency=self.concurrency)
         pairs: list[tuple[str, Card | None]] = []
         for entry, outcome in zip(to_build, outcomes, strict=True):
             if isinstance(outcome, Card):

@@ -20,6 +20,7 @@ from bot.models import (
     ChatRef,
     FeedRecord,
     OutboxItem,
+    PollSuccess,
     QueueRow,
     SentRecord,
     StoredCard,
@@ -220,6 +221,8 @@ class PollerStore(Protocol):
         now: datetime,
         next_poll_at: datetime,
     ) -> None: ...
+
+    async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None: ...
 
     async def record_poll_failure(
         self, feed_id: int, *, error: str, now: datetime, next_poll_at: datetime
