@@ -121,7 +121,7 @@ class App:
         self.poller = Poller(
             self.store,
             self.pipeline,
-            self.catalog.matches,
+            self.catalog.names(),
             interval=settings.poll_interval,
             clock=self.clock,
             backfill_platforms=("console",),

@@ -20,7 +20,7 @@ then stay due for the next cycle. Unchanged feeds (304) are recorded in batches.
 
 Public API::
 
-    Poller(store, pipeline, matches, *, interval, clock, first_poll_cards=5,
+    Poller(store, pipeline, topic_names, *, interval, clock, first_poll_cards=5,
            max_new_cards=50, backfill_platforms=(), backfill_count=3,
            feed_concurrency=50, cycle_deadline=None)
     await poller.poll_due() -> list[FeedReport]
@@ -30,15 +30,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import utcnow
+from bot.matching import SubscriptionIndex
 from bot.models import FeedRecord, PollSuccess
 from bot.ports import PollerStore
-from bot.schedule import exponential_backoff, plan_queue
+from bot.schedule import exponential_backoff, plan_queue_indexed
 from digests.errors import DigestError
 from digests.models import Card, FeedEntry
 
@@ -140,7 +141,7 @@ class Poller:
         self,
         store: PollerStore,
         pipeline: Pipeline,
-        matches: Callable[[Card, Sequence[str]], bool],
+        topic_names: Collection[str],
         *,
         interval: float,
         clock: Callable[[], datetime] = utcnow,
@@ -154,7 +155,12 @@ class Poller:
     ) -> None:
         self.store = store
         self.pipeline = pipeline
-        self.matches = matches
+        self.topic_names = tuple(topic_names)
+        self._index: SubscriptionIndex | None = None
+        self._index_seen: tuple[object, ...] | None = None
+        self._index_cycle = -1
+        self._cycle = 0
+        self._index_lock = asyncio.Lock()
         self.interval = interval
         self.clock = clock
         self.first_poll_cards = first_poll_cards
@@ -172,6 +178,7 @@ class Poller:
         # skipping it would double its interval.
         slack = timedelta(seconds=min(0.2 * self.interval, 120.0))
         feeds = await self.store.due_feeds(self.clock() + slack)
+        self._cycle += 1
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.cycle_deadline
         reports: dict[int, FeedReport] = {}
@@ -286,11 +293,10 @@ class Poller:
                 card = _merge_topics(self.pipeline.link_card(entry), feed.topics)
                 pairs.append((entry.entry_id, card))
         pairs.extend((e.entry_id, None) for e in only_seen)
-        # One query per feed with new cards, not per feed polled.
         has_cards = any(card is not None for _, card in pairs)
-        subs = await self.store.active_subscriptions() if has_cards else []
-        if first_poll:
-            subs = [s for s in subs if s.chat.platform in self.backfill_platforms]
+        index = await self._subscription_index() if has_cards else SubscriptionIndex()
+        # First poll: only the backfill subscribers.
+        platforms = self.backfill_platforms if first_poll else None
         now = self.clock()
         # Seen entries, their cards and their outbox rows commit together: an entry recorded
         # as seen is never looked at again, so a crash in between must not lose its card.
@@ -298,7 +304,8 @@ class Poller:
             stored = await tx.record_entries(feed.id, pairs, now)
             # First poll: only the backfill subscribers, and only the newest few cards.
             to_queue = stored[: self.backfill_count] if first_poll else stored
-            queued = await tx.enqueue(plan_queue(to_queue, subs, self.matches, now), now)
+            rows = plan_queue_indexed(to_queue, index.matching, now, platforms=platforms)
+            queued = await tx.enqueue(rows, now)
         await self._success(feed, fetched, parsed.ttl_minutes)  # type: ignore[attr-defined]
         return FeedReport(
             feed.url,
@@ -307,6 +314,24 @@ class Poller:
             queued=queued,
             first_poll=first_poll,
         )
+
+    async def _subscription_index(self) -> SubscriptionIndex:
+        """The active subscriptions' index, checked for changes once per cycle and rebuilt
+        when a write through this store or the table's fingerprint (other processes) says
+        something changed."""
+        async with self._index_lock:
+            if self._index is not None and self._index_cycle == self._cycle:
+                return self._index
+            seen = (
+                getattr(self.store, "subscriptions_revision", None),
+                await self.store.subscriptions_fingerprint(),
+            )
+            if self._index is None or seen != self._index_seen:
+                index = SubscriptionIndex(self.topic_names)
+                index.add_all(await self.store.indexed_subscriptions())
+                self._index, self._index_seen = index, seen
+            self._index_cycle = self._cycle
+            return self._index
 
     async def _success(
         self, feed: FeedRecord, fetched: FeedFetchLike, ttl_minutes: int | None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.matching import IndexedSubscription
 from bot.models import (
     ChatRef,
     FeedRecord,
@@ -230,7 +231,9 @@ class PollerStore(Protocol):
 
     async def unseen_entry_ids(self, feed_id: int, entry_ids: Iterable[str]) -> set[str]: ...
 
-    async def active_subscriptions(self) -> list[Subscription]: ...
+    async def indexed_subscriptions(self) -> list[IndexedSubscription]: ...
+
+    async def subscriptions_fingerprint(self) -> tuple[Any, ...]: ...
 
     def transaction(self) -> AbstractAsyncContextManager[QueueTransaction]: ...
 
