@@ -10,12 +10,15 @@ Decisions are pure (:func:`next_poll_after_success`, :func:`next_poll_after_fail
   ``backfill_platforms`` subscribers (the built-in console subscriber) get its newest
   ``backfill_count`` cards, which is how ``digestbot run --once`` shows cards on a fresh machine;
 * a feed that fails is logged, backed off exponentially and skipped; the cycle goes on;
-* ``<ttl>`` is honoured: a feed is not polled more often than it asks.
+* ``<ttl>`` is honoured: a feed is not polled more often than it asks;
+* due feeds are leased a few at a time (``PollerStore.claim_due_feeds``), so with several
+  workers each due feed is fetched by one of them; the poll's writes are fenced by the lease.
 
 Public API::
 
     Poller(store, pipeline, matches, *, interval, clock, first_poll_cards=5,
-           max_new_cards=50, backfill_platforms=(), backfill_count=3)
+           max_new_cards=50, backfill_platforms=(), backfill_count=3, worker_id=None,
+           lease_seconds=300, dead_after=None)
     await poller.poll_due() -> list[FeedReport]
 """
 
@@ -36,6 +39,7 @@ from digests.models import Card, FeedEntry
 
 __all__ = [
     "FeedReport",
+    "LeaseLost",
     "Poller",
     "next_poll_after_failure",
     "next_poll_after_success",
@@ -70,6 +74,10 @@ class Pipeline(Protocol):
     ) -> Sequence[Card | DigestError]: ...
 
     def link_card(self, entry: FeedEntry) -> Card: ...
+
+
+class LeaseLost(Exception):
+    """Another worker took over the feed's lease (this one stalled past it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +148,9 @@ class Poller:
         backfill_platforms: Sequence[str] = (),
         backfill_count: int = 3,
         concurrency: int = 4,
+        worker_id: str | None = None,
+        lease_seconds: float = 300.0,
+        dead_after: float | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
@@ -151,16 +162,43 @@ class Poller:
         self.backfill_platforms = tuple(backfill_platforms)
         self.backfill_count = backfill_count
         self.concurrency = concurrency
+        self.worker_id = worker_id
+        self.lease_seconds = lease_seconds
+        self.dead_after = dead_after
 
-    async def poll_due(self) -> list[FeedReport]:
+    async def _claim(self) -> list[FeedRecord]:
+        """Lease the next few due feeds: with several workers, each due feed goes to one.
+
+        A few at a time, not all, so that feeds due now are shared out among the workers
+        polling now instead of sitting in one worker's lease.
+        """
+        now = self.clock()
         # A little slack: the scheduler's jitter may wake us just before a feed falls due, and
         # skipping it would double its interval.
         slack = timedelta(seconds=min(0.2 * self.interval, 120.0))
-        feeds = await self.store.due_feeds(self.clock() + slack)
+        dead_before = None if self.dead_after is None else now - timedelta(seconds=self.dead_after)
+        return await self.store.claim_due_feeds(
+            now + slack,
+            lease_seconds=self.lease_seconds,
+            limit=max(1, self.concurrency),
+            worker_id=self.worker_id,
+            dead_before=dead_before,
+        )
+
+    async def poll_due(self) -> list[FeedReport]:
+        reports = []
+        while feeds := await self._claim():
+            reports.extend(await self._poll_claimed(feeds))
+        return reports
+
+    async def _poll_claimed(self, feeds: Sequence[FeedRecord]) -> list[FeedReport]:
         reports = []
         for feed in feeds:
             try:
                 report = await self.poll_feed(feed)
+            except LeaseLost:
+                log.warning("feed %s: lease taken over by another worker; poll dropped", feed.url)
+                continue
             except DigestError as exc:
                 report = await self._failed(feed, str(exc))
             except Exception as exc:
@@ -176,7 +214,9 @@ class Poller:
         now = self.clock()
         count = feed.error_count + 1
         retry_at = next_poll_after_failure(now, self.interval, count)
-        await self.store.record_poll_failure(feed.id, error=error, now=now, next_poll_at=retry_at)
+        await self.store.record_poll_failure(
+            feed.id, error=error, now=now, next_poll_at=retry_at, claim_token=feed.claim_token
+        )
         log.warning(
             "feed %s: failed (%d in a row): %s; next try at %s",
             feed.url,
@@ -231,6 +271,8 @@ class Poller:
         # Seen entries, their cards and their outbox rows commit together: an entry recorded
         # as seen is never looked at again, so a crash in between must not lose its card.
         async with self.store.transaction() as tx:
+            if not await tx.hold_feed(feed.id, feed.claim_token):
+                raise LeaseLost(feed.url)  # rolls back: the new holder polls it
             stored = await tx.record_entries(feed.id, pairs, now)
             # First poll: only the backfill subscribers, and only the newest few cards.
             to_queue = stored[: self.backfill_count] if first_poll else stored
@@ -255,4 +297,5 @@ class Poller:
             ttl_minutes=ttl_minutes,
             now=now,
             next_poll_at=next_poll_after_success(now, self.interval, ttl_minutes),
+            claim_token=feed.claim_token,
         )
