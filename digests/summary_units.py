@@ -43,6 +43,25 @@ _CLAUSE_OPENERS = _word_set(
     since until unless
     """
 )
+# "and"/"or" end a whole conjunct ("... rescued the ship…" before "and the crew"), except inside
+# a construction that needs both sides ("between 1 and 3", "both ... and", "either ... or").
+_CONJUNCTIONS = _word_set("and or")
+_PAIRED = _word_set("between both either whether")
+
+
+def _opens_clause(words: list[str], end: int) -> bool:
+    """Whether cutting ``words`` before index ``end`` leaves whole clauses or conjuncts."""
+    if end < 2:
+        return False
+    word = words[end].lower()
+    if word in _CLAUSE_OPENERS:
+        return True
+    if word not in _CONJUNCTIONS:
+        return False
+    paired = any(w.lower() in _PAIRED for w in words[max(0, end - 5) : end])
+    return not (paired or words[end - 1][-1:].isdigit())
+
+
 _CJK_CLAUSE_END = "，、；：,;:—"
 _CJK_SENTENCE_END = "。！？!?"
 
@@ -64,9 +83,7 @@ def trim_words(
         return sentence
     head = words[:budget]
     for end in range(len(head), max(len(head) // 2, 1) - 1, -1):
-        if _CLAUSE_END.search(head[end - 1]) or (
-            openers and end >= 2 and words[end].lower() in _CLAUSE_OPENERS
-        ):
+        if _CLAUSE_END.search(head[end - 1]) or (openers and _opens_clause(words, end)):
             head = head[:end]
             break
     else:

@@ -248,6 +248,10 @@ def test_lowered_for_hints_knows_every_character_regex_folds_to_ascii() -> None:
             "The ship drifted for weeks…",
         ),
         ("He bought a car which he crashed at once.", 6, "He bought a car…"),
+        ("Crews rescued the ship and the crew was flown home.", 8, "Crews rescued the ship…"),
+        # Not inside a pair that needs both sides.
+        ("Savings came to between 1 and 3 percent of the budget.", 7, None),
+        ("They saw both the harbour and the pier from the cliff.", 8, None),
         ("One two three four five six seven eight nine ten.", 8, None),
     ],
 )
