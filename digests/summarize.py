@@ -214,7 +214,8 @@ def article_sentences(text: str) -> list[str]:
 def is_boilerplate(sentence: str) -> bool:
     """True for credits, widgets and calls to action that never belong in a summary."""
     letters = "".join(filter(str.isalpha, sentence))
-    if len(letters) < 12:
+    # 12 letters is two or three English words; a CJK character is a word or half of one.
+    if len(letters) < (5 if _CJK_CHAR.search(letters) else 12):
         return True
     if sum(map(str.isupper, letters)) > 0.6 * len(letters):
         return True
@@ -303,6 +304,7 @@ def _score(
     return candidates
 
 
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 _LATIN_WORD = re.compile(r"[^\W\d_]{2,}|\d[\d.,]*")
 

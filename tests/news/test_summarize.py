@@ -76,6 +76,18 @@ LONG = "word " * 100
             id="dateline-dropped",
         ),
         pytest.param(
+            "Washington (CNN)The storm hit the coast overnight, flooding dozens of homes.",
+            {},
+            lambda s: s == ["The storm hit the coast overnight, flooding dozens of homes."],
+            id="city-dateline-dropped",
+        ),
+        pytest.param(
+            "New Delhi, India (CNN)As the earth shook in Nepal, tremors were felt in India.",
+            {},
+            lambda s: s == ["As the earth shook in Nepal, tremors were felt in India."],
+            id="city-country-dateline-dropped",
+        ),
+        pytest.param(
             "Scroll down for video",
             {},
             lambda s: s == ["Scroll down for video"],
@@ -180,6 +192,8 @@ def test_title_overlap_pulls_in_a_later_sentence_when_weighted() -> None:
         ("The two countries signed a free trade agreement in 2015.", False),
         ("Twelve countries agreed to sign up to the new climate pact.", False),
         ("The bakery sold a record number of cookies at the fair.", False),
+        ("两国关系很重要。", False),
+        ("编辑：张三", True),
     ],
 )
 def test_is_boilerplate(sentence: str, expected: bool) -> None:
