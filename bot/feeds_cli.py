@@ -30,8 +30,9 @@ from xml.etree.ElementTree import Element, SubElement, indent, tostring
 from defusedxml import ElementTree as SafeET
 
 from bot.errors import FeedsFileError
+from bot.models import FeedRecord
 from bot.settings import Settings
-from bot.store import FeedRecord, SqlStore
+from bot.store import open_store
 
 __all__ = [
     "FeedConfig",
@@ -159,9 +160,7 @@ def _health(feed: FeedRecord) -> str:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    store = SqlStore.from_url(settings.database_url)
-    try:
-        await store.upgrade()
+    async with open_store(settings.database_url) as store:
         action = args.feeds_command
         if action == "add":
             url = resolve_feed_url(args.url, Path.cwd())
@@ -203,8 +202,6 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 sys.stdout.write(text)
             return 0
         raise AssertionError(f"unknown feeds action {action!r}")
-    finally:
-        await store.close()
 
 
 def main_feeds(settings: Settings, args: argparse.Namespace) -> int:

@@ -370,4 +370,12 @@ def chat_gone_log(reason: str) -> str:
     return f"chat no longer reachable: {reason}"
 
 
+CONSOLE_NOTHING_NEW = (
+    "nothing new to show: the feeds were read before. `digestbot chat`, then digest, shows "
+    "the latest cards"
+)
 CONSOLE_NO_TOKEN = "no chat token set: printing digests to the console"
+NO_TOKEN_SHARED_DATABASE = (
+    "no chat token set and the database is shared: this worker polls feeds and delivers "
+    "nothing (the console prints digests only on SQLite; `digestbot chat` talks to the bot)"
+)

@@ -10,7 +10,9 @@ Decisions are pure (:func:`next_poll_after_success`, :func:`next_poll_after_fail
   ``backfill_platforms`` subscribers (the built-in console subscriber) get its newest
   ``backfill_count`` cards, which is how ``digestbot run --once`` shows cards on a fresh machine;
 * a feed that fails is logged, backed off exponentially and skipped; the cycle goes on;
-* ``<ttl>`` is honoured: a feed is not polled more often than it asks.
+* ``<ttl>`` is honoured: a feed is not polled more often than it asks;
+* due feeds are leased a few at a time (``PollerStore.claim_due_feeds``), so with several
+  workers each due feed is fetched by one of them; the poll's writes are fenced by the lease.
 
 Feeds are polled concurrently: ``feed_concurrency`` workers take due feeds one at a time, so a
 slow or hanging feed holds one worker, never the cycle (the fetcher adds the per-site bound).
@@ -21,8 +23,8 @@ then stay due for the next cycle. Unchanged feeds (304) are recorded in batches.
 Public API::
 
     Poller(store, pipeline, topic_names, *, interval, clock, first_poll_cards=5,
-           max_new_cards=50, backfill_platforms=(), backfill_count=3,
-           feed_concurrency=50, cycle_deadline=None)
+           max_new_cards=50, backfill_platforms=(), backfill_count=3, worker_id=None,
+           lease_seconds=300, dead_after=None, feed_concurrency=50, cycle_deadline=None)
     await poller.poll_due() -> list[FeedReport]
 """
 
@@ -45,6 +47,7 @@ from digests.models import Card, FeedEntry
 
 __all__ = [
     "FeedReport",
+    "LeaseLost",
     "Poller",
     "next_poll_after_failure",
     "next_poll_after_success",
@@ -80,6 +83,10 @@ class Pipeline(Protocol):
     ) -> Sequence[Card | DigestError]: ...
 
     def link_card(self, entry: FeedEntry) -> Card: ...
+
+
+class LeaseLost(Exception):
+    """Another worker took over the feed's lease (this one stalled past it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +159,9 @@ class Poller:
         concurrency: int = 4,
         feed_concurrency: int = 50,
         cycle_deadline: float | None = None,
+        worker_id: str | None = None,
+        lease_seconds: float = 300.0,
+        dead_after: float | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
@@ -172,44 +182,87 @@ class Poller:
         # A cycle should end before the next one is due.
         self.cycle_deadline = cycle_deadline or max(60.0, float(interval))
         self._unchanged: list[PollSuccess] = []
+        self.worker_id = worker_id
+        self.lease_seconds = lease_seconds
+        self.dead_after = dead_after
 
-    async def poll_due(self) -> list[FeedReport]:
+    async def _claim(self) -> list[FeedRecord]:
+        """Lease the next few due feeds: with several workers, each due feed goes to one.
+
+        A few at a time, not all, so that feeds due now are shared out among the workers
+        polling now instead of sitting in one worker's lease.
+        """
+        now = self.clock()
         # A little slack: the scheduler's jitter may wake us just before a feed falls due, and
         # skipping it would double its interval.
         slack = timedelta(seconds=min(0.2 * self.interval, 120.0))
-        feeds = await self.store.due_feeds(self.clock() + slack)
+        dead_before = None if self.dead_after is None else now - timedelta(seconds=self.dead_after)
+        return await self.store.claim_due_feeds(
+            now + slack,
+            lease_seconds=self.lease_seconds,
+            limit=max(1, self.feed_concurrency),
+            worker_id=self.worker_id,
+            dead_before=dead_before,
+        )
+
+    async def poll_due(self) -> list[FeedReport]:
+        """Poll every due feed, ``feed_concurrency`` at a time, until none is left or the
+        cycle's deadline passes."""
         self._cycle += 1
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.cycle_deadline
-        reports: dict[int, FeedReport] = {}
-        queue = iter(enumerate(feeds))
+        reports: list[tuple[int, FeedReport]] = []
+        # Claimed a pool's worth at a time, so a claimed feed waits for at most one round of
+        # polls (its lease must outlast that) and due feeds are shared out among workers.
+        queue: asyncio.Queue[tuple[int, FeedRecord] | None] = asyncio.Queue(
+            maxsize=self.feed_concurrency
+        )
+        workers = self.feed_concurrency
+        left_over: list[FeedRecord] = []
+
+        async def claimer() -> None:
+            claimed = 0
+            while loop.time() < deadline and (feeds := await self._claim()):
+                for feed in feeds:
+                    await queue.put((claimed, feed))
+                    claimed += 1
+            for _ in range(workers):
+                await queue.put(None)
 
         async def worker() -> None:
-            for index, feed in queue:  # one shared iterator: each feed goes to one worker
+            while (job := await queue.get()) is not None:
+                order, feed = job
                 if loop.time() >= deadline:
-                    return
-                reports[index] = await self._poll_guarded(feed, deadline)
+                    left_over.append(feed)  # leased, not polled: handed back below
+                    continue
+                report = await self._poll_guarded(feed, deadline)
+                if report is not None:
+                    reports.append((order, report))
                 if len(self._unchanged) >= _UNCHANGED_BATCH:
                     await self._flush_unchanged()
 
         try:
             async with asyncio.TaskGroup() as group:
-                for _ in range(min(self.feed_concurrency, len(feeds))):
+                group.create_task(claimer())
+                for _ in range(workers):
                     group.create_task(worker())
         finally:
             await self._flush_unchanged()
-        if len(reports) < len(feeds):
+            await self.store.release_feeds(left_over)
+        if left_over or loop.time() >= deadline:
             log.warning(
-                "poll cycle deadline (%g s) passed: %d of %d due feeds left for the next cycle",
+                "poll cycle deadline (%g s) passed: %d claimed feeds left for the next cycle",
                 self.cycle_deadline,
-                len(feeds) - len(reports),
-                len(feeds),
+                len(left_over),
             )
-        return [reports[i] for i in sorted(reports)]
+        return [report for _, report in sorted(reports, key=lambda pair: pair[0])]
 
-    async def _poll_guarded(self, feed: FeedRecord, deadline: float) -> FeedReport:
+    async def _poll_guarded(self, feed: FeedRecord, deadline: float) -> FeedReport | None:
         try:
             report = await self.poll_feed(feed, deadline=deadline)
+        except LeaseLost:
+            log.warning("feed %s: lease taken over by another worker; poll dropped", feed.url)
+            return None
         except DigestError as exc:
             report = await self._failed(feed, str(exc))
         except TimeoutError:
@@ -232,7 +285,9 @@ class Poller:
         now = self.clock()
         count = feed.error_count + 1
         retry_at = next_poll_after_failure(now, self.interval, count)
-        await self.store.record_poll_failure(feed.id, error=error, now=now, next_poll_at=retry_at)
+        await self.store.record_poll_failure(
+            feed.id, error=error, now=now, next_poll_at=retry_at, claim_token=feed.claim_token
+        )
         log.warning(
             "feed %s: failed (%d in a row): %s; next try at %s",
             feed.url,
@@ -259,6 +314,7 @@ class Poller:
                     feed.ttl_minutes,
                     now,
                     next_poll_after_success(now, self.interval, feed.ttl_minutes),
+                    feed.claim_token,
                 )
             )
             if deadline is None:  # polled on its own: record it now
@@ -301,6 +357,8 @@ class Poller:
         # Seen entries, their cards and their outbox rows commit together: an entry recorded
         # as seen is never looked at again, so a crash in between must not lose its card.
         async with self.store.transaction() as tx:
+            if not await tx.hold_feed(feed.id, feed.claim_token):
+                raise LeaseLost(feed.url)  # rolls back: the new holder polls it
             stored = await tx.record_entries(feed.id, pairs, now)
             # First poll: only the backfill subscribers, and only the newest few cards.
             to_queue = stored[: self.backfill_count] if first_poll else stored
@@ -344,4 +402,5 @@ class Poller:
             ttl_minutes=ttl_minutes,
             now=now,
             next_poll_at=next_poll_after_success(now, self.interval, ttl_minutes),
+            claim_token=feed.claim_token,
         )
