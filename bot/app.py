@@ -142,11 +142,12 @@ class App:
         self.poller = Poller(
             self.store,
             self.pipeline,
-            self.catalog.matches,
+            self.catalog.names(),
             interval=settings.poll_interval,
             clock=self.clock,
             backfill_platforms=("console",),
             backfill_count=CONSOLE_BACKFILL,
+            feed_concurrency=settings.poll_concurrency,
             worker_id=self.worker_id,
             lease_seconds=settings.lease_seconds,
             dead_after=dead_after,

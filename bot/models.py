@@ -16,6 +16,7 @@ __all__ = [
     "ChatRef",
     "FeedRecord",
     "OutboxItem",
+    "PollSuccess",
     "QueueRow",
     "SentRecord",
     "StoredCard",
@@ -52,6 +53,19 @@ class FeedRecord:
     initialized: bool  # the first poll happened: its entries were recorded, not broadcast
     # Set when this worker holds the feed's lease: its writes about the poll must show it.
     claim_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollSuccess:
+    """A poll that worked: the validators to send next time and when the feed is due again."""
+
+    feed_id: int
+    etag: str | None
+    last_modified: str | None
+    ttl_minutes: int | None
+    at: datetime
+    next_poll_at: datetime
+    claim_token: str | None = None  # the feed's lease; a poll whose lease was lost writes nothing
 
 
 @dataclass(frozen=True, slots=True)

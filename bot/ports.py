@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.matching import IndexedSubscription
 from bot.models import (
     ChatRef,
     FeedRecord,
     OutboxItem,
+    PollSuccess,
     QueueRow,
     SentRecord,
     StoredCard,
@@ -232,6 +234,10 @@ class PollerStore(Protocol):
         claim_token: str | None = None,
     ) -> bool: ...
 
+    async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None: ...
+
+    async def release_feeds(self, feeds: Sequence[FeedRecord]) -> None: ...
+
     async def record_poll_failure(
         self,
         feed_id: int,
@@ -244,7 +250,9 @@ class PollerStore(Protocol):
 
     async def unseen_entry_ids(self, feed_id: int, entry_ids: Iterable[str]) -> set[str]: ...
 
-    async def active_subscriptions(self) -> list[Subscription]: ...
+    async def indexed_subscriptions(self) -> list[IndexedSubscription]: ...
+
+    async def subscriptions_fingerprint(self) -> tuple[Any, ...]: ...
 
     def transaction(self) -> AbstractAsyncContextManager[QueueTransaction]: ...
 

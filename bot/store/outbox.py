@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import OutboxItem, QueueRow, SentRecord
-from bot.store._sql import SqlBase, chunks, insert_ignore, lease_free, log, once
+from bot.store._sql import SqlBase, chunks, lease_free, log, once
 from bot.store.schema import cards_t, delivery_log_t, outbox_t, subscriptions_t
 from bot.store.subscriptions import SUBSCRIPTION_COLUMNS, subscription_from_values
 from digests.models import Card
@@ -35,24 +35,72 @@ async def insert_outbox(
     conn: AsyncConnection, dialect: str, items: Sequence[QueueRow], now: datetime
 ) -> int:
     """Queue ``items``; a (subscription, card) pair already queued is left alone. Returns how
-    many rows were new."""
-    rows = [
-        {
-            "subscription_id": s,
-            "card_id": c,
-            "not_before": nb,
-            "status": "pending",
-            "attempts": 0,
-            "created_at": now,
-        }
-        for s, c, nb in items
-    ]
+    many rows were new.
+
+    One card can go to tens of thousands of subscriptions, so the rows take each database's
+    fast path: one ``INSERT ... SELECT FROM unnest(arrays)`` on PostgreSQL, an executemany of
+    one prepared statement on SQLite (no per-row SQL compilation, no RETURNING).
+    """
+    if not items:
+        return 0
+    if dialect == "postgresql":
+        return await _insert_outbox_postgres(conn, items, now)
+    if dialect == "sqlite":
+        return await _insert_outbox_sqlite(conn, items, now)
+    raise NotImplementedError(f"digestbot supports SQLite and PostgreSQL, not {dialect}")
+
+
+_PG_BULK_OUTBOX = sa.text(
+    "INSERT INTO outbox (subscription_id, card_id, not_before, status, attempts, created_at) "
+    "SELECT s, c, nb, 'pending', 0, :now "
+    "FROM unnest(CAST(:subs AS integer[]), CAST(:cards AS integer[]), "
+    "CAST(:not_before AS timestamptz[])) AS rows(s, c, nb) "
+    "ON CONFLICT (subscription_id, card_id) DO NOTHING"
+).bindparams(sa.bindparam("now", type_=sa.DateTime(timezone=True)))
+
+
+async def _insert_outbox_postgres(
+    conn: AsyncConnection, items: Sequence[QueueRow], now: datetime
+) -> int:
     queued = 0
-    for chunk in chunks(rows):
-        stmt = insert_ignore(dialect, outbox_t, ["subscription_id", "card_id"])
-        result = await conn.execute(stmt.values(list(chunk)).returning(outbox_t.c.id))
-        queued += len(result.all())
+    for chunk in chunks(items, 50_000):
+        result = await conn.execute(
+            _PG_BULK_OUTBOX,
+            {
+                "subs": [s for s, _, _ in chunk],
+                "cards": [c for _, c, _ in chunk],
+                "not_before": [nb for _, _, nb in chunk],
+                "now": now,
+            },
+        )
+        queued += int(result.rowcount or 0)
     return queued
+
+
+_SQLITE_BULK_OUTBOX = (
+    "INSERT OR IGNORE INTO outbox "
+    "(subscription_id, card_id, not_before, status, attempts, created_at) "
+    "VALUES (?, ?, ?, 'pending', 0, ?)"
+)
+
+
+async def _insert_outbox_sqlite(
+    conn: AsyncConnection, items: Sequence[QueueRow], now: datetime
+) -> int:
+    # The column type's own conversion, so that the stored text is what SQLAlchemy writes.
+    to_db = outbox_t.c.not_before.type.bind_processor(conn.dialect)
+    assert to_db is not None
+    created = to_db(now)
+    rows = [(s, c, to_db(nb), created) for s, c, nb in items]
+    before = await _total_changes(conn)
+    await conn.exec_driver_sql(_SQLITE_BULK_OUTBOX, rows)
+    return await _total_changes(conn) - before
+
+
+async def _total_changes(conn: AsyncConnection) -> int:
+    # executemany's rowcount is not reliable through every driver layer; SQLite's own
+    # counter of changed rows is.
+    return int((await conn.exec_driver_sql("SELECT total_changes()")).scalar_one())
 
 
 class SqlOutbox(SqlBase):
