@@ -79,8 +79,11 @@ class Pipeline(Protocol):
     ) -> FeedFetchLike: ...
 
     async def cards_for_entries(
-        self, entries: Sequence[FeedEntry], concurrency: int = 4
+        self, entries: Sequence[FeedEntry], concurrency: int = 4, *, deadline: float | None = None
     ) -> Sequence[Card | DigestError]: ...
+
+    @property
+    def feed_timeout(self) -> float: ...
 
     def link_card(self, entry: FeedEntry) -> Card: ...
 
@@ -298,7 +301,14 @@ class Poller:
         return FeedReport(feed.url, error=error)
 
     async def poll_feed(self, feed: FeedRecord, *, deadline: float | None = None) -> FeedReport:
-        """Poll one feed; the fetch and the cards must be done by ``deadline`` (loop time)."""
+        """Poll one feed; the fetch and the cards must be done by ``deadline`` (loop time).
+
+        Pages not read within the pipeline's ``feed_timeout`` of the start get their cards from
+        the feed's own text: one slow site delays its feed by a bounded time, never a cycle.
+        """
+        pages_by = asyncio.get_running_loop().time() + self.pipeline.feed_timeout
+        if deadline is not None:  # leave the cycle time to build the fallback cards
+            pages_by = min(pages_by, deadline - 2.0)
         async with asyncio.timeout_at(deadline):
             fetched = await self.pipeline.fetch_feed(
                 feed.url, etag=feed.etag, last_modified=feed.last_modified
@@ -329,7 +339,9 @@ class Poller:
             new, first_poll, self.first_poll_cards, self.max_new_cards
         )
         async with asyncio.timeout_at(deadline):
-            outcomes = await self.pipeline.cards_for_entries(to_build, concurrency=self.concurrency)
+            outcomes = await self.pipeline.cards_for_entries(
+                to_build, concurrency=self.concurrency, deadline=pages_by
+            )
         pairs: list[tuple[str, Card | None]] = []
         for entry, outcome in zip(to_build, outcomes, strict=True):
             if isinstance(outcome, Card):

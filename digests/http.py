@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-import ipaddress
 import mimetypes
 import zlib
 from collections.abc import AsyncIterator
@@ -24,11 +23,13 @@ from typing import Self
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+import httpcore
 import httpx
 
 from digests.config import PipelineConfig
 from digests.errors import FetchError
 from digests.models import FetchedResource
+from digests.netguard import AddressRefused, Guard, guarded_transport
 
 # Only encodings we can decompress under a bound; servers must not send anything else.
 _ACCEPT_ENCODING = "gzip, deflate"
@@ -94,9 +95,14 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         local_files: bool = True,
+        guard: Guard | None = None,
     ) -> None:
         self._config = config
         self._transport = transport
+        # Without private addresses allowed, every connection goes to an address the guard
+        # checked (digests.netguard); a transport the caller supplies (tests) gets the check
+        # before each hop instead, since its connections cannot be pinned.
+        self._guard = guard or (None if config.allow_private_addresses else Guard())
         self._local_files = local_files
         self._client: httpx.AsyncClient | None = None
         self._owns_client = True
@@ -117,13 +123,17 @@ class Fetcher:
             # Keep-alive connections for every request in flight: unchanged feeds are polled
             # again and again, and a new connection per poll cost more than the poll itself.
             in_flight = max(1, self._config.max_in_flight)
+            limits = httpx.Limits(
+                max_connections=2 * in_flight, max_keepalive_connections=in_flight
+            )
+            transport = self._transport
+            if transport is None and self._guard is not None:
+                transport = guarded_transport(self._guard, limits)
             self._client = httpx.AsyncClient(
-                transport=self._transport,
+                transport=transport,
                 follow_redirects=False,
                 headers={"User-Agent": self._config.user_agent},
-                limits=httpx.Limits(
-                    max_connections=2 * in_flight, max_keepalive_connections=in_flight
-                ),
+                limits=limits,
             )
             self._owns_client = True
         return self
@@ -149,14 +159,17 @@ class Fetcher:
         Raises :class:`FetchError` for HTTP statuses >= 400, timeouts, bodies over the size cap,
         too many redirects, unreachable hosts and unsupported schemes.
         """
-        local = _local_path(url)
+        try:
+            local = _local_path(url)
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError as exc:  # "http://[::1/feed"
+            raise FetchError(url, f"invalid URL: {exc}") from None
         if local is not None:
             if not self._local_files:
                 raise FetchError(url, "reading local files is disabled for this fetcher")
             return await asyncio.to_thread(
                 _read_file, url, local, self._config.max_response_bytes, last_modified
             )
-        scheme = urlsplit(url).scheme.lower()
         if scheme not in ("http", "https"):
             raise FetchError(url, f"unsupported URL scheme {scheme!r} (use http or https)")
         if self._client is None:
@@ -174,6 +187,16 @@ class Fetcher:
             ) from None
         except httpx.HTTPError as exc:
             raise FetchError(url, _describe(exc, self._config)) from exc
+        except AddressRefused as exc:
+            raise FetchError(
+                url,
+                f"refused: {exc}; set DIGESTBOT_ALLOW_PRIVATE_ADDRESSES=1 to allow pages on "
+                "private networks",
+            ) from None
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            # Not an httpx.HTTPError: without this, a feed URL httpx cannot parse would be
+            # an "unexpected error" with a traceback on every poll.
+            raise FetchError(url, f"invalid URL: {exc}") from None
 
     async def _get(
         self,
@@ -200,8 +223,8 @@ class Fetcher:
         )
         request = client.build_request("GET", url, headers=headers, timeout=timeout)
         for _ in range(cfg.max_redirects + 1):
-            if not cfg.allow_private_addresses:
-                await _refuse_private_host(url, request.url.host, request.url.port)
+            if self._guard is not None and self._transport is not None:
+                await _check_host(self._guard, request.url.host, request.url.port)
             response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 if response.next_request is not None:
@@ -218,25 +241,13 @@ class Fetcher:
         raise FetchError(url, f"more than {cfg.max_redirects} redirects")
 
 
-async def _refuse_private_host(url: str, host: str, port: int | None) -> None:
-    """Raise :class:`FetchError` when ``host`` names or resolves to a non-public address.
-
-    Checked before every hop, redirects included. The connection resolves the name again, so
-    a DNS server that changes its answer in between (rebinding) is not stopped here; this
-    guards against feeds that simply point at internal addresses.
-    """
+async def _check_host(guard: Guard, host: str, port: int | None) -> None:
+    """Raise :class:`AddressRefused` when ``host`` names or resolves to a non-public address
+    (for a transport that cannot be pinned; an unresolvable name fails in the request)."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port or 443)
-    except OSError:
-        return  # unresolvable: the request itself fails with a clear message
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise FetchError(
-                url,
-                f"refused: {host} is a private address ({address}); set "
-                "DIGESTBOT_ALLOW_PRIVATE_ADDRESSES=1 to allow pages on private networks",
-            )
+        await guard.addresses(host, port or 443)
+    except (OSError, httpcore.ConnectError):
+        return
 
 
 async def _read_response(
