@@ -118,6 +118,9 @@ class RetryLater:
     after_seconds: float
     reason: str
     counts_as_attempt: bool = True
+    # "transient" (network, 5xx), "rate_limited" (429) or "token_rejected" (the platform
+    # refuses the bot token: delivery to the whole platform pauses, an admin is alerted).
+    kind: str = "transient"
 
 
 @dataclass(frozen=True, slots=True)
