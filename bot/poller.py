@@ -22,12 +22,14 @@ Public API::
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import utcnow
+from bot.metrics import Metrics
 from bot.models import FeedRecord
 from bot.ports import PollerStore
 from bot.schedule import exponential_backoff, plan_queue
@@ -140,6 +142,7 @@ class Poller:
         backfill_platforms: Sequence[str] = (),
         backfill_count: int = 3,
         concurrency: int = 4,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
@@ -151,6 +154,7 @@ class Poller:
         self.backfill_platforms = tuple(backfill_platforms)
         self.backfill_count = backfill_count
         self.concurrency = concurrency
+        self.metrics = metrics or Metrics()
 
     async def poll_due(self) -> list[FeedReport]:
         # A little slack: the scheduler's jitter may wake us just before a feed falls due, and
@@ -184,15 +188,19 @@ class Poller:
             error,
             retry_at.strftime("%Y-%m-%d %H:%M UTC"),
         )
+        self.metrics.feed_polls.labels(outcome="failed").inc()
         return FeedReport(feed.url, error=error)
 
     async def poll_feed(self, feed: FeedRecord) -> FeedReport:
+        started = time.perf_counter()
         fetched = await self.pipeline.fetch_feed(
             feed.url, etag=feed.etag, last_modified=feed.last_modified
         )
+        self.metrics.fetch_seconds.observe(time.perf_counter() - started)
         parsed = fetched.feed
         if parsed is None:
             await self._success(feed, fetched, feed.ttl_minutes)
+            self.metrics.feed_polls.labels(outcome="not_modified").inc()
             return FeedReport(feed.url, not_modified=True)
         entries: tuple[FeedEntry, ...] = parsed.entries  # type: ignore[attr-defined]
         unique = list({e.entry_id: e for e in entries}.values())
@@ -202,7 +210,13 @@ class Poller:
         to_build, only_seen = split_first_poll(
             new, first_poll, self.first_poll_cards, self.max_new_cards
         )
+        started = time.perf_counter()
         outcomes = await self.pipeline.cards_for_entries(to_build, concurrency=self.concurrency)
+        if to_build:
+            self.metrics.card_build_seconds.observe((time.perf_counter() - started) / len(to_build))
+        read = sum(isinstance(o, Card) for o in outcomes)
+        self.metrics.articles_read.inc(read)
+        self.metrics.articles_unreadable.inc(len(outcomes) - read)
         pairs: list[tuple[str, Card | None]] = []
         for entry, outcome in zip(to_build, outcomes, strict=True):
             if isinstance(outcome, Card):
@@ -236,6 +250,8 @@ class Poller:
             to_queue = stored[: self.backfill_count] if first_poll else stored
             queued = await tx.enqueue(plan_queue(to_queue, subs, self.matches, now), now)
         await self._success(feed, fetched, parsed.ttl_minutes)  # type: ignore[attr-defined]
+        self.metrics.feed_polls.labels(outcome="ok").inc()
+        self.metrics.cards_queued.inc(queued)
         return FeedReport(
             feed.url,
             new_entries=len(new),

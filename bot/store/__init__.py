@@ -4,7 +4,8 @@
 * :mod:`bot.store.feeds`: feeds and their polling state;
 * :mod:`bot.store.entries`: seen entries and stored cards;
 * :mod:`bot.store.subscriptions`: who gets what;
-* :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log.
+* :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log;
+* :mod:`bot.store.ops`: health checks, outbox and failure summaries, alert conditions.
 
 :class:`SqlStore` combines them over one SQLAlchemy async engine; the same SQL runs on SQLite
 (aiosqlite, the default) and PostgreSQL (asyncpg). Its consumers depend on the small Protocols
@@ -43,6 +44,7 @@ from bot.models import (
 from bot.ports import CommandStore, DeliveryStore, PollerStore
 from bot.store.entries import SqlEntries, insert_entries
 from bot.store.feeds import SqlFeeds
+from bot.store.ops import SqlOps
 from bot.store.outbox import SqlOutbox, insert_outbox
 from bot.store.schema import (
     UTCDateTime,
@@ -138,7 +140,7 @@ class StoreTransaction:
         return await insert_outbox(self.conn, self.dialect, items, now)
 
 
-class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox):
+class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlOps):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name

@@ -88,11 +88,18 @@ class SqlOutbox(SqlBase):
         token = str(uuid.uuid4())
         # EXISTS looks up the subscription of each item it scans (a primary-key probe), where
         # IN (SELECT ...) listed every active subscription, twice per claim.
+        # Alerts (cards of no feed, see bot.alerts) reach admin chats whether or not they
+        # subscribe to digests; everything else needs an active subscription.
+        is_alert = (
+            sa.select(cards_t.c.id)
+            .where(cards_t.c.id == outbox_t.c.card_id, cards_t.c.feed_id.is_(None))
+            .exists()
+        )
         active_sub = (
             sa.select(subscriptions_t.c.id)
             .where(
                 subscriptions_t.c.id == outbox_t.c.subscription_id,
-                subscriptions_t.c.active.is_(True),
+                sa.or_(subscriptions_t.c.active.is_(True), is_alert),
                 subscriptions_t.c.platform.in_(platforms),
             )
             .exists()
