@@ -29,7 +29,6 @@ __all__ = [
     "Observation",
     "decide",
     "observe",
-    "parse_admin_chats",
 ]
 
 log = logging.getLogger(__name__)
@@ -59,21 +58,6 @@ class AlertMessage:
     kind: str
     ended: bool  # False: the condition holds; True: it is over
     detail: str
-
-
-def parse_admin_chats(value: str) -> list[ChatRef]:
-    """``"telegram:123456,slack:C0123"`` -> chat refs; raises ValueError naming a bad entry."""
-    chats = []
-    for part in (p.strip() for p in value.split(",")):
-        if not part:
-            continue
-        platform, sep, chat_id = part.partition(":")
-        if not sep or not chat_id.strip() or platform.strip() not in ("telegram", "slack"):
-            raise ValueError(
-                f"{part!r} is not PLATFORM:CHAT_ID (e.g. telegram:123456 or slack:C0123)"
-            )
-        chats.append(ChatRef(platform.strip(), chat_id.strip()))
-    return chats
 
 
 def observe(

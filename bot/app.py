@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +41,9 @@ from bot.commands import CommandCore
 from bot.console import CONSOLE_CHAT, ConsoleAdapter, chat_repl
 from bot.delivery import Delivery, DeliveryPolicy, DeliveryReport
 from bot.filters import TaxonomyCatalog, TopicCatalog
+from bot.metrics import Metrics
 from bot.models import Subscription
+from bot.operations import Operations
 from bot.pacing import Pacer
 from bot.poller import FeedReport, Poller
 from bot.ports import ChatAdapter, ChatSender
@@ -117,6 +118,7 @@ class App:
         self.senders: dict[str, ChatSender] = {a.platform: a.sender for a in self.adapters}
         self._fetcher = Fetcher(config, transport=fetch_transport)
         self.pipeline = NewsPipeline(self._fetcher, self.taxonomy, config)
+        self.metrics = Metrics()
         self.poller = Poller(
             self.store,
             self.pipeline,
@@ -125,6 +127,7 @@ class App:
             clock=self.clock,
             backfill_platforms=("console",),
             backfill_count=CONSOLE_BACKFILL,
+            metrics=self.metrics,
         )
         self.delivery = Delivery(
             self.store,
@@ -133,6 +136,16 @@ class App:
             clock=self.clock,
             sleep=sleep,
             policy=delivery_policy,
+            metrics=self.metrics,
+        )
+        self._started: list[str] = []  # platforms whose adapter receives updates now
+        self.ops = Operations(
+            settings,
+            self.store,
+            self.delivery,
+            self.metrics,
+            clock=self.clock,
+            platforms_started=lambda: list(self._started),
         )
         # Two locks, not one: a long poll (many feeds, slow pages) must not hold back hourly
         # and daily digests or retries that fall due meanwhile; each kind of work runs once
@@ -183,17 +196,26 @@ class App:
         await self.store.close()
 
     async def sync_feeds_file(self) -> None:
-        """Add the feeds of ``settings.feeds_file`` (feeds added by CLI are left alone)."""
+        """The feeds file manages its feeds: each is added (or updated), and a feed that came
+        from the file but is no longer in it is removed. Feeds added by command stay."""
         from bot.feeds_cli import load_feeds_file
 
         path = self.settings.feeds_file
         if not path.exists():
             log.info("no feeds file at %s; `digestbot feeds add URL` adds feeds", path)
             return
-        for entry in load_feeds_file(path):
-            _, created = await self.store.add_feed(entry.url, name=entry.name, topics=entry.topics)
+        listed = load_feeds_file(path)
+        for entry in listed:
+            _, created = await self.store.add_feed(
+                entry.url, name=entry.name, topics=entry.topics, origin="file"
+            )
             if created:
                 log.info("feed added from %s: %s", path.name, entry.url)
+        wanted = {entry.url for entry in listed}
+        for feed in await self.store.list_feeds():
+            if feed.origin == "file" and feed.url not in wanted:
+                await self.store.remove_feed(feed.url)
+                log.info("feed removed: no longer in %s: %s", path.name, feed.url)
 
     async def _ensure_console_subscriber(self) -> None:
         if await self.store.get_subscription(CONSOLE_CHAT) is None:
@@ -211,6 +233,10 @@ class App:
         """One poll of the due feeds, then delivery of everything due: `digestbot run --once`."""
         async with self._poll_lock:
             feeds = await self.poll()
+            try:
+                await self.ops.check_alerts()
+            except Exception:  # alerts must never stop digests
+                log.exception("checking alert conditions failed")
         async with self._deliver_lock:
             delivery = await self.deliver()
         return CycleReport(feeds, delivery)
@@ -253,10 +279,15 @@ class App:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         started: list[ChatAdapter] = []
+        ops_started = False
         try:
             for adapter in self.adapters:
                 await adapter.start()
                 started.append(adapter)
+                self._started.append(adapter.platform)
+            roles = ["poll", "deliver", *(f"updates:{p}" for p in self._started)]
+            await self.ops.start(roles + (["http"] if self.settings.http_port else []))
+            ops_started = True
             interval = max(1, self.settings.poll_interval)
             scheduler = AsyncIOScheduler(timezone=UTC)
             scheduler.add_job(
@@ -293,6 +324,9 @@ class App:
                     log.info("finishing %d in-flight job(s)", len(running))
                 await asyncio.gather(*self._jobs.values(), return_exceptions=True)
         finally:
+            self._started.clear()
+            if ops_started:
+                await self.ops.stop()
             for adapter in reversed(started):
                 self._stopped.add(id(adapter))
                 try:
@@ -305,15 +339,9 @@ class App:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request URL at INFO; the Telegram Bot API puts the token in the URL.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def _summary(report: CycleReport) -> str:
