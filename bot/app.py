@@ -344,6 +344,21 @@ def _configure_logging(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
 
 
+def once_exit_code(report: CycleReport) -> tuple[int, str | None]:
+    """``digestbot run --once``'s exit code for cron, and the line saying why when not 0.
+
+    1 when at least one due feed was polled and every polled feed failed, or a send failed
+    for a reason other than the chat being gone; 0 otherwise (one failing feed among working
+    ones is a warning in the log, not a failed run).
+    """
+    polled, failed = len(report.feeds), len(report.failed_feeds)
+    if polled and failed == polled:
+        return 1, f"all {polled} feed(s) due this cycle failed; see the errors above"
+    if report.delivery.errors:
+        return 1, f"{report.delivery.errors} card(s) could not be sent; see the errors above"
+    return 0, None
+
+
 def _summary(report: CycleReport) -> str:
     polled = len(report.feeds)
     failed = len(report.failed_feeds)
@@ -359,10 +374,10 @@ async def _worker(settings: Settings, once: bool) -> int:
         if once:
             report = await app.run_once()
             log.info("%s", _summary(report))
-            if report.feeds and len(report.failed_feeds) == len(report.feeds):
-                # For cron: every feed failing is worth a non-zero exit (one failing is not).
-                log.error("every feed failed this cycle; see the errors above")
-                return 1
+            code, problem = once_exit_code(report)
+            if problem:
+                log.error("%s", problem)
+                return code
             if not report.delivery.sent and "console" in app.senders:
                 log.info(msg.CONSOLE_NOTHING_NEW)
             return 0

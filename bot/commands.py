@@ -201,7 +201,7 @@ class CommandCore:
         words = split_words(request.args)
         if not words or [w.lower() for w in words] == ["all"]:
             dropped = await self.store.deactivate_subscription(
-                current.id, "unsubscribed by the user", self.clock()
+                current.id, "unsubscribed by the user", self.clock(), cancel=True
             )
             return Reply(msg.unsubscribed_all(cmd, dropped))
         if not current.filters:
@@ -213,7 +213,7 @@ class CommandCore:
         remaining = tuple(f for f in current.filters if f not in wanted)
         if not remaining:
             await self.store.deactivate_subscription(
-                current.id, "unsubscribed by the user", self.clock()
+                current.id, "unsubscribed by the user", self.clock(), cancel=True
             )
             return Reply(
                 msg.unsubscribed_last(cmd, removed),

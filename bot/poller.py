@@ -166,7 +166,9 @@ class Poller:
             try:
                 report = await self.poll_feed(feed)
             except DigestError as exc:
-                report = await self._failed(feed, str(exc))
+                # The feed's own URL is on the record already: keep only the reason.
+                same = getattr(exc, "url", None) == feed.url
+                report = await self._failed(feed, (same and getattr(exc, "reason", None)) or str(exc))
             except Exception as exc:
                 # A bug in one feed's handling must not starve the others; keep the trace.
                 log.exception("feed %s: unexpected error", feed.url)
