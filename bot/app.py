@@ -43,7 +43,7 @@ from bot.delivery import Delivery, DeliveryPolicy, DeliveryReport
 from bot.filters import TaxonomyCatalog, TopicCatalog
 from bot.metrics import Metrics
 from bot.models import Subscription
-from bot.operations import Operations
+from bot.operations import AdminReports, Operations
 from bot.pacing import Pacer
 from bot.poller import FeedReport, Poller
 from bot.ports import ChatAdapter, ChatSender
@@ -111,14 +111,20 @@ class App:
         config = settings.pipeline_config()
         self.taxonomy = Taxonomy.load(config.topics_path)
         self.catalog: TopicCatalog = TaxonomyCatalog(self.taxonomy)
-        self.commands = CommandCore(self.store, self.catalog, clock=self.clock)
+        self.metrics = Metrics()
+        self.commands = CommandCore(
+            self.store,
+            self.catalog,
+            clock=self.clock,
+            admin=AdminReports(settings, self.store, self.clock),
+            metrics=self.metrics,
+        )
         if adapters is None:
             adapters = build_adapters(settings, self.commands, console_out=console_out)
         self.adapters: list[ChatAdapter] = list(adapters)
         self.senders: dict[str, ChatSender] = {a.platform: a.sender for a in self.adapters}
         self._fetcher = Fetcher(config, transport=fetch_transport)
         self.pipeline = NewsPipeline(self._fetcher, self.taxonomy, config)
-        self.metrics = Metrics()
         self.poller = Poller(
             self.store,
             self.pipeline,

@@ -25,7 +25,8 @@ from datetime import datetime
 from bot import messages as msg
 from bot.clock import utcnow
 from bot.filters import MAX_FILTERS, TopicCatalog, parse_filters, split_words
-from bot.ports import ChatRef, Choice, CommandRequest, Reply
+from bot.metrics import Metrics
+from bot.ports import AdminDesk, ChatRef, Choice, CommandRequest, Reply
 from bot.schedule import next_due, parse_daily_time, parse_timezone
 from bot.store import Subscription, SubscriptionStore
 
@@ -83,8 +84,12 @@ class CommandCore:
         clock: Callable[[], datetime] = utcnow,
         digest_size: int = 5,
         syntax: Callable[[str], msg.CommandSyntax] = msg.syntax_for,
+        admin: AdminDesk | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.admin = admin
+        self.metrics = metrics
         self.catalog = catalog
         self.clock = clock
         self.digest_size = digest_size
@@ -103,6 +108,17 @@ class CommandCore:
 
     async def handle(self, request: CommandRequest) -> Reply:
         name = request.name.lower().lstrip("/")
+        if self.metrics is not None and request.sent_at is not None:
+            lag = (self.clock() - request.sent_at).total_seconds()
+            self.metrics.update_lag_seconds.labels(platform=request.chat.platform).observe(
+                max(0.0, lag)
+            )
+        # The operators' admin chats also get the operations reports (elsewhere /status is
+        # the subscriber's /list).
+        admin = self.admin
+        if admin is not None and name in ("status", "feeds") and admin.is_admin_chat(request.chat):
+            report = admin.status_text() if name == "status" else admin.feeds_text()
+            return Reply(await report)
         cmd = self.syntax(request.chat.platform)
         handler = self._handlers.get(ALIASES.get(name, name))
         if handler is None:

@@ -34,6 +34,7 @@ from bot.errors import FeedsFileError, FeedUrlError
 from bot.feed_urls import normalize_feed_url, resolve_feed_location
 from bot.models import FeedRecord
 from bot.settings import Settings
+from bot.status_cli import feed_error
 from bot.store import SqlStore, open_store
 
 __all__ = [
@@ -150,9 +151,10 @@ def render_opml(feeds: Sequence[FeedRecord]) -> str:
 # --- the command --------------------------------------------------------------------------
 
 
-def _health(feed: FeedRecord) -> str:
+def feed_health(feed: FeedRecord) -> str:
+    """One line: failing (and why), never polled, or last poll; next poll; origin."""
     if feed.error_count:
-        health = f"FAILING x{feed.error_count}: {feed.last_error}"
+        health = f"FAILING x{feed.error_count}: {feed_error(feed)}"
     elif feed.last_polled_at is None:
         health = "not polled yet"
     else:
@@ -218,7 +220,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 print("no feeds yet: digestbot feeds add URL")
             for feed in feeds:
                 topics = f" [{', '.join(feed.topics)}]" if feed.topics else ""
-                print(f"{feed.url}  {feed.name or ''}{topics}\n    {_health(feed)}")
+                print(f"{feed.url}  {feed.name or ''}{topics}\n    {feed_health(feed)}")
             return 0
         if action == "remove":
             return await _remove(store, args.url, settings.feeds_file)

@@ -30,6 +30,7 @@ PlatformOutbox = tuple[int, float | None]  # (pending items, age of the oldest d
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._outbox_platforms: set[str] = set()
         r = self.registry
         self.feed_polls = Counter(
             "digestbot_feed_polls",
@@ -146,6 +147,11 @@ class Metrics:
             self.worker_role.labels(role=role).set(1)
 
     def set_outbox(self, per_platform: Mapping[str, PlatformOutbox]) -> None:
+        # A platform with nothing pending is absent from the query: show it as 0, not stale.
+        self._outbox_platforms.update(per_platform)
+        for platform in self._outbox_platforms - set(per_platform):
+            self.outbox_pending.labels(platform=platform).set(0)
+            self.outbox_oldest_due_seconds.labels(platform=platform).set(0)
         for platform, (pending, oldest) in per_platform.items():
             self.outbox_pending.labels(platform=platform).set(pending)
             self.outbox_oldest_due_seconds.labels(platform=platform).set(oldest or 0.0)

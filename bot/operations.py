@@ -10,12 +10,13 @@ from datetime import datetime
 from bot.alerts import Alerts, AlertThresholds, observe
 from bot.delivery import Delivery
 from bot.metrics import Metrics
+from bot.models import ChatRef
 from bot.ops_http import OpsServer, ReadinessSource
 from bot.settings import Settings
 from bot.store import SqlStore
 from bot.store.ops import head_revision
 
-__all__ = ["Operations"]
+__all__ = ["AdminReports", "Operations"]
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +93,37 @@ class Operations:
             await self.alerts.worker_stopped(self.settings.worker_name)
         except Exception:  # the database may be what is failing; the stop goes on
             log.exception("could not record the clean stop")
+
+
+class AdminReports:
+    """``/status`` and ``/feeds`` for the admin chats (``bot.ports.AdminDesk``): the same
+    report as ``digestbot status`` and ``digestbot feeds list``."""
+
+    def __init__(self, settings: Settings, store: SqlStore, clock: Callable[[], datetime]) -> None:
+        self.chats = set(settings.admin_chat_refs())
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+
+    def is_admin_chat(self, chat: ChatRef) -> bool:
+        return chat in self.chats
+
+    async def status_text(self) -> str:
+        from bot.status_cli import format_status, gather_extras
+
+        extras = await gather_extras(self.store, self.settings, self.clock())
+        text, _ = format_status(
+            await self.store.list_feeds(),
+            await self.store.active_subscriptions(),
+            await self.store.outbox_counts(),
+            extras,
+        )
+        return text
+
+    async def feeds_text(self) -> str:
+        from bot.feeds_cli import feed_health
+
+        feeds = await self.store.list_feeds()
+        if not feeds:
+            return "No feeds yet: digestbot feeds add URL"
+        return "\n".join(f"{f.name or f.url}\n  {f.url}\n  {feed_health(f)}" for f in feeds)

@@ -28,6 +28,7 @@ from bot.models import (
 from digests.models import Card
 
 __all__ = [
+    "AdminDesk",
     "ChatAdapter",
     "ChatGone",
     "ChatRef",
@@ -58,6 +59,17 @@ class CommandRequest:
     user_id: str | None = None
     is_group: bool = False
     chat_title: str | None = None
+    sent_at: datetime | None = None  # when the user sent it, if the platform says (lag metric)
+
+
+class AdminDesk(Protocol):
+    """What the operators' admin chats may ask in chat (``/status``, ``/feeds``)."""
+
+    def is_admin_chat(self, chat: ChatRef) -> bool: ...
+
+    async def status_text(self) -> str: ...
+
+    async def feeds_text(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,16 @@ from typing import Any
 from bot.clock import utcnow
 from bot.models import FeedRecord, Subscription
 from bot.settings import Settings
-from bot.store import open_store
+from bot.store import SqlStore, open_store
 
-__all__ = ["StatusExtras", "feed_error", "format_status", "main_status", "status_json"]
+__all__ = [
+    "StatusExtras",
+    "feed_error",
+    "format_status",
+    "gather_extras",
+    "main_status",
+    "status_json",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,25 +139,26 @@ def status_json(
     }
 
 
+async def gather_extras(store: SqlStore, settings: Settings, now: datetime) -> StatusExtras:
+    return StatusExtras(
+        failures=await store.recent_failures(now - timedelta(hours=settings.status_window_hours)),
+        outbox_by_platform=await store.outbox_by_platform(now),
+        tokens_rejected={
+            key.split(":", 1)[1]: state.detail or "rejected"
+            for key, state in (await store.alert_states()).items()
+            if key.startswith("token:") and state.active
+        },
+        stuck_after_seconds=settings.alert_outbox_minutes * 60,
+        window_hours=settings.status_window_hours,
+    )
+
+
 async def _status(settings: Settings, as_json: bool) -> int:
-    now = utcnow()
     async with open_store(settings.database_url) as store:
         feeds = await store.list_feeds()
         subscriptions = await store.active_subscriptions()
         outbox = await store.outbox_counts()
-        extras = StatusExtras(
-            failures=await store.recent_failures(
-                now - timedelta(hours=settings.status_window_hours)
-            ),
-            outbox_by_platform=await store.outbox_by_platform(now),
-            tokens_rejected={
-                key.split(":", 1)[1]: state.detail or "rejected"
-                for key, state in (await store.alert_states()).items()
-                if key.startswith("token:") and state.active
-            },
-            stuck_after_seconds=settings.alert_outbox_minutes * 60,
-            window_hours=settings.status_window_hours,
-        )
+        extras = await gather_extras(store, settings, utcnow())
     if as_json:
         data = status_json(feeds, subscriptions, outbox, extras)
         print(json.dumps(data, indent=2, ensure_ascii=False))
