@@ -1,19 +1,18 @@
 """Which feed URLs the worker polls, and the one spelling each is stored and compared under.
 
-Pure functions. Only ``http`` and ``https`` URLs come from ``feeds add`` and OPML imports; the
-feeds file may also name a local file (a path relative to the file's folder, or ``file://``),
-since the operator wrote it (the bundled sample feed is one). ``digestbot preview`` reads any
-path or URL and does not come here.
+Only ``http`` and ``https`` URLs come from ``feeds add`` and OPML imports; the feeds file may
+also name a local file (``bot.feeds_cli.resolve_feed_url``: a path relative to the file's
+folder, or ``file://``), since the operator wrote it (the bundled sample feed is one).
+``digestbot preview`` reads any path or URL and does not come here.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.errors import FeedUrlError
 
-__all__ = ["MAX_URL_LENGTH", "normalize_feed_url", "resolve_feed_location"]
+__all__ = ["MAX_URL_LENGTH", "normalize_feed_url"]
 
 MAX_URL_LENGTH = 2048  # the store's column
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -53,26 +52,6 @@ def normalize_feed_url(url: str) -> str:
         creds = parts.username + (f":{parts.password}" if parts.password is not None else "")
         netloc = f"{creds}@{netloc}"
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
-
-
-def resolve_feed_location(value: str, base_dir: Path) -> str:
-    """A feeds-file entry: an http(s) URL (normalized), or a local file as a ``file://`` URL
-    (a relative path counts from ``base_dir``, the feeds file's folder)."""
-    text = value.strip()
-    scheme = urlsplit(text).scheme.lower()
-    if scheme in _DEFAULT_PORTS:
-        return normalize_feed_url(text)
-    if scheme == "file":
-        return text
-    # A one-letter "scheme" is a Windows drive ("C:\\feeds\\a.xml"): a path, like no scheme.
-    if scheme and len(scheme) > 1:
-        raise FeedUrlError(
-            f"{_shown(text)}: a {scheme}: URL; the feeds file takes http(s) URLs or file paths"
-        )
-    path = Path(text).expanduser()
-    if not path.is_absolute():
-        path = base_dir / path
-    return path.resolve().as_uri()
 
 
 def _shown(text: str) -> str:

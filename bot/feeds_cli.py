@@ -31,11 +31,12 @@ from xml.etree.ElementTree import Element, SubElement, indent, tostring
 from defusedxml import ElementTree as SafeET
 
 from bot.errors import FeedsFileError, FeedUrlError
-from bot.feed_urls import normalize_feed_url, resolve_feed_location
+from bot.feed_urls import normalize_feed_url
 from bot.models import FeedRecord
 from bot.settings import Settings
 from bot.status_cli import feed_error
 from bot.store import SqlStore, open_store
+from digests.textclean import is_clean
 
 __all__ = [
     "FeedConfig",
@@ -55,8 +56,47 @@ class FeedConfig:
     topics: tuple[str, ...] = ()
 
 
-# A feeds-file entry: http(s) URL or local path (see bot.feed_urls).
-resolve_feed_url = resolve_feed_location
+MAX_FEED_URL_LENGTH = 2048  # what browsers and most servers accept in a request line
+
+
+def resolve_feed_url(url: str, base_dir: Path) -> str:
+    """URLs stay; a local path (relative to ``base_dir``) becomes a ``file://`` URL.
+
+    Raises :class:`FeedsFileError` saying what is wrong with a URL no fetch could use: too
+    long, control characters, an unparsable host (``http://[::1``), a web URL with no host.
+    """
+    url = url.strip()
+    if not url:
+        raise FeedsFileError("the feed URL is empty")
+    if len(url) > MAX_FEED_URL_LENGTH:
+        raise FeedsFileError(
+            f"the feed URL is {len(url)} characters long; at most {MAX_FEED_URL_LENGTH} work"
+        )
+    if not is_clean(url) or any(c.isspace() for c in url):
+        raise FeedsFileError(
+            f"the feed URL {url[:60]!r} contains spaces or control characters; "
+            "percent-encode them (%20)"
+        )
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise FeedsFileError(f"not a usable URL: {url[:80]!r} ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        if not parts.hostname:
+            raise FeedsFileError(f"the feed URL {url[:80]!r} has no host name")
+        return normalize_feed_url(url)  # one spelling per feed (case, default port, fragment)
+    if scheme == "file":
+        return url
+    if len(scheme) > 1 and "://" in url:
+        raise FeedsFileError(
+            f"unsupported URL scheme {scheme!r} in {url[:80]!r}: use http, https or a file path"
+        )
+    path = Path(url).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    return path.resolve().as_uri()
 
 
 def _topics(value: object, path: Path | None = None) -> tuple[str, ...]:
@@ -89,8 +129,8 @@ def load_feeds_file(path: Path) -> list[FeedConfig]:
         if not isinstance(entry, dict) or not str(entry.get("url", "")).strip():
             raise _bad_feeds_file(path, f"feed #{number} has no url")
         try:
-            url = resolve_feed_location(str(entry["url"]), path.parent)
-        except FeedUrlError as exc:
+            url = resolve_feed_url(str(entry["url"]), path.parent)
+        except (FeedsFileError, FeedUrlError) as exc:
             raise _bad_feeds_file(path, f"feed #{number}: {exc}") from None
         feeds.append(
             FeedConfig(

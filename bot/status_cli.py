@@ -6,7 +6,8 @@ with their reasons grouped. Exit code 1 only for a problem that holds now, so a 
 health check can alert on it: a failing feed, a platform rejecting the bot token, or an outbox
 whose oldest due item has waited longer than ``DIGESTBOT_ALERT_OUTBOX_MINUTES``. A chat that
 blocked the bot last week, or cards cancelled by an unsubscribe, are history, not problems.
-``--json`` prints the same as one JSON object.
+Then the workers (heartbeats), the leases each holds and who holds the update lock. ``--json``
+prints the same as one JSON object.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import utcnow
-from bot.models import FeedRecord, Subscription
+from bot.models import FeedRecord, Subscription, WorkerRecord
 from bot.settings import Settings
 from bot.store import SqlStore, open_store
 
@@ -28,6 +29,7 @@ __all__ = [
     "StatusExtras",
     "feed_error",
     "format_status",
+    "format_workers",
     "gather_extras",
     "main_status",
     "status_json",
@@ -153,18 +155,59 @@ async def gather_extras(store: SqlStore, settings: Settings, now: datetime) -> S
     )
 
 
+def format_workers(
+    workers: Sequence[WorkerRecord],
+    leases: Mapping[str, tuple[int, int]],
+    now: datetime,
+    dead_after: float,
+) -> str:
+    """Live workers (heartbeat within ``dead_after`` seconds), what each does and holds, and
+    who holds the update lock; workers whose heartbeat stopped are named as dead."""
+    live = [w for w in workers if now - w.seen_at <= timedelta(seconds=dead_after)]
+    lines = [
+        f"workers: {len(live)} live"
+        + (f", {len(workers) - len(live)} dead" if len(workers) > len(live) else "")
+    ]
+    for w in workers:
+        age = max(0, int((now - w.seen_at).total_seconds()))
+        feeds, chats = leases.get(w.id, (0, 0))
+        state = f"seen {age} s ago" if w in live else f"DEAD (no heartbeat for {age} s)"
+        lock = ", holds the update lock" if w.holds_updates and w in live else ""
+        lines.append(
+            f"  {w.id} ({','.join(w.roles)}): {state}, leases {feeds} feed(s) {chats} chat(s){lock}"
+        )
+    holders = [w.id for w in live if w.holds_updates]
+    lines.append(f"update lock (Telegram long polling): {', '.join(holders) or 'nobody'}")
+    return "\n".join(lines)
+
+
 async def _status(settings: Settings, as_json: bool) -> int:
     async with open_store(settings.database_url) as store:
         feeds = await store.list_feeds()
         subscriptions = await store.active_subscriptions()
         outbox = await store.outbox_counts()
         extras = await gather_extras(store, settings, utcnow())
+        workers = await store.list_workers()
+        leases = await store.lease_counts(utcnow())
+    dead_after = 3 * settings.heartbeat_seconds
     if as_json:
         data = status_json(feeds, subscriptions, outbox, extras)
+        data["workers"] = [
+            {
+                "id": w.id,
+                "roles": list(w.roles),
+                "live": utcnow() - w.seen_at <= timedelta(seconds=dead_after),
+                "holds_updates": w.holds_updates,
+                "seen_at": w.seen_at.isoformat(),
+                "leases": dict(zip(("feeds", "chats"), leases.get(w.id, (0, 0)), strict=True)),
+            }
+            for w in workers
+        ]
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0 if data["ok"] else 1
     text, attention = format_status(feeds, subscriptions, outbox, extras)
     print(text)
+    print(format_workers(workers, leases, utcnow(), dead_after))
     return 1 if attention else 0
 
 

@@ -24,7 +24,14 @@ from digests.errors import ConfigError
 from digests.models import Card
 from digests.summary_units import CJK_CHARS_PER_WORD, is_cjk, text_length
 
-__all__ = ["Taxonomy", "TaxonomyError", "matches", "normalize_filter", "phrase_pattern"]
+__all__ = [
+    "Taxonomy",
+    "TaxonomyError",
+    "match_text",
+    "matches",
+    "normalize_filter",
+    "phrase_pattern",
+]
 
 _MIN_TEXT_HITS = 2  # a single passing mention in the body is not what the piece is about
 _WORDS_PER_EXTRA_HIT = 600  # long pieces mention more in passing: ask one more hit per 600 words
@@ -359,10 +366,13 @@ def matches(card: Card, filters: Collection[str], taxonomy: Taxonomy | None = No
             keywords.append(word)
     if not keywords:
         return False
-    haystack = "\n".join(
-        [card.title, *card.summary, *card.key_facts, *card.topics, *card.categories]
-    )
-    return _keyword_pattern(frozenset(keywords)).search(haystack) is not None
+    return _keyword_pattern(frozenset(keywords)).search(match_text(card)) is not None
+
+
+def match_text(card: Card) -> str:
+    """The text keyword filters are looked for in: title, summary, key facts, topics and
+    categories (not the article text: a passing mention is not what the piece is about)."""
+    return "\n".join([card.title, *card.summary, *card.key_facts, *card.topics, *card.categories])
 
 
 @functools.lru_cache(maxsize=1024)

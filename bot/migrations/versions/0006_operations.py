@@ -1,7 +1,7 @@
 """Operations: alert conditions (``alerts``) and where a feed comes from (``feeds.origin``).
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01 21:50:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = "0006"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
