@@ -2,10 +2,11 @@
 
 A feed or an entry link may name ``http://169.254.169.254/`` (cloud metadata), an intranet
 host, or a public name whose DNS answer changes between our check and the connection (DNS
-rebinding). :class:`PinnedBackend` is the network layer of the HTTP client: for every new
-connection (so for every redirect hop to a new host) it resolves the name once, refuses if any
-address is not public (:func:`refusal`), and connects to the address it checked. The URL keeps
-its host name, so the ``Host`` header and TLS SNI (and the certificate check) are the name's.
+rebinding). :class:`GuardedResolver` is the resolver of the worker's aiohttp connector: for
+every new connection (so for every redirect hop to a new host) the name is resolved once, the
+fetch is refused if any address is not public (:func:`refusal`), and the connector connects to
+the addresses that were checked. The URL keeps its host name, so the ``Host`` header and TLS
+SNI (and the certificate check) are the name's. IP literals are checked on every hop.
 
 :func:`refusal` is a pure function, table-tested: loopback, private, link-local, unique-local,
 multicast, reserved, unspecified, shared (CGNAT), documentation and benchmarking ranges, and any
@@ -18,17 +19,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import httpcore
-import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 __all__ = [
     "AddressRefused",
     "Guard",
-    "PinnedBackend",
-    "guarded_transport",
+    "GuardedResolver",
     "refusal",
     "system_resolve",
 ]
@@ -131,72 +130,45 @@ class Guard:
                 raise AddressRefused(host, str(address), why)
             checked.append(str(address))
         if not checked:
-            raise httpcore.ConnectError(f"{host} has no address")
+            raise OSError(f"{host} has no address")
         return checked
 
-
-class PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Connects to the addresses :class:`Guard` checked for the host, never to what a second
-    lookup might answer."""
-
-    def __init__(self, guard: Guard, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self.guard = guard
-        self.inner = inner or httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 -- httpcore calls it so
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    def check_literal(self, host: str) -> None:
+        """Raise :class:`AddressRefused` when ``host`` is an IP literal that is refused (names
+        are checked when they are resolved)."""
         try:
-            async with asyncio.timeout(timeout):
-                addresses = await self.guard.addresses(host, port)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"resolving {host} took over {timeout}s") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        last: Exception | None = None
-        for address in addresses:  # the next address when one does not answer
-            try:
-                return await self.inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        assert last is not None
-        raise last
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 -- httpcore calls it so
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not for feeds")
-
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
+            address = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return
+        why = self.refuse(address)
+        if why is not None:
+            raise AddressRefused(host, str(address), why)
 
 
-class _PinnedTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport (exception mapping, streaming) over a pool that connects through
-    :class:`PinnedBackend`. httpx does not take a network backend as an argument, so the pool
-    it built is replaced by one that does; tests over real sockets cover the swap."""
+class GuardedResolver(AbstractResolver):
+    """aiohttp's resolver for the worker: the addresses :class:`Guard` checked are the ones the
+    connector connects to (aiohttp keeps the URL's name for ``Host``, SNI and the certificate).
+    aiohttp does not ask a resolver about IP literals: :meth:`Guard.check_literal` covers them.
+    """
 
-    def __init__(self, guard: Guard, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=PinnedBackend(guard),
-        )
+    def __init__(self, guard: Guard) -> None:
+        self.guard = guard
 
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        addresses = await self.guard.addresses(host, port)
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
+            )
+            for address in addresses
+        ]
 
-def guarded_transport(guard: Guard, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-    """An httpx transport whose every connection goes to an address ``guard`` checked."""
-    return _PinnedTransport(guard, limits)
+    async def close(self) -> None:
+        return None

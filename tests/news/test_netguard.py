@@ -131,3 +131,21 @@ async def test_private_addresses_allowed_reads_local_servers(hostile: HostileSit
     hostile.add("/ok", Route(b"fine"))
     async with Fetcher(replace(PUBLIC_ONLY, allow_private_addresses=True)) as fetcher:
         assert (await fetcher.get(hostile.base + "/ok")).content == b"fine"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://exa\x00mple.com/",
+        "http://[::1/feed",
+        "http://xn--/",
+        "http://a/" + "b" * 70_000,
+        "http://2130706433/",  # 127.0.0.1 as one number
+        "http://127.1/",
+        "http://0x7f.0.0.1/",
+    ],
+)
+async def test_urls_that_cannot_be_fetched_are_fetch_errors(url: str) -> None:
+    async with Fetcher(PUBLIC_ONLY) as fetcher:
+        with pytest.raises(FetchError):
+            await fetcher.get(url)
