@@ -4,7 +4,8 @@
 * :mod:`bot.store.feeds`: feeds and their polling state;
 * :mod:`bot.store.entries`: seen entries and stored cards;
 * :mod:`bot.store.subscriptions`: who gets what;
-* :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log.
+* :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log;
+* :mod:`bot.store.slack_installs`: Slack workspaces the app is installed in, OAuth states.
 
 :class:`SqlStore` combines them over one SQLAlchemy async engine; the same SQL runs on SQLite
 (aiosqlite, the default) and PostgreSQL (asyncpg). Its consumers depend on the small Protocols
@@ -55,6 +56,7 @@ from bot.store.schema import (
     seen_entries_t,
     subscriptions_t,
 )
+from bot.store.slack_installs import SqlSlackInstalls
 from bot.store.subscriptions import SqlSubscriptions
 from digests.models import Card
 
@@ -138,7 +140,7 @@ class StoreTransaction:
         return await insert_outbox(self.conn, self.dialect, items, now)
 
 
-class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox):
+class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlSlackInstalls):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
