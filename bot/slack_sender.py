@@ -57,6 +57,8 @@ TOKEN_ERRORS = frozenset(
     }
 )
 TOKEN_ERROR_PAUSE = 600.0  # seconds between tries while the token is rejected
+# RetryLater.kind of a refused token in OAuth mode: that workspace pauses (here), not Slack.
+WORKSPACE_TOKEN_REJECTED = "workspace_token_rejected"
 # The markup was refused, the channel is fine: the same message as plain text may still pass.
 MARKUP_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long"})
 # Passing trouble on Slack's side, reported in a 200 answer.
@@ -156,7 +158,12 @@ class SlackSender:
         if paused_until is not None:
             left = paused_until - self._clock()
             if left > 0:
-                return RetryLater(left, "slack: workspace paused", counts_as_attempt=False)
+                return RetryLater(
+                    left,
+                    "slack: workspace paused",
+                    counts_as_attempt=False,
+                    kind="workspace_paused",
+                )
             del self._paused[workspace]
         token = await self._tokens.bot_token(workspace)
         if token is None:
@@ -169,10 +176,7 @@ class SlackSender:
         return client
 
     def _pause(self, workspace: str, result: RetryLater) -> None:
-        if (
-            result.reason == "slack: rate limited (429)"
-            or result.reason.removeprefix("slack: ") in TOKEN_ERRORS
-        ):
+        if result.kind in ("rate_limited", WORKSPACE_TOKEN_REJECTED):
             until = self._clock() + result.after_seconds
             self._paused[workspace] = max(until, self._paused.get(workspace, until))
 
@@ -198,13 +202,24 @@ class SlackSender:
         status, headers, error = _error_parts(exc)
         if status == 429 or error == "ratelimited":
             return RetryLater(
-                _retry_after(headers), "slack: rate limited (429)", counts_as_attempt=False
+                _retry_after(headers),
+                "slack: rate limited (429)",
+                counts_as_attempt=False,
+                kind="rate_limited",
             )
         if error in GONE_ERRORS:
             return ChatGone(error)
         if error in TOKEN_ERRORS:
+            # One workspace's token says nothing of the others': only the one-token mode
+            # pauses the whole platform (delivery does that for "token_rejected").
+            one_token = workspace is None or self._tokens is None
             self._token_refused(error, workspace)
-            return RetryLater(TOKEN_ERROR_PAUSE, f"slack: {error}", counts_as_attempt=False)
+            return RetryLater(
+                TOKEN_ERROR_PAUSE,
+                f"slack: {error}",
+                counts_as_attempt=False,
+                kind="token_rejected" if one_token else WORKSPACE_TOKEN_REJECTED,
+            )
         if status is not None and status >= 500:
             return RetryLater(self._server_error_backoff, f"slack: HTTP {status}")
         if error in TRANSIENT_ERRORS:
