@@ -381,18 +381,20 @@ async def digest(args: argparse.Namespace) -> None:
         await core.handle(CommandRequest(chat, "subscribe", ("tariff", "harbour", "chip",
                                                               "vaccine", "drought")))  # fmt: skip
 
-        async def median_ms(name: str) -> float:
+        async def median_ms(name: str, *words: str) -> float:
             times = []
             for _ in range(args.repeat):
                 t = time.perf_counter()
-                await core.handle(CommandRequest(chat, name))
+                await core.handle(CommandRequest(chat, name, words))
                 times.append((time.perf_counter() - t) * 1000)
             return statistics.median(times)
 
         d, li = await median_ms("digest"), await median_ms("list")
+        none = await median_ms("digest", "volcano", "glacier", "opera", "rugby", "satellite")
         print(
             f"/digest (5 keyword filters) over {args.cards} stored cards: {d:.1f} ms median; "
-            f"/list: {li:.1f} ms ({d / li:.1f}x)"
+            f"/list: {li:.1f} ms ({d / li:.1f}x); /digest with 5 keywords no card has "
+            f"(reads the 200 latest): {none:.1f} ms ({none / li:.1f}x)"
         )
         await store.close()
 
