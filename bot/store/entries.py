@@ -99,8 +99,10 @@ class SqlEntries(SqlBase):
         undated ones newest first. Two index walks (``ix_cards_published_at_id``) that stop at
         the limit; one query sorting every stored card took tens of milliseconds at 10,000."""
         base = sa.select(cards_t.c.id, cards_t.c.feed_id, cards_t.c.data, cards_t.c.created_at)
-        if feed_id is not None:
-            base = base.where(cards_t.c.feed_id == feed_id)
+        # Cards of no feed are alerts to admin chats (bot.alerts), never news.
+        base = base.where(
+            cards_t.c.feed_id.is_not(None) if feed_id is None else cards_t.c.feed_id == feed_id
+        )
         dated = (
             base.where(cards_t.c.published_at.is_not(None))
             .order_by(cards_t.c.published_at.desc(), cards_t.c.id.desc())
