@@ -123,6 +123,7 @@ cards_t = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("feed_id", "entry_key", name="uq_cards_feed_entry"),
     sa.Index("ix_cards_created_at", "created_at"),
+    sa.Index("ix_cards_published_at_id", "published_at", "id"),
 )
 
 subscriptions_t = sa.Table(
