@@ -166,6 +166,14 @@ class Settings(BaseSettings):
             if value is not None and value.get_secret_value()
         ]
 
+    def secret_passwords(self) -> list[str]:
+        """The database and Redis passwords, masked where they stand as passwords (see
+        :mod:`bot.secret_masking`), not everywhere: ``postgres`` is also a word."""
+        from bot.secret_masking import url_password
+
+        redis = self.redis_url.get_secret_value() if self.redis_url else None
+        return [p for p in (url_password(self.database_url), url_password(redis)) if p]
+
     def pipeline_config(self) -> PipelineConfig:
         return PipelineConfig(
             max_summary_words=self.summary_words,
