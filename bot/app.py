@@ -157,6 +157,7 @@ class App:
             backfill_count=CONSOLE_BACKFILL,
             metrics=self.metrics,
             feed_concurrency=settings.poll_concurrency,
+            serial_writes=self.store.dialect == "sqlite",
             worker_id=self.worker_id,
             lease_seconds=settings.lease_seconds,
             dead_after=dead_after,
