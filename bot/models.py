@@ -49,6 +49,7 @@ class FeedRecord:
     last_polled_at: datetime | None
     added_at: datetime
     initialized: bool  # the first poll happened: its entries were recorded, not broadcast
+    summary_mode: str | None = None  # "llm" | "extractive"; None: the settings' default
 
 
 @dataclass(frozen=True, slots=True)

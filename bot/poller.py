@@ -66,7 +66,11 @@ class Pipeline(Protocol):
     ) -> FeedFetchLike: ...
 
     async def cards_for_entries(
-        self, entries: Sequence[FeedEntry], concurrency: int = 4
+        self,
+        entries: Sequence[FeedEntry],
+        concurrency: int = 4,
+        *,
+        summary_mode: str | None = None,
     ) -> Sequence[Card | DigestError]: ...
 
     def link_card(self, entry: FeedEntry) -> Card: ...
@@ -202,7 +206,9 @@ class Poller:
         to_build, only_seen = split_first_poll(
             new, first_poll, self.first_poll_cards, self.max_new_cards
         )
-        outcomes = await self.pipeline.cards_for_entries(to_build, concurrency=self.concurrency)
+        outcomes = await self.pipeline.cards_for_entries(
+            to_build, concurrency=self.concurrency, summary_mode=feed.summary_mode
+        )
         pairs: list[tuple[str, Card | None]] = []
         for entry, outcome in zip(to_build, outcomes, strict=True):
             if isinstance(outcome, Card):

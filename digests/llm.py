@@ -23,9 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from digests.config import CONFIG_DIR
+from digests.llm_cache import CachedSummary, MemorySummaryCache, SummaryCache
 from digests.llm_client import ChatClient, LlmError
 from digests.llm_guard import GuardInput, Verdict, check_summary
 from digests.models import Card
@@ -105,36 +106,17 @@ class HourlyCap:
         return True
 
 
-# --- the cache -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CachedSummary:
-    summary: tuple[str, ...] | None  # None: the guard rejected the model's text
-    outcome: str  # "accepted" or the guard's reason
-
-
-class SummaryCache(Protocol):
-    async def get_summary(self, key: str) -> CachedSummary | None: ...
-
-    async def put_summary(self, key: str, entry: CachedSummary) -> None: ...
-
-
-class MemorySummaryCache:
-    """A process-local cache (``digestbot preview``, tests)."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, CachedSummary] = {}
-
-    async def get_summary(self, key: str) -> CachedSummary | None:
-        return self.entries.get(key)
-
-    async def put_summary(self, key: str, entry: CachedSummary) -> None:
-        self.entries[key] = entry
+# --- the cache key ---------------------------------------------------------------------
 
 
 def content_hash(text: str) -> str:
+    """The article's text, whitespace aside: a page re-rendered with other line breaks is the
+    same article."""
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def _cache_key(text_hash: str, model: str, prompt_version: str) -> str:
+    return hashlib.sha256(f"{text_hash}|{model}|{prompt_version}".encode()).hexdigest()
 
 
 # --- the prompt ----------------------------------------------------------------------------
@@ -270,8 +252,7 @@ class LlmSummarizer:
         self._inflight: dict[str, asyncio.Future[CachedSummary | None]] = {}
 
     def cache_key(self, text: str) -> str:
-        raw = f"{content_hash(text)}|{self.client.model}|{self.prompt.version}"
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+        return _cache_key(content_hash(text), self.client.model, self.prompt.version)
 
     async def summarize(self, card: Card) -> Card:
         if not card.text.strip():
@@ -345,11 +326,17 @@ class LlmSummarizer:
                 length=text_length,
                 detect_language=self._language_of,
             )
+        identity = {
+            "content_hash": content_hash(card.text),
+            "model": self.client.model,
+            "prompt_version": self.prompt.version,
+        }
         if verdict.accepted:
-            entry = CachedSummary(tuple(split_sentences(text)) or (text,), "accepted")
+            sentences = tuple(split_sentences(text)) or (text,)
+            entry = CachedSummary(sentences, "accepted", **identity)
             self.counters.count("accepted")
         else:
-            entry = CachedSummary(None, verdict.reason or "rejected")
+            entry = CachedSummary(None, verdict.reason or "rejected", **identity)
             self._fallback(where, entry.outcome, verdict.detail)
         await self.cache.put_summary(key, entry)
         return entry

@@ -4,7 +4,8 @@
 * :mod:`bot.store.feeds`: feeds and their polling state;
 * :mod:`bot.store.entries`: seen entries and stored cards;
 * :mod:`bot.store.subscriptions`: who gets what;
-* :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log.
+* :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log;
+* :mod:`bot.store.summaries`: LLM summaries shared by restarts and workers.
 
 :class:`SqlStore` combines them over one SQLAlchemy async engine; the same SQL runs on SQLite
 (aiosqlite, the default) and PostgreSQL (asyncpg). Its consumers depend on the small Protocols
@@ -50,12 +51,14 @@ from bot.store.schema import (
     delivery_log_t,
     entry_key,
     feeds_t,
+    llm_summaries_t,
     metadata,
     outbox_t,
     seen_entries_t,
     subscriptions_t,
 )
 from bot.store.subscriptions import SqlSubscriptions
+from bot.store.summaries import SqlSummaries
 from digests.models import Card
 
 # The command core's view of the store, under the name it had before the split.
@@ -82,6 +85,7 @@ __all__ = [
     "delivery_log_t",
     "entry_key",
     "feeds_t",
+    "llm_summaries_t",
     "metadata",
     "open_store",
     "outbox_t",
@@ -138,7 +142,7 @@ class StoreTransaction:
         return await insert_outbox(self.conn, self.dialect, items, now)
 
 
-class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox):
+class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlSummaries):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name

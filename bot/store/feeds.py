@@ -18,9 +18,15 @@ __all__ = ["SqlFeeds"]
 
 class SqlFeeds(SqlBase):
     async def add_feed(
-        self, url: str, *, name: str | None = None, topics: Sequence[str] = ()
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        topics: Sequence[str] = (),
+        summary_mode: str | None = None,
     ) -> tuple[FeedRecord, bool]:
-        """``(feed, created)``; an existing feed gets the name and topics given, if any."""
+        """``(feed, created)``; an existing feed gets the name, topics and summary mode given,
+        if any."""
         now = utcnow()
         async with self.engine.begin() as conn:
             stmt = insert_ignore(self.dialect, feeds_t, ["url"]).values(
@@ -30,14 +36,17 @@ class SqlFeeds(SqlBase):
                 added_at=now,
                 error_count=0,
                 initialized=False,
+                summary_mode=summary_mode,
             )
             created = (await conn.execute(stmt.returning(feeds_t.c.id))).first() is not None
-            if not created and (name is not None or topics):
+            if not created and (name is not None or topics or summary_mode is not None):
                 values: dict[str, Any] = {}
                 if name is not None:
                     values["name"] = name
                 if topics:
                     values["topics"] = list(topics)
+                if summary_mode is not None:
+                    values["summary_mode"] = summary_mode
                 await conn.execute(sa.update(feeds_t).where(feeds_t.c.url == url).values(values))
             row = (await conn.execute(sa.select(feeds_t).where(feeds_t.c.url == url))).one()
         return feed_from_row(row), created
@@ -125,4 +134,5 @@ def feed_from_row(row: Any) -> FeedRecord:
         last_polled_at=m["last_polled_at"],
         added_at=m["added_at"],
         initialized=bool(m["initialized"]),
+        summary_mode=m["summary_mode"],
     )

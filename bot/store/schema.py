@@ -19,6 +19,7 @@ __all__ = [
     "delivery_log_t",
     "entry_key",
     "feeds_t",
+    "llm_summaries_t",
     "metadata",
     "outbox_t",
     "seen_entries_t",
@@ -76,6 +77,8 @@ feeds_t = sa.Table(
     sa.Column("last_polled_at", UTCDateTime),
     sa.Column("added_at", UTCDateTime, nullable=False),
     sa.Column("initialized", sa.Boolean, nullable=False, server_default=sa.false()),
+    # "llm" | "extractive"; NULL: the default of the settings (DIGESTBOT_SUMMARY_MODE)
+    sa.Column("summary_mode", sa.String(12)),
 )
 
 seen_entries_t = sa.Table(
@@ -152,4 +155,19 @@ delivery_log_t = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Column("item_count", sa.Integer, nullable=False, server_default="1"),
     sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# Model summaries by article content hash + model + prompt version (``key`` hashes the three),
+# so that restarts and other workers do not pay for the same article again. ``summary`` is
+# NULL when the guard rejected the model's text (``outcome`` says why): that is not retried.
+llm_summaries_t = sa.Table(
+    "llm_summaries",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("prompt_version", sa.String(100), nullable=False),
+    sa.Column("summary", sa.JSON),
+    sa.Column("outcome", sa.String(30), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )
