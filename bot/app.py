@@ -66,8 +66,11 @@ class CycleReport:
         return [f for f in self.feeds if f.error]
 
 
-def build_adapters(settings: Settings, commands: CommandCore) -> list[ChatAdapter]:
-    """The chat adapters the credentials in ``settings`` ask for (console when none)."""
+def build_adapters(
+    settings: Settings, commands: CommandCore, *, console_out: TextIO | None = None
+) -> list[ChatAdapter]:
+    """The chat adapters the credentials in ``settings`` ask for (console when none, printing
+    to ``console_out``, standard output by default)."""
     adapters: list[ChatAdapter] = []
     if settings.telegram_bot_token is not None:
         from bot.telegram import build_telegram_adapter
@@ -79,7 +82,7 @@ def build_adapters(settings: Settings, commands: CommandCore) -> list[ChatAdapte
         adapters.append(build_slack_adapter(settings, commands))
     if not adapters:
         log.info(msg.CONSOLE_NO_TOKEN)
-        adapters.append(ConsoleAdapter(commands))
+        adapters.append(ConsoleAdapter(commands, out=console_out))
     return adapters
 
 
@@ -109,11 +112,7 @@ class App:
         self.catalog: TopicCatalog = TaxonomyCatalog(self.taxonomy)
         self.commands = CommandCore(self.store, self.catalog, clock=self.clock)
         if adapters is None:
-            built = build_adapters(settings, self.commands)
-            for adapter in built:
-                if isinstance(adapter, ConsoleAdapter) and console_out is not None:
-                    adapter.sender.out = console_out
-            adapters = built
+            adapters = build_adapters(settings, self.commands, console_out=console_out)
         self.adapters: list[ChatAdapter] = list(adapters)
         self.senders: dict[str, ChatSender] = {a.platform: a.sender for a in self.adapters}
         self._fetcher = Fetcher(config, transport=fetch_transport)
@@ -337,10 +336,7 @@ async def _worker(settings: Settings, once: bool) -> int:
                 log.error("every feed failed this cycle; see the errors above")
                 return 1
             if not report.delivery.sent and "console" in app.senders:
-                log.info(
-                    "nothing new to show: the feeds were read before. `digestbot chat`, then "
-                    "/digest, shows the latest cards"
-                )
+                log.info(msg.CONSOLE_NOTHING_NEW)
             return 0
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

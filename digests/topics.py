@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from digests.errors import DigestError
+from digests.errors import ConfigError
 from digests.models import Card
 
 __all__ = ["Taxonomy", "TaxonomyError", "matches", "normalize_filter", "phrase_pattern"]
@@ -28,7 +28,7 @@ _FILTER_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 _FILTER_INNER = re.compile(r"[\s_]+")
 
 
-class TaxonomyError(DigestError, ValueError):
+class TaxonomyError(ConfigError, ValueError):
     """The topics file cannot be read or is not laid out as documented."""
 
     def __init__(self, path: Path | str, reason: str) -> None:
