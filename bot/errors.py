@@ -66,6 +66,10 @@ class DatabaseUrlError(SetupError):
     """``DATABASE_URL`` names a database or driver digestbot does not run on."""
 
 
+class LlmSetupError(SetupError):
+    """The LLM summary settings cannot work; the message says which variable to set."""
+
+
 class StoreError(DigestError):
     """The database cannot be reached or used (as opposed to a wrong ``DATABASE_URL``)."""
 

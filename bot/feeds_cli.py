@@ -159,13 +159,23 @@ def _health(feed: FeedRecord) -> str:
     return f"ok, polled {feed.last_polled_at:%Y-%m-%d %H:%M} UTC"
 
 
+def _summary_mode(feed: FeedRecord, settings: Settings) -> str:
+    mode = feed.summary_mode or settings.summary_mode
+    shown = mode if feed.summary_mode else f"{mode} (default)"
+    if mode == "llm" and not settings.llm_url:
+        shown += ", extractive until DIGESTBOT_LLM_URL is set"
+    return shown
+
+
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     async with open_store(settings.database_url) as store:
         action = args.feeds_command
         if action == "add":
             url = resolve_feed_url(args.url, Path.cwd())
             feed_topics = _topics(args.topics) if args.topics else ()
-            feed, created = await store.add_feed(url, name=args.name, topics=feed_topics)
+            feed, created = await store.add_feed(
+                url, name=args.name, topics=feed_topics, summary_mode=args.summary
+            )
             verb = "added" if created else "already there, updated"
             print(f"{verb}: {feed.url}  (the worker picks it up at its next poll)")
             return 0
@@ -175,7 +185,10 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 print("no feeds yet: digestbot feeds add URL")
             for feed in feeds:
                 topics = f" [{', '.join(feed.topics)}]" if feed.topics else ""
-                print(f"{feed.url}  {feed.name or ''}{topics}\n    {_health(feed)}")
+                print(
+                    f"{feed.url}  {feed.name or ''}{topics}\n    {_health(feed)}; "
+                    f"summary: {_summary_mode(feed, settings)}"
+                )
             return 0
         if action == "remove":
             url = args.url if urlsplit(args.url).scheme else resolve_feed_url(args.url, Path.cwd())

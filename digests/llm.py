@@ -21,9 +21,7 @@ import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 from digests.config import CONFIG_DIR
 from digests.llm_cache import CachedSummary, MemorySummaryCache, SummaryCache
@@ -145,7 +143,8 @@ class Prompt:
         return cls(text, f"{path.stem}:{digest}")
 
     def instructions(self, *, language: str | None, budget: int, cjk: bool) -> str:
-        name = _LANGUAGE_NAMES.get(language or "", language or "the article's language")
+        # A script name from the detector ("cyrillic") is no language to ask for.
+        name = _LANGUAGE_NAMES.get(language or "", "the same language as the article")
         unit = "characters" if cjk else "words"
         return string.Template(self.template).safe_substitute(
             language=name, budget=budget, unit=unit
@@ -196,19 +195,58 @@ def text_length(text: str) -> int:
     return len(text.split())
 
 
+_STOPWORDS = {
+    code: frozenset(words.split())
+    for code, words in {
+        "en": "the and of to is that for it with was on are by this be from at have not",
+        "de": "der die und das ist nicht mit den von zu sich des auf für ein eine dem im",
+        "fr": "le la les et de des est que un une dans pour pas qui sur par plus du au ce il",
+        "es": "el la los las y de que en es por un una para con del se no al lo su como",
+        "pt": "o a os as e de que em do da é um uma para com não no na dos se",
+        "it": "il la che e di un una per non sono del della è con gli le si anche",
+        "nl": "de het een en van is dat op te niet met voor zijn die er ook",
+    }.items()
+}
+# A word shared by several languages ("de", "la") counts for each by its share only.
+_WEIGHT = {
+    word: 1 / sum(word in stop for stop in _STOPWORDS.values())
+    for stop in _STOPWORDS.values()
+    for word in stop
+}
+_SCRIPT_OF = (
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff]")),
+    ("cyrillic", re.compile(r"[\u0400-\u04ff]")),
+    ("arabic", re.compile(r"[\u0600-\u06ff]")),
+    ("hebrew", re.compile(r"[\u0590-\u05ff]")),
+    ("greek", re.compile(r"[\u0370-\u03ff]")),
+    ("devanagari", re.compile(r"[\u0900-\u097f]")),
+)
+_LATIN_WORD = re.compile(r"[a-zà-ÿ]+")
+
+
 def detect_language(text: str) -> str | None:
+    """A cheap guess, good enough to tell a summary in the wrong language: a script for
+    non-Latin text (Japanese, Korean and Chinese told apart), one of seven languages by their
+    commonest words for Latin text; ``None`` when unsure. The guard compares the summary's
+    guess with the article's, made the same way."""
     sample = text[:2000]
-    if sum(1 for c in sample if c.isalpha()) < 20:
+    letters = sum(1 for c in sample if c.isalpha())
+    if letters < 20:
         return None
-    code, _ = _classify()(sample)
-    return str(code)
-
-
-@cache
-def _classify() -> Any:
-    import py3langid  # loads its model on first use
-
-    return py3langid.classify
+    for code, pattern in _SCRIPT_OF:
+        if len(pattern.findall(sample)) > (0.1 if code == "ja" else 0.4) * letters:
+            return code
+    words = _LATIN_WORD.findall(sample.lower())
+    scores = sorted(
+        ((sum(_WEIGHT[w] for w in words if w in stop), code) for code, stop in _STOPWORDS.items()),
+        reverse=True,
+    )
+    (best, code), (second, _) = scores[0], scores[1]
+    if best >= 2 and best >= 1.5 * second:
+        return code
+    return None
 
 
 # --- the summarizer ------------------------------------------------------------------------

@@ -402,10 +402,12 @@ def check_summary(
         return Verdict(False, "refusal", text[:60])
     if restates_prompt(text, source.instructions, source.text):
         return Verdict(False, "prompt_echo")
-    if source.language:
-        said = detect_language(text)
-        if said is not None and said != source.language:
-            return Verdict(False, "wrong_language", f"{said}, article {source.language}")
+    # Both guesses come from the same detector, so that its own naming of a language (or of
+    # a script) cancels out; the declared language only stands in when the text says nothing.
+    said = detect_language(text)
+    expected = detect_language(source.text) or source.language
+    if said is not None and expected is not None and said != expected:
+        return Verdict(False, "wrong_language", f"{said}, article {expected}")
     words = length(text)
     if words > source.budget:
         return Verdict(False, "over_budget", f"{words} > {source.budget}")

@@ -86,7 +86,6 @@ def summarizer(server: FakeLlmServer, *, max_words: int = 75, **changes: object)
         max_summary_words=max_words,
         cache=MemorySummaryCache(),
         counters=LlmCounters(),
-        language_of=lambda text: "en",
     )
 
 
@@ -115,8 +114,9 @@ async def test_a_faithful_summary_is_used_and_the_rest_of_the_card_is_kept(
         (FAITHFUL.replace("3.5", "4.5"), "invented_figure"),
         (FAITHFUL.replace("4.2 billion", "4.2 million"), "invented_figure"),
         (FAITHFUL.replace("Maria Lopez", "John Carter"), "invented_name"),
-        ("Le conseil municipal a adopté un budget record de 4,2 milliards de dollars mardi, "
-         "après un débat de neuf heures.", "wrong_language"),
+        ("Le conseil municipal a adopté mardi un budget record de 4,2 milliards de dollars, "
+         "le plus élevé de son histoire, après un débat qui a duré plus de neuf heures.",
+         "wrong_language"),
         (" ".join([FAITHFUL] * 3), "over_budget"),
         ("I'm sorry, but I can't help with summarising this article.", "refusal"),
         ("Use only facts stated in the article. Copy every number, date, amount and name "
@@ -129,8 +129,6 @@ async def test_a_summary_the_guard_rejects_falls_back_with_its_reason(
 ) -> None:
     server.script(Reply(reply))
     llm = summarizer(server)
-    if reason == "wrong_language":
-        llm._language_of = lambda text: "fr" if "conseil" in text else "en"
     caplog.set_level(logging.INFO, logger="digests.llm")
     try:
         result = await llm.summarize(card())

@@ -96,7 +96,7 @@ def _check(summary: str, *, language: str = "en", said: str = "en", budget: int 
             instructions="Write at most 40 words. Copy every number exactly as the article.",
         ),
         length=lambda text: len(text.split()),
-        detect_language=lambda text: said,
+        detect_language=lambda text: "en" if text == ARTICLE else said,
     )
     return "ok" if verdict.accepted else str(verdict.reason)
 
@@ -120,11 +120,46 @@ def test_check_summary(summary: str, changes: dict[str, str], expected: str) -> 
     assert _check(summary, **changes) == expected  # type: ignore[arg-type]
 
 
-def test_an_unknown_language_is_not_held_against_the_summary() -> None:
+@pytest.mark.parametrize(
+    ("summary_guess", "article_guess", "declared", "accepted"),
+    [
+        (None, "en", "en", True),  # too short to tell: not held against it
+        ("en", None, None, True),  # nothing to compare with
+        ("fr", None, "en", False),  # the declared language stands in for the article's
+        ("fr", "fr", "en", True),  # the text wins over a wrong declaration
+    ],
+)
+def test_the_language_check(
+    summary_guess: str | None, article_guess: str | None, declared: str | None, accepted: bool
+) -> None:
     verdict = check_summary(
         "Stofan expects life beyond Earth.",
-        GuardInput(text=ARTICLE, language=None),
+        GuardInput(text=ARTICLE, language=declared),
         length=lambda text: len(text.split()),
-        detect_language=lambda text: "fr",
+        detect_language=lambda text: article_guess if text == ARTICLE else summary_guess,
     )
-    assert verdict.accepted
+    assert verdict.accepted is accepted
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("The council approved the budget on Tuesday, and the mayor said that it was fair.", "en"),
+        ("Der Stadtrat hat den Haushalt am Dienstag beschlossen, und die Bürgermeisterin ist "
+         "nicht dagegen.", "de"),
+        ("Le conseil a adopté le budget mardi et le maire dit que les impôts ne sont pas en "
+         "hausse.", "fr"),
+        ("El consejo aprobó el presupuesto el martes y el alcalde dijo que no es para los "
+         "ricos.", "es"),
+        ("市议会周二批准了预算，市长表示这是公平的，并且不会增加税收负担。", "zh"),
+        ("市議会は火曜日に予算を承認し、市長はそれが公平だと述べました。", "ja"),
+        ("시의회는 화요일에 예산을 승인했으며 시장은 그것이 공정하다고 말했다.", "ko"),
+        ("Городской совет во вторник утвердил бюджет, и мэр сказал, что он справедлив.",
+         "cyrillic"),
+        ("OK 12", None),
+    ],
+)  # fmt: skip
+def test_detect_language(text: str, language: str | None) -> None:
+    from digests.llm import detect_language
+
+    assert detect_language(text) == language
