@@ -76,14 +76,18 @@ async def per_call_openai(url: str, calls: int) -> tuple[float, float]:
     client = AsyncOpenAI(base_url=url, api_key="none", max_retries=2, timeout=30)
     try:
         await client.chat.completions.create(
-            model="tiny", messages=MESSAGES, max_tokens=300  # type: ignore[arg-type]
+            model="tiny",
+            messages=MESSAGES,
+            max_tokens=300,  # type: ignore[arg-type]
         )
         walls = []
         cpu = time.process_time()
         for _ in range(calls):
             started = time.perf_counter()
             await client.chat.completions.create(
-                model="tiny", messages=MESSAGES, max_tokens=300  # type: ignore[arg-type]
+                model="tiny",
+                messages=MESSAGES,
+                max_tokens=300,  # type: ignore[arg-type]
             )
             walls.append(time.perf_counter() - started)
         return statistics.median(walls), (time.process_time() - cpu) / calls

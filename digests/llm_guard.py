@@ -40,6 +40,7 @@ __all__ = [
     "GuardInput",
     "Verdict",
     "check_summary",
+    "figure_pool",
     "figures",
     "invented_figures",
     "invented_names",
@@ -232,11 +233,20 @@ def figures(text: str, language: str | None = None) -> list[Figure]:
     return found
 
 
-def _figure_pool(texts: Iterable[str], language: str | None) -> set[Decimal]:
+# Not checked in a summary (see _NUMBER_WORDS), but an article's "one" or "first" does back a
+# summary's "1" or "1st".
+_SOURCE_ONLY_WORDS = re.compile(r"\b(one|first|second|dozen)\b", re.IGNORECASE)
+_SOURCE_ONLY_VALUES = {"one": 1, "first": 1, "second": 2, "dozen": 12}
+
+
+def figure_pool(texts: Iterable[str], language: str | None) -> set[Decimal]:
+    """Every value a figure of ``texts`` can be read as."""
     pool: set[Decimal] = set()
     for text in texts:
         for figure in figures(text, language):
             pool |= figure.values | figure.scaled
+        for word in _SOURCE_ONLY_WORDS.findall(text):
+            pool.add(Decimal(_SOURCE_ONLY_VALUES[word.lower()]))
     return pool
 
 
@@ -244,7 +254,7 @@ def invented_figures(
     summary: str, sources: Iterable[str], *, language: str | None = None
 ) -> list[str]:
     """The figures of ``summary`` that no figure of ``sources`` can be read as."""
-    pool = _figure_pool(sources, language)
+    pool = figure_pool(sources, language)
     missing = []
     for figure in figures(summary, language):
         # A scaled figure must match as scaled: "2.5 billion" is not the article's "2.5 million".
@@ -267,6 +277,9 @@ _FUNCTION_WORDS = _word_set(
     """
     the a an this that these those it its he she they we i you his her their our in on at for
     but and or as after before while when if however meanwhile also some many most there here
+    my your me him them us why what who whom whose which where how not no yet so then now still
+    both each every all any few more one during despite since until by with from to of about
+    according instead today yesterday tomorrow
     der die das den dem des ein eine einen einem einer eines er sie es wir ich und aber auch
     le la les un une des il elle ils elles nous et mais el los las una ellos ellas y pero
     """
@@ -338,18 +351,25 @@ def invented_names(
     for text in sources:
         for match in _TOKEN.finditer(text):
             token = _strip(match.group(0))
-            if token:
-                anywhere.add(token.casefold())
-                if _capitalised(token) or token.isupper():
-                    capitals.add(token.casefold())
+            if not token:
+                continue
+            # "Ex-Killie" backs "Killie"; "Anglo-French" backs "French".
+            for part in {token, *token.split("-")}:
+                if not part:
+                    continue
+                anywhere.add(part.casefold())
+                if _capitalised(part):
+                    capitals.add(part.casefold())
         capitals.update(run.casefold() for run in _KATAKANA_RUN.findall(text))
     missing = []
     for name, starts_sentence in names(summary, language=language):
         folded = name.casefold()
+        # At a sentence start a capital says little: an ordinary word the article also uses,
+        # in any inflection ("Scientists", "Insulted" beside "insulting"), is no name.
         if starts_sentence and (
-            folded in anywhere or any(_same_name(folded, w, language) for w in anywhere)
+            folded in anywhere or any(_same_name(folded, w, "inflected") for w in anywhere)
         ):
-            continue  # "The", "Scientists": an ordinary word the article also uses
+            continue
         if folded in capitals or any(_same_name(folded, c, language) for c in capitals):
             continue
         if "-" in folded and all(p in capitals for p in folded.split("-") if p):
