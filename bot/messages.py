@@ -375,3 +375,7 @@ CONSOLE_NOTHING_NEW = (
     "the latest cards"
 )
 CONSOLE_NO_TOKEN = "no chat token set: printing digests to the console"
+NO_TOKEN_SHARED_DATABASE = (
+    "no chat token set and the database is shared: this worker polls feeds and delivers "
+    "nothing (the console prints digests only on SQLite; `digestbot chat` talks to the bot)"
+)

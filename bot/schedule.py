@@ -11,11 +11,12 @@ forward by the gap (02:30 -> 03:30); a time that happens twice (fall back) is du
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.matching import IndexedSubscription
 from bot.models import MODES, QueueRow, StoredCard, Subscription
 from digests.models import Card
 
@@ -26,6 +27,7 @@ __all__ = [
     "parse_daily_time",
     "parse_timezone",
     "plan_queue",
+    "plan_queue_indexed",
 ]
 _HHMM = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)$")
 
@@ -115,6 +117,31 @@ def plan_queue(
         for stored in cards:
             if not sub.filters or matches(stored.card, sub.filters):
                 planned.append((sub.id, stored.id, due))
+    return planned
+
+
+def plan_queue_indexed(
+    cards: Sequence[StoredCard],
+    matching: Callable[[Card], Sequence[IndexedSubscription]],
+    now: datetime,
+    *,
+    platforms: Collection[str] | None = None,
+) -> list[QueueRow]:
+    """:func:`plan_queue` over an index: ``matching(card)`` gives the subscriptions a card
+    matches (:meth:`bot.matching.SubscriptionIndex.matching`); ``platforms``, when given,
+    keeps only subscriptions there. The due time is worked out once per distinct schedule,
+    not once per subscription (a card can match tens of thousands of them)."""
+    due: dict[tuple[str, str | None, str], datetime] = {}
+    planned: list[QueueRow] = []
+    for stored in cards:
+        for sub in matching(stored.card):
+            if platforms is not None and sub.platform not in platforms:
+                continue
+            schedule = (sub.mode, sub.daily_time, sub.timezone)
+            at = due.get(schedule)
+            if at is None:
+                at = due[schedule] = next_due(sub.mode, sub.daily_time, sub.timezone, now)
+            planned.append((sub.id, stored.id, at))
     return planned
 
 

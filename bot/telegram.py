@@ -64,6 +64,7 @@ ANSWER_LIMIT = 200  # characters Telegram shows in a callback query's toast
 POLL_TIMEOUT = timedelta(seconds=10)
 CONNECTION_POOL_SIZE = 128  # replies and concurrent digest sends share one pool
 CONCURRENT_UPDATES = 8
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # The shape of a bot token (``123456789:AA...``): the bot's id, a colon, the secret part.
 _BOT_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
@@ -207,7 +208,7 @@ class TelegramAdapter:
             await self._register_commands()
             updater = app.updater
             assert updater is not None  # built with an updater, see build_telegram_adapter
-            allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+            allowed = ALLOWED_UPDATES
             if self._webhook is None:
                 await updater.start_polling(timeout=self._poll_timeout, allowed_updates=allowed)
             else:
@@ -231,6 +232,20 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         await self._shutdown()
+
+    # Several workers (bot.workers.UpdateLeader): long polling has one consumer per token.
+    @property
+    def exclusive_updates(self) -> bool:
+        return self._webhook is None
+
+    async def pause_updates(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+
+    async def resume_updates(self) -> None:
+        updater = self.application.updater
+        if updater is not None and not updater.running:
+            await updater.start_polling(timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES)
 
     async def _shutdown(self) -> None:
         app = self.application

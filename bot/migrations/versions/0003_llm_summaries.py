@@ -2,7 +2,7 @@
 content hash, model and prompt version; a per-feed summary mode.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01 21:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
