@@ -42,7 +42,7 @@ def _serve(port_out: multiprocessing.SimpleQueue) -> None:  # type: ignore[type-
     asyncio.run(main())
 
 
-def import_ms(module: str, baseline: str = "httpx", runs: int = 5) -> float:
+def import_ms(module: str, baseline: str = "asyncio, httpx", runs: int = 5) -> float:
     code = (
         f"import time, {baseline}; t = time.perf_counter(); import {module}; "
         "print((time.perf_counter() - t) * 1000)"
@@ -106,7 +106,7 @@ def main() -> None:
     except ImportError:
         have_openai = False
 
-    print("import on top of httpx (median of 5, fresh interpreter):")
+    print("import on top of asyncio + httpx (median of 5, fresh interpreter):")
     print(f"  digests.llm       {import_ms('digests.llm'):7.1f} ms")
     if have_openai:
         print(f"  openai            {import_ms('openai'):7.1f} ms")

@@ -2,7 +2,7 @@
 llama.cpp server, LM Studio, OpenAI), over httpx.
 
 Plain httpx rather than the official ``openai`` package: the project already uses httpx, and
-importing ``openai`` 3.57 costs ~0.5 s on top of httpx on this machine (``python -X importtime``)
+importing ``openai`` 3.57 costs 0.5-1.5 s on top of httpx on this (busy) machine
 for one endpoint we call with one JSON body; per-call overhead is in ``bench/llm_client.py``.
 
 Every call has a per-request timeout and an overall deadline; 429 and 5xx answers are retried,
