@@ -308,14 +308,13 @@ class LlmSummarizer:
                 asyncio.get_running_loop().create_future()
             )
             self._inflight[key] = future
+            entry = None
             try:
                 entry = await self._fresh(card, key)
-                future.set_result(entry)
-            except BaseException as exc:
-                future.set_exception(exc)
-                future.exception()  # retrieved: waiters get it, nobody else must log it
-                raise
             finally:
+                # Cancelled or failed: whoever waits on the same article keeps its extractive
+                # summary rather than inheriting this task's cancellation.
+                future.set_result(entry)
                 del self._inflight[key]
         return replace(card, summary=entry.summary) if entry and entry.summary else card
 

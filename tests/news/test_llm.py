@@ -311,3 +311,19 @@ async def test_the_pipeline_uses_the_summarizer_per_feed_mode(server: FakeLlmSer
     assert by_llm.key_facts == extractive.key_facts
     assert by_llm.editors_note == extractive.editors_note
     assert len(server.requests) == 1
+
+
+async def test_a_cancelled_call_leaves_the_waiting_twin_extractive(server: FakeLlmServer) -> None:
+    server.script(Reply(FAITHFUL, delay=2.0))
+    llm = summarizer(server)
+    try:
+        owner = asyncio.create_task(llm.summarize(card()))
+        await asyncio.sleep(0.1)
+        twin = asyncio.create_task(llm.summarize(card()))
+        await asyncio.sleep(0.1)
+        owner.cancel()  # e.g. the poll cycle's deadline
+        result = await twin
+    finally:
+        await llm.aclose()
+    assert owner.cancelled()
+    assert result.summary == EXTRACTIVE
