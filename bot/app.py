@@ -46,6 +46,7 @@ from bot.models import Subscription
 from bot.pacing import Pacer
 from bot.poller import FeedReport, Poller
 from bot.ports import ChatAdapter, ChatSender
+from bot.send_budget import shared_budget
 from bot.settings import Settings
 from bot.store import SqlStore, open_store
 from bot.workers import (
@@ -187,10 +188,16 @@ class App:
             lease_seconds=settings.lease_seconds,
             dead_after=dead_after,
         )
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        self.budget = (
+            shared_budget(redis_url, self.store, settings.global_rate, sleep) if pacing else None
+        )
         self.delivery = Delivery(
             self.store,
             self.senders,
-            pacer=Pacer(rate=settings.global_rate, enabled=pacing),
+            # With a shared budget the Pacer keeps the per-chat pace only (rate 0).
+            pacer=Pacer(rate=0.0 if self.budget else settings.global_rate, enabled=pacing),
+            budget=self.budget,
             clock=self.clock,
             sleep=sleep,
             policy=delivery_policy or DeliveryPolicy(lease_seconds=settings.lease_seconds),
@@ -246,6 +253,8 @@ class App:
         await self._fetcher.aclose()
         if self.llm is not None:
             await self.llm.aclose()
+        if self.budget is not None:
+            await self.budget.aclose()
         await self.store.close()
 
     async def sync_feeds_file(self) -> None:

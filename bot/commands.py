@@ -26,7 +26,13 @@ from bot import messages as msg
 from bot.clock import utcnow
 from bot.filters import MAX_FILTERS, TopicCatalog, parse_filters, split_words
 from bot.ports import ChatRef, Choice, CommandRequest, Reply
-from bot.schedule import next_due, parse_daily_time, parse_timezone
+from bot.schedule import (
+    example_zone,
+    next_due,
+    parse_daily_time,
+    parse_timezone,
+    timezone_region,
+)
 from bot.store import Subscription, SubscriptionStore
 
 __all__ = ["ALIASES", "CommandCore", "parse_command_line"]
@@ -44,7 +50,10 @@ ALIASES = {
     "setting": "settings",
 }
 _COMMAND_WORD = re.compile(r"^/?([A-Za-z][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?$")
-_MAX_ARGS = 40
+_MAX_ARGS = 40  # words after a command that takes no topics or keywords (settings: 3)
+# Commands whose words are topics and keywords: capped by the filter limit, counted as filters
+# (a quoted phrase is one).
+_FILTER_COMMANDS = frozenset({"subscribe", "unsubscribe", "digest"})
 _TOPIC_CHOICES = 12
 _DIGEST_SCAN = 200  # recent cards looked at to find up to ``digest_size`` matching ones
 
@@ -62,7 +71,8 @@ def parse_command_line(text: str, chat: ChatRef, **extra: object) -> CommandRequ
     return CommandRequest(
         chat=chat,
         name=ALIASES.get(name, name),
-        args=tuple(words[1 : 1 + _MAX_ARGS]),
+        # Not cut here: the core states the cap and how many were sent.
+        args=tuple(words[1:]),
         user_id=extra.get("user_id"),  # type: ignore[arg-type]
         is_group=bool(extra.get("is_group", False)),
         chat_title=extra.get("chat_title"),  # type: ignore[arg-type]
@@ -104,11 +114,13 @@ class CommandCore:
     async def handle(self, request: CommandRequest) -> Reply:
         name = request.name.lower().lstrip("/")
         cmd = self.syntax(request.chat.platform)
-        handler = self._handlers.get(ALIASES.get(name, name))
+        name = ALIASES.get(name, name)
+        handler = self._handlers.get(name)
         if handler is None:
             return Reply(msg.unknown_command(cmd, name), choices=(Choice(msg.BUTTON_HELP, "help"),))
-        if len(request.args) > _MAX_ARGS:  # adapters may build requests without the parser
-            request = replace(request, args=request.args[:_MAX_ARGS])
+        too_many = _too_many_words(cmd, name, request.args)
+        if too_many is not None:
+            return Reply(too_many)
         current = await self.store.get_subscription(request.chat)
         return await handler(request, current, cmd)
 
@@ -327,8 +339,24 @@ class CommandCore:
         return msg.settings_bad_mode(cmd, args[0])
 
 
+def _too_many_words(cmd: msg.CommandSyntax, name: str, args: Sequence[str]) -> str | None:
+    """The reply refusing more words than ``name`` takes, else ``None``; nothing is cut
+    silently, since acting on part of what was typed would surprise."""
+    if name in _FILTER_COMMANDS:
+        count = len(split_words(args))
+        if count > MAX_FILTERS:
+            return msg.too_many_words(cmd, name, MAX_FILTERS, count, "topics and keywords")
+        return None
+    if len(args) > _MAX_ARGS:
+        return msg.too_many_words(cmd, name, _MAX_ARGS, len(args), "words")
+    return None
+
+
 def _with_timezone(cmd: msg.CommandSyntax, sub: Subscription, name: str) -> Subscription | str:
     zone = parse_timezone(name)
     if zone is None:
+        region = timezone_region(name)
+        if region is not None:
+            return msg.settings_timezone_region(cmd, region, example_zone(region))
         return msg.settings_bad_timezone(cmd, name)
     return replace(sub, timezone=zone.key)

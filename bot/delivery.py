@@ -61,6 +61,7 @@ from bot.ports import (
     Sent,
 )
 from bot.schedule import exponential_backoff
+from bot.send_budget import SendBudget
 from bot.sent_recorder import SentRecorder
 
 __all__ = [
@@ -136,7 +137,9 @@ class Delivery:
         policy: DeliveryPolicy | None = None,
         worker_id: str | None = None,
         dead_after: float | None = None,
+        budget: SendBudget | None = None,
     ) -> None:
+        self.budget = budget
         self.worker_id = worker_id
         self.dead_after = dead_after
         self.store = store
@@ -325,6 +328,9 @@ class Delivery:
         interval = sender.min_interval(sub.chat.chat_id)
         while (wait := self.pacer.reserve(key, interval)) > 0:
             await self.sleep(wait)
+        if self.budget is not None:  # the global rate, shared with the other workers
+            await self.budget.acquire(getattr(sender, "budget_key", sender.platform))
+            self.pacer.book(key, interval)  # the chat's interval counts from the send
 
     async def _migrated(self, sub: Subscription, new_chat_id: str) -> Subscription | None:
         """The chat moved (Telegram group -> supergroup): follow it, now and for later sends.
