@@ -25,9 +25,10 @@ class SqlFeeds(SqlBase):
         name: str | None = None,
         topics: Sequence[str] = (),
         summary_mode: str | None = None,
+        origin: str | None = None,
     ) -> tuple[FeedRecord, bool]:
-        """``(feed, created)``; an existing feed gets the name, topics and summary mode given,
-        if any."""
+        """``(feed, created)``; an existing feed gets the name, topics, summary mode and origin
+        given, if any (``origin="file"``: the feeds file manages it from now on)."""
         now = utcnow()
         async with self.engine.begin() as conn:
             stmt = insert_ignore(self.dialect, feeds_t, ["url"]).values(
@@ -38,10 +39,13 @@ class SqlFeeds(SqlBase):
                 error_count=0,
                 initialized=False,
                 summary_mode=summary_mode,
+                origin=origin or "command",
             )
             created = (await conn.execute(stmt.returning(feeds_t.c.id))).first() is not None
-            if not created and (name is not None or topics or summary_mode is not None):
+            if not created and (name is not None or topics or origin or summary_mode is not None):
                 values: dict[str, Any] = {}
+                if origin:
+                    values["origin"] = origin
                 if name is not None:
                     values["name"] = name
                 if topics:
@@ -276,5 +280,6 @@ def feed_from_row(row: Any) -> FeedRecord:
         added_at=m["added_at"],
         initialized=bool(m["initialized"]),
         summary_mode=m["summary_mode"],
+        origin=m["origin"],
         claim_token=m["claim_token"],
     )

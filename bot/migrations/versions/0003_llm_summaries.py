@@ -2,7 +2,7 @@
 content hash, model and prompt version; a per-feed summary mode.
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0006
 Create Date: 2026-12-01 21:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "0003"
-down_revision = "0002"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
