@@ -174,8 +174,11 @@ class App:
         self.adapters: list[ChatAdapter] = list(adapters)
         self.senders: dict[str, ChatSender] = {a.platform: a.sender for a in self.adapters}
         self._fetcher = Fetcher(config, transport=fetch_transport)
-        # Counters of what the LLM summarizer did (``self.llm.counters``); None when it is off.
+        # None when DIGESTBOT_LLM_URL is not set; its outcomes go to /metrics.
         self.llm = build_llm_summarizer(settings, self.store)
+        if self.llm is not None:
+            counted = self.metrics.llm_summaries
+            self.llm.counters.subscribe(lambda outcome: counted.labels(outcome=outcome).inc())
         self.pipeline = NewsPipeline(
             self._fetcher,
             self.taxonomy,

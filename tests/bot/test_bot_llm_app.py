@@ -61,6 +61,8 @@ async def test_cards_carry_the_guarded_summary_once_per_article(
         await worker.run_once()
         cards = {c.card.title: c.card for c in await worker.store.latest_cards(10)}
         counts = dict(worker.llm.counters.counts)
+        exposition = worker.metrics.exposition().decode()
+    assert 'digestbot_llm_summaries_total{outcome="accepted"} 1.0' in exposition
     assert " ".join(cards["Trade rises"].summary) == FAITHFUL
     assert " ".join(cards["Trade again"].summary) != FAITHFUL  # its feed says extractive
     assert cards["Trade rises"].key_facts == cards["Trade again"].key_facts  # never generated
