@@ -5,6 +5,7 @@
 * :mod:`bot.store.entries`: seen entries and stored cards;
 * :mod:`bot.store.subscriptions`: who gets what;
 * :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log;
+* :mod:`bot.store.slack_installs`: Slack workspaces the app is installed in, OAuth states;
 * :mod:`bot.store.ops`: health checks, outbox and failure summaries, alert conditions;
 * :mod:`bot.store.workers`: running workers (heartbeats) and chat updates already answered;
 * :mod:`bot.store.summaries`: LLM summaries shared by restarts and workers.
@@ -60,6 +61,7 @@ from bot.store.schema import (
     seen_entries_t,
     subscriptions_t,
 )
+from bot.store.slack_installs import SqlSlackInstalls
 from bot.store.subscriptions import SqlSubscriptions
 from bot.store.summaries import SqlSummaries
 from bot.store.workers import SqlWorkers
@@ -160,7 +162,16 @@ class StoreTransaction:
         return bool(result.rowcount)
 
 
-class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlWorkers, SqlOps, SqlSummaries):
+class SqlStore(
+    SqlFeeds,
+    SqlEntries,
+    SqlSubscriptions,
+    SqlOutbox,
+    SqlWorkers,
+    SqlOps,
+    SqlSlackInstalls,
+    SqlSummaries,
+):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name

@@ -2,7 +2,7 @@
 content hash, model and prompt version; a per-feed summary mode.
 
 Revision ID: 0003
-Revises: 0006
+Revises: 0005, 0007 (main had two heads after 0006: this revision merges them)
 Create Date: 2026-12-01 21:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "0003"
-down_revision = "0006"
+down_revision = ("0005", "0007")
 branch_labels = None
 depends_on = None
 
