@@ -15,7 +15,8 @@ Public API::
     upgrade_database(settings) -> int        # `digestbot db upgrade`
 
 Adapters: with ``adapters=None`` they come from settings: Telegram when ``TELEGRAM_BOT_TOKEN``
-is set, Slack when ``SLACK_BOT_TOKEN`` is (plus its signing secret or app token), both when both,
+is set, Slack when ``SLACK_BOT_TOKEN`` is (plus its signing secret or app token) or
+``SLACK_CLIENT_ID`` is (OAuth: installs in many workspaces), both when both,
 else the console adapter ("no chat token set: printing digests to the console"). With the
 console adapter wired, a built-in console subscriber (everything, instant) is created once,
 and it receives the newest 3 cards of each newly added feed; chats never get such a backfill.
@@ -31,7 +32,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self, TextIO
+from typing import TYPE_CHECKING, Self, TextIO
 
 import httpx
 
@@ -60,11 +61,38 @@ from bot.workers import (
     worker_identity,
 )
 
+if TYPE_CHECKING:
+    from digests.llm import LlmSummarizer
+
 __all__ = ["App", "CycleReport", "run_chat", "run_worker", "upgrade_database"]
 
 log = logging.getLogger(__name__)
 
 CONSOLE_BACKFILL = 3
+
+
+def build_llm_summarizer(
+    settings: Settings, store: SqlStore, *, transport: httpx.AsyncBaseTransport | None = None
+) -> LlmSummarizer | None:
+    """The LLM summarizer ``DIGESTBOT_LLM_URL`` asks for, caching in the store; ``None`` (and
+    nothing imported) when it is not set."""
+    config = settings.llm_config()
+    if config is None:
+        return None
+    from digests.llm import LlmSummarizer
+    from digests.llm_client import ChatClient
+
+    client = ChatClient(
+        config.url,
+        model=config.model,
+        api_key=config.api_key,
+        timeout=config.timeout,
+        deadline=config.deadline,
+        max_retries=config.max_retries,
+        transport=transport,
+    )
+    log.info("summaries by %s at %s (guarded; extractive on any doubt)", config.model, config.url)
+    return LlmSummarizer(client, config, max_summary_words=settings.summary_words, cache=store)
 
 
 @dataclass
@@ -78,19 +106,24 @@ class CycleReport:
 
 
 def build_adapters(
-    settings: Settings, commands: CommandCore, *, console_out: TextIO | None = None
+    settings: Settings,
+    commands: CommandCore,
+    *,
+    console_out: TextIO | None = None,
+    store: SqlStore | None = None,
 ) -> list[ChatAdapter]:
     """The chat adapters the credentials in ``settings`` ask for (console when none, printing
-    to ``console_out``, standard output by default)."""
+    to ``console_out``, standard output by default). Slack in OAuth mode keeps its
+    installations in ``store``."""
     adapters: list[ChatAdapter] = []
     if settings.telegram_bot_token is not None:
         from bot.telegram import build_telegram_adapter
 
         adapters.append(build_telegram_adapter(settings, commands))
-    if settings.slack_bot_token is not None:
+    if settings.slack_enabled:
         from bot.slack import build_slack_adapter
 
-        adapters.append(build_slack_adapter(settings, commands))
+        adapters.append(build_slack_adapter(settings, commands, store=store))
     if not adapters:
         if not settings.database_url.startswith("sqlite"):
             # A shared database: a console "chat" here would subscribe the terminal of every
@@ -118,6 +151,7 @@ class App:
     ) -> None:
         from digests.http import Fetcher
         from digests.pipeline import NewsPipeline
+        from digests.summarizer import EXTRACTIVE
         from digests.topics import Taxonomy
 
         self.settings = settings
@@ -142,11 +176,24 @@ class App:
             metrics=self.metrics,
         )
         if adapters is None:
-            adapters = build_adapters(settings, self.commands, console_out=console_out)
+            adapters = build_adapters(
+                settings, self.commands, console_out=console_out, store=self.store
+            )
         self.adapters: list[ChatAdapter] = list(adapters)
         self.senders: dict[str, ChatSender] = {a.platform: a.sender for a in self.adapters}
         self._fetcher = Fetcher(config, transport=fetch_transport)
-        self.pipeline = NewsPipeline(self._fetcher, self.taxonomy, config)
+        # None when DIGESTBOT_LLM_URL is not set; its outcomes go to /metrics.
+        self.llm = build_llm_summarizer(settings, self.store)
+        if self.llm is not None:
+            counted = self.metrics.llm_summaries
+            self.llm.counters.subscribe(lambda outcome: counted.labels(outcome=outcome).inc())
+        self.pipeline = NewsPipeline(
+            self._fetcher,
+            self.taxonomy,
+            config,
+            summarizer=self.llm or EXTRACTIVE,
+            summary_mode=settings.summary_mode,
+        )
         self.poller = Poller(
             self.store,
             self.pipeline,
@@ -235,6 +282,8 @@ class App:
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         await self._fetcher.aclose()
+        if self.llm is not None:
+            await self.llm.aclose()
         if self.budget is not None:
             await self.budget.aclose()
         await self.store.close()

@@ -5,8 +5,10 @@
 * :mod:`bot.store.entries`: seen entries and stored cards;
 * :mod:`bot.store.subscriptions`: who gets what;
 * :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log;
-* :mod:`bot.store.ops`: health checks, outbox and failure summaries, alert conditions.
-* :mod:`bot.store.workers`: running workers (heartbeats) and chat updates already answered.
+* :mod:`bot.store.slack_installs`: Slack workspaces the app is installed in, OAuth states;
+* :mod:`bot.store.ops`: health checks, outbox and failure summaries, alert conditions;
+* :mod:`bot.store.workers`: running workers (heartbeats) and chat updates already answered;
+* :mod:`bot.store.summaries`: LLM summaries shared by restarts and workers.
 
 :class:`SqlStore` combines them over one SQLAlchemy async engine; the same SQL runs on SQLite
 (aiosqlite, the default) and PostgreSQL (asyncpg). Its consumers depend on the small Protocols
@@ -53,12 +55,15 @@ from bot.store.schema import (
     delivery_log_t,
     entry_key,
     feeds_t,
+    llm_summaries_t,
     metadata,
     outbox_t,
     seen_entries_t,
     subscriptions_t,
 )
+from bot.store.slack_installs import SqlSlackInstalls
 from bot.store.subscriptions import SqlSubscriptions
+from bot.store.summaries import SqlSummaries
 from bot.store.workers import SqlWorkers
 from digests.models import Card
 
@@ -86,6 +91,7 @@ __all__ = [
     "delivery_log_t",
     "entry_key",
     "feeds_t",
+    "llm_summaries_t",
     "metadata",
     "open_store",
     "outbox_t",
@@ -160,7 +166,16 @@ class StoreTransaction:
         return bool(result.rowcount)
 
 
-class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlWorkers, SqlOps):
+class SqlStore(
+    SqlFeeds,
+    SqlEntries,
+    SqlSubscriptions,
+    SqlOutbox,
+    SqlWorkers,
+    SqlOps,
+    SqlSlackInstalls,
+    SqlSummaries,
+):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name

@@ -21,10 +21,13 @@ __all__ = [
     "entry_key",
     "feeds_t",
     "handled_updates_t",
+    "llm_summaries_t",
     "metadata",
     "outbox_t",
     "seen_entries_t",
     "send_budget_t",
+    "slack_installations_t",
+    "slack_oauth_states_t",
     "subscriptions_t",
     "workers_t",
 ]
@@ -97,6 +100,8 @@ feeds_t = sa.Table(
     # file); "command": added by `digestbot feeds add` or an OPML import.
     sa.Column("origin", sa.String(10), nullable=False, server_default="command"),
     *_lease_columns(),
+    # "llm" | "extractive"; NULL: the default of the settings (DIGESTBOT_SUMMARY_MODE)
+    sa.Column("summary_mode", sa.String(12)),
 )
 
 seen_entries_t = sa.Table(
@@ -178,6 +183,21 @@ delivery_log_t = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
 )
 
+# Model summaries by article content hash + model + prompt version (``key`` hashes the three),
+# so that restarts and other workers do not pay for the same article again. ``summary`` is
+# NULL when the guard rejected the model's text (``outcome`` says why): that is not retried.
+llm_summaries_t = sa.Table(
+    "llm_summaries",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("prompt_version", sa.String(100), nullable=False),
+    sa.Column("summary", sa.JSON),
+    sa.Column("outcome", sa.String(30), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
 # One row per alert condition ("feed:<url>", "token:<platform>", "outbox:<platform>", ...):
 # whether it holds, since when, and what the admin chats were last told about it.
 alerts_t = sa.Table(
@@ -218,4 +238,37 @@ handled_updates_t = sa.Table(
     sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Index("ix_handled_updates_at", "at"),
+)
+
+# One row per Slack workspace the app is installed in (``workspace``: the enterprise id for an
+# org-wide install, else the team id). ``bot_token`` is Fernet ciphertext when
+# ``token_encrypted``; it is cleared when the app is uninstalled or its token revoked.
+slack_installations_t = sa.Table(
+    "slack_installations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace", sa.String(32), nullable=False, unique=True),
+    sa.Column("enterprise_id", sa.String(32)),
+    sa.Column("team_id", sa.String(32)),
+    sa.Column("team_name", sa.String(200)),
+    sa.Column("is_enterprise_install", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("app_id", sa.String(32)),
+    sa.Column("bot_id", sa.String(32)),
+    sa.Column("bot_user_id", sa.String(32)),
+    sa.Column("bot_scopes", sa.Text),
+    sa.Column("bot_token", sa.Text),
+    sa.Column("token_encrypted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("installer_user_id", sa.String(32)),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("installed_at", UTCDateTime, nullable=False),
+    sa.Column("uninstalled_at", UTCDateTime),
+)
+
+# OAuth ``state`` values handed out by /slack/install, each good once until it expires.
+slack_oauth_states_t = sa.Table(
+    "slack_oauth_states",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("state", sa.String(64), nullable=False, unique=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
 )
