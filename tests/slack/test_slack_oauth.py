@@ -322,3 +322,18 @@ async def test_events_are_answered_with_the_workspaces_own_token(multi: Multi) -
     assert status == 200
     await multi.api.wait_for(lambda: bool(multi.api.calls_to("chat.postEphemeral")))
     assert multi.api.tokens_used("chat.postEphemeral") == [acme.bot_token]
+
+
+async def test_an_uninstall_is_one_log_line(multi: Multi, caplog: pytest.LogCaptureFixture) -> None:
+    await two_workspaces(multi)
+    await multi.command("T0ACME", "subscribe")
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    # Slack sends both for one uninstall
+    await multi.event("T0ACME", {"type": "tokens_revoked", "tokens": {"bot": ["U0BOTCME"]}})
+    await multi.event("T0ACME", {"type": "app_uninstalled"})
+    lines = [r.getMessage() for r in caplog.records if "workspace T0ACME" in r.getMessage()]
+    assert lines == [
+        "slack: bot token revoked in workspace T0ACME: 1 subscription(s) deactivated, "
+        "0 pending card(s) cancelled"
+    ]
