@@ -38,6 +38,9 @@ class DeliveryReport:
     failed: int = 0
     retry: int = 0
     chats_gone: int = 0
+    # Of ``failed``: items the platform refused or that ran out of attempts (not the ones
+    # dropped because their chat is gone, which is the chat's doing, not a fault).
+    errors: int = 0
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
@@ -45,6 +48,7 @@ class DeliveryReport:
         self.failed += other.failed
         self.retry += other.retry
         self.chats_gone += other.chats_gone
+        self.errors += other.errors
 
     def __str__(self) -> str:
         return (

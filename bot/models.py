@@ -13,12 +13,14 @@ from digests.models import Card
 
 __all__ = [
     "MODES",
+    "AlertState",
     "ChatRef",
     "FeedRecord",
     "OutboxItem",
     "PollSuccess",
     "QueueRow",
     "SentRecord",
+    "SlackInstallation",
     "StoredCard",
     "Subscription",
     "WorkerRecord",
@@ -51,6 +53,7 @@ class FeedRecord:
     last_polled_at: datetime | None
     added_at: datetime
     initialized: bool  # the first poll happened: its entries were recorded, not broadcast
+    origin: str = "command"  # "file": managed by the feeds file; "command": by the CLI
     # Set when this worker holds the feed's lease: its writes about the poll must show it.
     claim_token: str | None = None
 
@@ -117,6 +120,19 @@ class SentRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertState:
+    """What is known of one alert condition (see ``bot.alerts``)."""
+
+    key: str  # "feed:<url>", "token:<platform>", "outbox:<platform>", "worker:<name>"
+    kind: str  # feed_failing | token_rejected | outbox_stuck | worker_crashed
+    active: bool = False
+    since: datetime | None = None  # when it was first seen holding (this time)
+    notified: bool = False  # the admin chats were told it holds (and not yet that it ended)
+    last_sent_at: datetime | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerRecord:
     """A running worker as its heartbeat row shows it."""
 
@@ -127,3 +143,27 @@ class WorkerRecord:
     holds_updates: bool  # it consumes the chat updates (Telegram long polling) now
     started_at: datetime
     seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SlackInstallation:
+    """The app installed in one Slack workspace, as stored.
+
+    ``workspace`` is what subscriptions are keyed by (:mod:`bot.slack_workspaces`): the
+    enterprise id for an org-wide install, else the team id. ``bot_token`` is the stored value:
+    Fernet ciphertext when ``token_encrypted`` (see :mod:`bot.token_cipher`).
+    """
+
+    workspace: str
+    enterprise_id: str | None
+    team_id: str | None
+    is_enterprise_install: bool
+    bot_token: str
+    token_encrypted: bool
+    installed_at: datetime
+    team_name: str | None = None
+    app_id: str | None = None
+    bot_id: str | None = None
+    bot_user_id: str | None = None
+    bot_scopes: str | None = None
+    installer_user_id: str | None = None

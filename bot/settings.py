@@ -10,12 +10,15 @@ reach a log line, and :meth:`Settings.secret_values` lets an error line mask the
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import DatabaseUrlError
+from bot.models import ChatRef
 from digests.config import CONFIG_DIR, PipelineConfig
 
 # The databases the store runs on, by URL scheme (bare schemes get their async driver).
@@ -55,6 +58,26 @@ class Settings(BaseSettings):
     sends_in_flight: int = Field(default=1, ge=0, validation_alias="DIGESTBOT_SENDS_IN_FLIGHT")
     redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
     log_level: str = Field(default="INFO", validation_alias="DIGESTBOT_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias="DIGESTBOT_LOG_FORMAT"
+    )
+
+    # --- operations ----------------------------------------------------------------------
+    http_port: int | None = Field(default=None, validation_alias="DIGESTBOT_HTTP_PORT")
+    http_host: str = Field(default="0.0.0.0", validation_alias="DIGESTBOT_HTTP_HOST")
+    admin_chats: str = Field(default="", validation_alias="DIGESTBOT_ADMIN_CHATS")
+    alert_feed_failing_hours: float = Field(
+        default=6.0, gt=0, validation_alias="DIGESTBOT_ALERT_FEED_FAILING_HOURS"
+    )
+    alert_outbox_minutes: float = Field(
+        default=30.0, gt=0, validation_alias="DIGESTBOT_ALERT_OUTBOX_MINUTES"
+    )
+    status_window_hours: float = Field(
+        default=24.0, gt=0, validation_alias="DIGESTBOT_STATUS_WINDOW_HOURS"
+    )
+    worker_name: str = Field(
+        default_factory=socket.gethostname, validation_alias="DIGESTBOT_WORKER_NAME"
+    )
     allow_private_addresses: bool = Field(
         default=False, validation_alias="DIGESTBOT_ALLOW_PRIVATE_ADDRESSES"
     )
@@ -83,10 +106,42 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     port: int = Field(default=3000, validation_alias="PORT")
+    # OAuth ("Add to Slack" in any number of workspaces) instead of one SLACK_BOT_TOKEN.
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_CLIENT_SECRET"
+    )
+    slack_state_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_STATE_SECRET"
+    )
+    slack_redirect_uri: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
+    slack_channel_commands: Literal["everyone", "admins"] = Field(
+        default="everyone", validation_alias="DIGESTBOT_SLACK_CHANNEL_COMMANDS"
+    )
+    # Fernet key(s), comma-separated, newest first: bot tokens are stored encrypted with it.
+    secret_key: SecretStr | None = Field(default=None, validation_alias="DIGESTBOT_SECRET_KEY")
+
+    @field_validator("admin_chats")
+    @classmethod
+    def _admin_chats_parse(cls, value: str) -> str:
+        parse_admin_chats(value)  # raises ValueError naming the bad entry
+        return value
 
     @classmethod
     def load(cls) -> Settings:
         return cls()
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Slack in OAuth mode: installed per workspace from ``/slack/install``."""
+        return bool(self.slack_client_id or self.slack_client_secret)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None or self.slack_oauth
+
+    def admin_chat_refs(self) -> list[ChatRef]:
+        return parse_admin_chats(self.admin_chats)
 
     def secret_values(self) -> list[str]:
         """Every secret set: tokens, signing and webhook secrets.
@@ -102,6 +157,9 @@ class Settings(BaseSettings):
                 self.slack_bot_token,
                 self.slack_signing_secret,
                 self.slack_app_token,
+                self.slack_client_secret,
+                self.slack_state_secret,
+                self.secret_key,
             )
             if value is not None and value.get_secret_value()
         ]
@@ -131,3 +189,18 @@ def check_database_url(url: str) -> str:
         f"DATABASE_URL is {shown}: digestbot runs on PostgreSQL or SQLite; set it to "
         "postgresql://USER:PASSWORD@HOST:5432/DB or sqlite:///FILE.sqlite3"
     )
+
+
+def parse_admin_chats(value: str) -> list[ChatRef]:
+    """``"telegram:123456,slack:C0123"`` -> chat refs; ValueError naming a bad entry."""
+    chats = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        platform, sep, chat_id = (x.strip() for x in part.partition(":"))
+        if not sep or not chat_id or platform not in ("telegram", "slack"):
+            raise ValueError(
+                f"{part!r} is not PLATFORM:CHAT_ID (e.g. telegram:123456 or slack:C0123)"
+            )
+        chats.append(ChatRef(platform, chat_id))
+    return chats

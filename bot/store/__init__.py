@@ -5,6 +5,8 @@
 * :mod:`bot.store.entries`: seen entries and stored cards;
 * :mod:`bot.store.subscriptions`: who gets what;
 * :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log;
+* :mod:`bot.store.slack_installs`: Slack workspaces the app is installed in, OAuth states.
+* :mod:`bot.store.ops`: health checks, outbox and failure summaries, alert conditions.
 * :mod:`bot.store.workers`: running workers (heartbeats) and chat updates already answered.
 
 :class:`SqlStore` combines them over one SQLAlchemy async engine; the same SQL runs on SQLite
@@ -44,6 +46,7 @@ from bot.models import (
 from bot.ports import CommandStore, DeliveryStore, PollerStore
 from bot.store.entries import SqlEntries, insert_entries
 from bot.store.feeds import SqlFeeds
+from bot.store.ops import SqlOps
 from bot.store.outbox import SqlOutbox, insert_outbox
 from bot.store.schema import (
     UTCDateTime,
@@ -56,6 +59,7 @@ from bot.store.schema import (
     seen_entries_t,
     subscriptions_t,
 )
+from bot.store.slack_installs import SqlSlackInstalls
 from bot.store.subscriptions import SqlSubscriptions
 from bot.store.workers import SqlWorkers
 from digests.models import Card
@@ -154,7 +158,9 @@ class StoreTransaction:
         return bool(result.rowcount)
 
 
-class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlWorkers):
+class SqlStore(
+    SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlWorkers, SqlOps, SqlSlackInstalls
+):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
