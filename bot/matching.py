@@ -112,7 +112,9 @@ class _Keywords:
                 del self._lengths[len(key)]
 
     def found_in(self, text: str) -> set[str]:
-        folded = text.casefold()
+        # casefold turns "İ" into "i" plus a combining dot, while the patterns' IGNORECASE
+        # matches it as a plain "i" ("İstanbul" for "istanbul"): drop the dot for the keys.
+        folded = text.casefold().replace("i\u0307", "i")
         candidates: set[str] = set(self._by_key.get("", ()))
         by_key = self._by_key
         if len(by_key) <= self._scan_above:
