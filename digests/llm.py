@@ -29,6 +29,8 @@ from digests.llm_client import ChatClient, LlmError
 from digests.llm_guard import GuardInput, Verdict, check_summary
 from digests.models import Card
 from digests.sentences import split_sentences
+from digests.summary_units import CJK_CHARS_PER_WORD, is_cjk
+from digests.summary_units import text_length as unit_length
 
 __all__ = [
     "CachedSummary",
@@ -46,7 +48,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_PROMPT = CONFIG_DIR / "prompts" / "summary-v1.txt"
-CJK_CHARS_PER_WORD = 500 / 230  # reading speeds of CJK characters and English words
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,11 +189,11 @@ def _is_cjk_text(text: str) -> bool:
     return letters > 0 and len(_CJK.findall(sample)) > 0.5 * letters
 
 
-def text_length(text: str) -> int:
-    """Words, or letters and digits for Chinese, Japanese and Korean."""
-    if _is_cjk_text(text):
-        return sum(1 for c in text if c.isalnum())
-    return len(text.split())
+def budget_units(text: str, language: str | None, max_words: int) -> tuple[int, bool]:
+    """The summary budget in the extractive summary's unit (``digests.summary_units``):
+    ``(budget, cjk)``, characters for Chinese, Japanese and Korean, else words."""
+    cjk = is_cjk(language) if language else _is_cjk_text(text)
+    return (max(1, round(max_words * CJK_CHARS_PER_WORD)) if cjk else max_words), cjk
 
 
 _STOPWORDS = {
@@ -325,10 +326,7 @@ class LlmSummarizer:
             self._fallback(where, "over_cap", f"{self.cap.limit} calls in the last hour")
             return None
         language = getattr(card, "language", None) or self._language_of(card.text)
-        cjk = _is_cjk_text(card.text)
-        budget = (
-            round(self.max_summary_words * CJK_CHARS_PER_WORD) if cjk else (self.max_summary_words)
-        )
+        budget, cjk = budget_units(card.text, language, self.max_summary_words)
         instructions = self.prompt.instructions(language=language, budget=budget, cjk=cjk)
         article = fit_text(card.text, self.config.max_input_chars)
         messages = [
@@ -360,7 +358,7 @@ class LlmSummarizer:
                     budget=budget,
                     instructions=instructions,
                 ),
-                length=text_length,
+                length=lambda summary: unit_length(summary, cjk),
                 detect_language=self._language_of,
             )
         identity = {

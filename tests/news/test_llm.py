@@ -327,3 +327,34 @@ async def test_a_cancelled_call_leaves_the_waiting_twin_extractive(server: FakeL
         await llm.aclose()
     assert owner.cancelled()
     assert result.summary == EXTRACTIVE
+
+
+ZH_TEXT = (
+    "市议会周二批准了42亿美元的预算，这是该市历史上规模最大的预算，辩论持续了九个多小时。\n\n"
+    "议员们表示，这笔资金将用于学校、公共交通和住房，其中住房在未来三年将获得11亿美元。\n\n"
+    "批评者认为，该计划将使房产税提高3.5%，如果明年经济放缓，城市将面临风险。"
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "outcome"),
+    [
+        ("市议会周二批准了42亿美元的创纪录预算。批评者认为房产税将提高3.5%。", "accepted"),
+        ("市议会周二批准了45亿美元的创纪录预算。", "invented_figure"),
+        ("市议会批准了预算。" * 20, "over_budget"),  # 180 characters > 163
+        ("The council approved a record budget of 4.2 billion dollars on Tuesday.",
+         "wrong_language"),
+    ],
+)  # fmt: skip
+async def test_a_chinese_article_is_budgeted_in_characters(
+    server: FakeLlmServer, reply: str, outcome: str
+) -> None:
+    server.script(Reply(reply))
+    llm = summarizer(server)
+    try:
+        await llm.summarize(card(text=ZH_TEXT, title="市议会通过创纪录预算"))
+    finally:
+        await llm.aclose()
+    assert llm.counters.counts == {outcome: 1}
+    assert "at most 163 characters" in server.requests[0].system
+    assert "Write in Chinese" in server.requests[0].system
