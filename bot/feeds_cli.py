@@ -209,7 +209,8 @@ def feed_health(feed: FeedRecord) -> str:
 async def _import(store: SqlStore, file: str) -> int:
     data = await asyncio.to_thread(Path(file).read_bytes)
     imported = parse_opml(data)
-    added = refused = 0
+    refused = 0
+    good: list[tuple[str, str | None, Sequence[str]]] = []
     for entry in imported:
         try:
             url = normalize_feed_url(entry.url)
@@ -217,8 +218,8 @@ async def _import(store: SqlStore, file: str) -> int:
             refused += 1
             print(f"digestbot feeds: skipped: {exc}", file=sys.stderr)
             continue
-        _, created = await store.add_feed(url, name=entry.name, topics=entry.topics)
-        added += created
+        good.append((url, entry.name, entry.topics))
+    added = await store.add_feeds(good)
     print(f"imported {len(imported) - refused} feed(s) from {file}: {added} new")
     return 1 if refused else 0
 

@@ -127,6 +127,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # In-memory databases answer "memory" and stay as they are.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # SQLite has one writer at a time; with feeds polled concurrently, writers queue up
+    # behind each other (and behind card building holding the GIL) for longer than the
+    # driver's default 5 s before "database is locked".
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
