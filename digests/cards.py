@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 
+from digests import lang
 from digests.config import PipelineConfig
 from digests.extract import html_fragment_paragraphs
 from digests.facts import key_facts
+from digests.lang import normalise_language
 from digests.models import Article, Card, FeedEntry
 from digests.summarize import article_sentences, summarize
 from digests.topics import Taxonomy
@@ -16,10 +17,17 @@ from digests.topics import Taxonomy
 _WORD = re.compile(r"\w+")
 
 
-def reading_minutes(text: str, words_per_minute: int) -> int:
-    """Whole minutes to read ``text``, rounded up, at least one."""
-    words = len(_WORD.findall(text))
-    return max(1, math.ceil(words / max(1, words_per_minute)))
+def reading_minutes(
+    text: str,
+    words_per_minute: int,
+    language: str | None = None,
+    chars_per_minute: int = lang.CJK_CHARS_PER_MINUTE,
+) -> int:
+    """Whole minutes to read ``text``, rounded up, at least one; characters, not words, count
+    for Chinese, Japanese and Korean (:func:`digests.lang.reading_minutes`)."""
+    return lang.reading_minutes(
+        text, language, words_per_minute=words_per_minute, chars_per_minute=chars_per_minute
+    )
 
 
 def _unique(values: Iterable[str], *, key: str = "") -> tuple[str, ...]:
@@ -54,6 +62,8 @@ def build_card(
     categories and the dates or author the page did not give."""
     categories = _unique([*article.categories, *(entry.categories if entry else ())])
     sentences = article_sentences(article.text)  # split once for the summary and the facts
+    # TODO(lead, issue 8): once issue-8b is merged, pass language=article.language here (and in
+    # link_card) so that summarize() counts its budget in characters for CJK.
     summary = summarize(
         article.text,
         max_words=config.max_summary_words,
@@ -68,6 +78,7 @@ def build_card(
         exclude=summary,
         max_facts=config.max_key_facts + len(summary),
         sentences=sentences,
+        language=article.language,
     )
     facts = [f for f in spare if not _repeats(f, summary)][: config.max_key_facts]
     tags = taxonomy.tag(title=article.title, text=article.text, categories=categories)
@@ -81,12 +92,18 @@ def build_card(
         key_facts=tuple(facts),
         editors_note=article.editors_note,
         topics=_unique([*tags, *categories], key="lower"),
-        reading_minutes=reading_minutes(article.text, config.words_per_minute),
+        reading_minutes=reading_minutes(
+            article.text,
+            config.words_per_minute,
+            article.language,
+            config.cjk_chars_per_minute,
+        ),
         text=article.text,
         categories=categories,
         author=article.author or (entry.author if entry else None),
         entry_id=entry.entry_id if entry else None,
         feed_url=entry.feed_url if entry else None,
+        language=article.language,
     )
 
 
@@ -120,4 +137,5 @@ def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -
         author=entry.author,
         entry_id=entry.entry_id,
         feed_url=entry.feed_url,
+        language=normalise_language(entry.language),
     )
