@@ -122,9 +122,15 @@ def _cjk_script(counts: Counter[str]) -> bool:
     return letters > 0 and cjk > 0.5 * letters
 
 
+_ANY_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
 def _counts_characters(text: str, language: str | None) -> bool:
     if language is not None and language in _SCRIPTS:
         return is_cjk(language)
+    # Cheap exits first: this runs for every paragraph of every page.
+    if text.isascii() or _ANY_CJK.search(text, 0, _SAMPLE_CHARS) is None:
+        return False
     return _cjk_script(scripts(text))
 
 
