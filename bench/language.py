@@ -11,6 +11,7 @@ Run: ``python bench/language.py``
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import statistics
@@ -21,6 +22,10 @@ from pathlib import Path
 
 import lxml.html
 import py3langid
+from trafilatura.utils import load_html
+
+from digests.extract import declared_languages
+from digests.lang import normalise_language, resolve_language
 
 ROOT = Path(__file__).resolve().parent.parent
 AEB = ROOT.parent / "shared" / "bench" / "aeb-dev" / "ground-truth.json"
@@ -100,7 +105,25 @@ def main() -> int:
             )
             for miss in wrong[:5]:
                 print(f"    miss {miss}")
+    page_language()
     return 0
+
+
+def page_language() -> None:
+    """What a card would say on the aeb-dev pages: the page's first declared language alone,
+    beside digests.lang.resolve_language (declared, checked against the text)."""
+    truth = json.loads(AEB.read_text(encoding="utf-8"))
+    declared_right = resolved_right = 0
+    for page_id, item in sorted(truth.items()):
+        label = NOT_ENGLISH.get(page_id[:10], "en")
+        with gzip.open(AEB.parent / "html" / f"{page_id}.html.gz", "rt", encoding="utf8") as f:
+            declared = declared_languages(load_html(f.read()))
+        first = next((c for c in map(normalise_language, declared) if c), None)
+        declared_right += first == label
+        resolved_right += resolve_language(declared, item["articleBody"]) == label
+    total = len(truth)
+    print(f"page language, first declared only:   {declared_right}/{total}")
+    print(f"page language, resolve_language():    {resolved_right}/{total}")
 
 
 if __name__ == "__main__":

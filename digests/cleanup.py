@@ -110,10 +110,21 @@ _CREDIT_LABEL = re.compile(
 )
 # "… / 新华社", "…（新华社记者 王某 摄）", "（写真：共同）", "[사진=연합뉴스]"
 _CJK_CREDIT_TAIL = re.compile(
-    r"(?:[（(\[【]\s*(?:[^（）()\[\]【】]{0,20}摄|写真\s*[:：=]|사진\s*[:：=]|图\s*[/／])"
+    r"(?:[（(\[【]\s*(?:[^（）()\[\]【】]{0,20}摄|写真\s*[:：=]|사진\s*[:：=]|图\s*[/／]"
+    r"|图片来源\s*[:：]|图片\s*[:：]|共同|ロイター|時事|AFP|EPA|연합뉴스|뉴시스|뉴스1)"
     r"[^（）()\[\]【】]{0,30}[）)\]】]"
+    r"|[＝=][^＝=。]{0,25}撮影"
     r"|\s/\s?(?:新华社|视觉中国|共同|연합뉴스|dpa|AFP|EFE|ТАСС|РИА Новости|وكالة[^/]{0,30}))$"
+    # "... Photo : AFP" (French puts a non-breaking space before the colon)
+    r"|photo\s*[:：]\s*[^.!?。:：]{1,40}$",
+    re.I,
 )
+# "... Foto: dpa", "... Фото: ТАСС", "... صورة: رويترز" at a caption's end
+_FOREIGN_CREDIT_TAIL = re.compile(
+    r"(?:foto|fotos|bild|imagen|immagine|фото|صورة|الصورة|تصوير)\s*[:：]\s*[^.!?。:：]{1,40}$",
+    re.I,
+)
+_CJK_CAPTION_START = re.compile(r"^(?:图为|圖為|资料图|資料圖|写真は|사진은)")
 # "Photo by Jane Doe/AFP", "Photo/VCG": only as a short line that is not a sentence, since
 # "Pictures by amateur astronomers show..." starts many a sentence
 _CREDIT_BYLINE = re.compile(r"^\(?\s*(?:photo|photograph|image|picture)s?\s*(?:by\b|/)", re.I)
@@ -129,6 +140,10 @@ def _is_caption(paragraph: str) -> bool:
     if _CREDIT_TAIL.search(tail) or _CREDIT_LABEL.match(paragraph):
         return True
     if not tail.isascii() and _CJK_CREDIT_TAIL.search(tail):
+        return True
+    if _FOREIGN_CREDIT_TAIL.search(tail):
+        return True
+    if words <= 40 and _CJK_CAPTION_START.match(paragraph):
         return True
     return (
         words <= 12
@@ -231,17 +246,22 @@ def drop_widgets(paragraphs: list[str]) -> list[str]:
 # Searched in lowercased text: case-insensitive alternations are slow over long pages.
 _NEWSLETTER = re.compile(
     r"newsletter|to your inbox|mailing list|email updates|lettre d'information|boletín|"
-    r"рассылк|新闻通讯|电子报|邮件订阅|ニュースレター|メールマガジン|メルマガ|뉴스레터|النشرة"
+    r"рассылк|新闻通讯|电子报|邮件订阅|简报|ニュースレター|メールマガジン|メルマガ|뉴스레터|النشرة"
 )
 _NEWSLETTER_ACTION = re.compile(
     r"sign[ -]?up|subscribe|enter your email|join|abonnieren|anmelden|e-mail-adresse|"
     r"abonnez|inscrivez|s'abonner|suscríbe|suscribir|assine|inscreva|iscriviti|"
+    r"regístr|inscríb|cadastr|registrieren|s'inscrire|recevez|recibe|receba|ricevi|"
     r"подпиш|подписаться|订阅|订阅我们|登録|購読|구독|신청|اشترك|اشتراك|سجل"
 )
 _SHARE = re.compile(
     r"^(?:share(?: this)?(?: article| story| page| post)?|share on [\w ]+|click to share"
     r"(?: on [\w ]+)?|copy link|share via [\w ]+|tweet this|email this|print this)[.!:]?$",
     re.I,
+)
+# An opinion desk's address in a short paragraph: "meinung@...", "debats@...", "opinion@...".
+_DESK_ADDRESS = re.compile(
+    r"(?:opinion|meinung|debat|tribune|kommentar|opinión|opiniao|opinione|column)[\w.-]*@[\w-]+\."
 )
 _CONTRIBUTOR = re.compile(
     r"if you (?:want|would like|wish) to contribute|opinions@|"
@@ -269,7 +289,7 @@ def drop_promotions(paragraphs: list[str]) -> list[str]:
             continue
         if words <= 8 and _SHARE.match(p):
             continue
-        if _CONTRIBUTOR.search(lowered):
+        if _CONTRIBUTOR.search(lowered) or ("@" in p and _DESK_ADDRESS.search(lowered)):
             continue
         kept.append(p)
     return kept

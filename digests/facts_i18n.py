@@ -92,8 +92,11 @@ _RANKING = _any(
     "maior|primeiro|recorde|"
     "maggiore|più grande|primo|prima volta|"
     "крупнейший|крупнейшим|крупнейшей|крупнейших|первый|первым|впервые|рекорд|рекордный|"
-    "أكبر|أول|الأولى|قياسي|قياسية|"
-    "最大|第一|首次|首位|最高|历史新高|創紀錄|创纪录|过去最高|過去最高|初めて|首位|"
+    "أكبر|أول|الأولى|قياسي|قياسية"
+)
+# No word boundaries in these scripts: "最大贸易伙伴" holds "最大" inside a run of letters.
+_CJK_RANKING = _any(
+    "最大|第一|首次|首位|最高|历史新高|創紀錄|创纪录|过去最高|過去最高|初めて|"
     "최대|최초|처음|최고|사상 최고"
 )
 _CJK_COUNTER = (
@@ -126,7 +129,7 @@ FOREIGN_SPECIFICS: dict[str, re.Pattern[str]] = {
         rf"(?!\d)|{_IN_A_ROW}",
         re.I,
     ),
-    "ranking": re.compile(rf"(?<![^\W\d_]){_RANKING}", re.I),
+    "ranking": re.compile(rf"(?<![^\W\d_]){_RANKING}{_LATIN_END}|{_CJK_RANKING}", re.I),
     "count": re.compile(
         rf"(?:{_NUM})\s?(?:{_SCALE}{_LATIN_END}\s?)?[^\W\d_]{{3,}}"
         rf"|(?:{_NUM}){_CJK_SCALE}?{_CJK_COUNTER}",

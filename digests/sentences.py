@@ -71,9 +71,9 @@ _MONTHS_AFTER_DAY = _word_set(
 _BOUNDARY = re.compile(
     r"""
     (?P<end>[.!?…؟।۔]+)            # terminator(s)
-    (?P<close>["'”’)\]»」』）]*)     # closing quotes or brackets
+    (?P<close>(?:\s?»|["'”’)\]」』）])*)  # closing quotes or brackets (French: " »")
     \s+
-    (?=(?P<open>["'“‘„(\[«「『（]*)(?P<next>\w))  # what starts the next sentence: see _starts
+    (?=(?P<open>["'“‘„(\[«「『（¿¡]*)(?P<next>\w))  # what starts the next sentence: see _starts
     """,
     re.VERBOSE,
 )
