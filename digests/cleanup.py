@@ -111,17 +111,17 @@ _CREDIT_LABEL = re.compile(
 # "… / 新华社", "…（新华社记者 王某 摄）", "（写真：共同）", "[사진=연합뉴스]"
 _CJK_CREDIT_TAIL = re.compile(
     r"(?:[（(\[【]\s*(?:[^（）()\[\]【】]{0,20}摄|写真\s*[:：=]|사진\s*[:：=]|图\s*[/／]"
-    r"|图片来源\s*[:：]|图片\s*[:：]|共同|ロイター|時事|AFP|EPA|연합뉴스|뉴시스|뉴스1)"
+    r"|图片来源\s*[:：]|图片\s*[:：]|共同|ロイター|時事|연합뉴스|뉴시스|뉴스1)"
     r"[^（）()\[\]【】]{0,30}[）)\]】]"
     r"|[＝=][^＝=。]{0,25}撮影"
     r"|\s/\s?(?:新华社|视觉中国|共同|연합뉴스|dpa|AFP|EFE|ТАСС|РИА Новости|وكالة[^/]{0,30}))$"
-    # "... Photo : AFP" (French puts a non-breaking space before the colon)
-    r"|photo\s*[:：]\s*[^.!?。:：]{1,40}$",
-    re.I,
 )
-# "... Foto: dpa", "... Фото: ТАСС", "... صورة: رويترز" at a caption's end
+# "... Foto: dpa", "... Фото: ТАСС", "... صورة: رويترز", "... Photo : AFP" (French: a space
+# before the colon; English "Photo:" lines are left to the rules above) at a caption's end
 _FOREIGN_CREDIT_TAIL = re.compile(
-    r"(?:foto|fotos|bild|imagen|immagine|фото|صورة|الصورة|تصوير)\s*[:：]\s*[^.!?。:：]{1,40}$",
+    r"(?<![^\W\d_])"
+    r"(?:(?:foto|fotos|bild|imagen|immagine|фото|صورة|الصورة|تصوير)\s*|photo[\s\u00a0\u202f]+)"
+    r"[:：]\s*[^.!?。:：]{1,40}$",
     re.I,
 )
 _CJK_CAPTION_START = re.compile(r"^(?:图为|圖為|资料图|資料圖|写真は|사진은)")
