@@ -207,7 +207,8 @@ _WIDGET_HEADINGS = re.compile(
     r"lo más leído|lo mas leido|tendencias|te puede interesar|lee también|más noticias|"
     r"mais lidas|mais lidos|leia também|em alta|più letti|più lette|leggi anche|"
     r"популярное|самое читаемое|читайте также|в тренде|главное|по теме|"
-    r"热门|热门文章|热门新闻|热搜|热搜榜|相关阅读|相关新闻|推荐阅读|延伸阅读|热读|"
+    r"热门|热门文章|热门新闻|热门推荐|热搜|热搜榜|相关阅读|相关新闻|相关推荐|推荐阅读|延伸阅读|"
+    r"热读|精彩推荐|猜你喜欢|编辑推荐|"
     r"ランキング|人気記事|アクセスランキング|関連記事|注目記事|おすすめ記事|"
     r"많이 본 뉴스|많이 본 기사|인기 기사|관련 기사|실시간 인기|추천 기사|"
     r"الأكثر قراءة|اقرأ أيضا|اقرأ أيضًا|مواضيع ذات صلة|الأكثر رواجا|الأكثر رواجًا)\s*[:：]?$",
@@ -246,7 +247,8 @@ def drop_widgets(paragraphs: list[str]) -> list[str]:
 # Searched in lowercased text: case-insensitive alternations are slow over long pages.
 _NEWSLETTER = re.compile(
     r"newsletter|to your inbox|mailing list|email updates|lettre d'information|boletín|"
-    r"рассылк|新闻通讯|电子报|邮件订阅|简报|ニュースレター|メールマガジン|メルマガ|뉴스레터|النشرة"
+    r"рассылк|新闻通讯|电子报|邮件订阅|简报|ニュースレター|メールマガジン|メルマガ|뉴스레터|"
+    r"النشرة|نشرة|نشرتنا"
 )
 _NEWSLETTER_ACTION = re.compile(
     r"sign[ -]?up|subscribe|enter your email|join|abonnieren|anmelden|e-mail-adresse|"
@@ -295,6 +297,22 @@ def drop_promotions(paragraphs: list[str]) -> list[str]:
     return kept
 
 
+# --- source, author and desk-editor lines of CJK and other pages ---------------------------
+
+# "2025-10-20 来源：每日评论网 作者：张华", "责任编辑：刘洋", "（文・写真：山田太郎）",
+# "입력 2025.11.05 10:00", "Quelle: dpa". English bylines are trafilatura's business.
+_META_LINE = re.compile(
+    r"^[\s\d:./年月日\-（(]*"
+    r"(?:来源|來源|作者|责任编辑|責任編輯|编辑|編輯|记者|記者|文・写真|文|出典|"
+    r"출처|입력|수정|기자|Quelle|Fuente|Источник|المصدر)\s*[:：=・]",
+)
+
+
+def drop_meta_lines(paragraphs: list[str]) -> list[str]:
+    """Short lines naming the source, author or desk editor ("责任编辑：刘洋")."""
+    return [p for p in paragraphs if not (_words(p) <= 12 and _META_LINE.match(p))]
+
+
 # --- the headline repeated at the top ------------------------------------------------------
 
 
@@ -321,6 +339,7 @@ def clean_paragraphs(
         collapse_repeats,
         drop_widgets,
         drop_promotions,
+        drop_meta_lines,
         lambda ps: drop_leading_title(ps, title),
     )
     for step in steps:
