@@ -210,7 +210,7 @@ _WIDGET_HEADINGS = re.compile(
     r"热门|热门文章|热门新闻|热门推荐|热搜|热搜榜|相关阅读|相关新闻|相关推荐|推荐阅读|延伸阅读|"
     r"热读|精彩推荐|猜你喜欢|编辑推荐|"
     r"ランキング|人気記事|アクセスランキング|関連記事|注目記事|おすすめ記事|"
-    r"많이 본 뉴스|많이 본 기사|인기 기사|관련 기사|실시간 인기|추천 기사|"
+    r"많이 본 뉴스|많이 본 기사|인기 기사|인기기사|관련 기사|관련기사|실시간 인기|추천 기사|"
     r"الأكثر قراءة|اقرأ أيضا|اقرأ أيضًا|مواضيع ذات صلة|الأكثر رواجا|الأكثر رواجًا)\s*[:：]?$",
     re.I,
 )
@@ -303,14 +303,30 @@ def drop_promotions(paragraphs: list[str]) -> list[str]:
 # "입력 2025.11.05 10:00", "Quelle: dpa". English bylines are trafilatura's business.
 _META_LINE = re.compile(
     r"^[\s\d:./年月日\-（(]*"
-    r"(?:来源|來源|作者|责任编辑|責任編輯|编辑|編輯|记者|記者|文・写真|文|出典|"
-    r"출처|입력|수정|기자|Quelle|Fuente|Источник|المصدر)\s*[:：=・]",
+    r"(?:来源|來源|作者|责任编辑|責任編輯|编辑|編輯|记者|記者|文・写真|文|出典|发布时间|发布日期|"
+    r"출처|입력|수정|기자|Quelle|Fuente|Источник|المصدر)\s*[:：=・]"
+    # "입력 2025.11.05 10:00", "更新 2025年11月5日", "发布 2025-10-20"
+    r"|^(?:입력|수정|등록|발행|公開|更新|配信|发布|發佈)\s*[:：]?\s*\d{4}\s*[.\-/年]",
+)
+# "ⓒ 한빛일보, 무단전재 및 재배포 금지", "版权所有", "Alle Rechte vorbehalten"
+_COPYRIGHT = re.compile(
+    r"^ⓒ|무단\s?전재|재배포\s?금지|版权所有|版權所有|禁止转载|未经授权|無断転載|無断複製|"
+    r"alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|"
+    r"todos os direitos reservados|tutti i diritti riservati|все права защищены|"
+    r"جميع الحقوق محفوظة",
+    re.I,
 )
 
 
 def drop_meta_lines(paragraphs: list[str]) -> list[str]:
-    """Short lines naming the source, author or desk editor ("责任编辑：刘洋")."""
-    return [p for p in paragraphs if not (_words(p) <= 12 and _META_LINE.match(p))]
+    """Short lines naming the source, author or desk editor ("责任编辑：刘洋"), publication
+    times ("입력 2025.11.05 10:00") and copyright notices in other languages than English."""
+    return [
+        p
+        for p in paragraphs
+        if not (_words(p) <= 12 and _META_LINE.match(p))
+        and not (_words(p) <= 25 and _COPYRIGHT.search(p))
+    ]
 
 
 # --- the headline repeated at the top ------------------------------------------------------

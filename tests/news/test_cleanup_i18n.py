@@ -42,6 +42,8 @@ FURNITURE = {
         "서울 시내의 한 오피스텔 밀집 지역 [사진=연합뉴스]",
         "뉴스레터를 구독하시면 매주 칼럼을 보내 드립니다.",
         "기고를 원하시면 원고를 보내 주십시오.",
+        "입력 2025.11.05 10:00",
+        "ⓒ 한빛일보, 무단전재 및 재배포 금지",
     ],
     "de": [
         "Wir verwenden Cookies, um Ihnen ein besseres Nutzungserlebnis zu bieten.",
@@ -49,6 +51,7 @@ FURNITURE = {
         "Blick auf den Bundestag in Berlin. Foto: dpa",
         "Abonnieren Sie unseren Newsletter.",
         "Möchten Sie einen Gastbeitrag schreiben? Schreiben Sie an meinung@example.de.",
+        "© Wirtschaftsblick 2025. Alle Rechte vorbehalten.",
     ],
     "fr": [
         "Nous utilisons des cookies pour améliorer votre expérience.",
@@ -84,7 +87,7 @@ FURNITURE = {
 WIDGETS = {
     "zh": ["热门推荐", "- 房价走势的三个信号", "- 年轻人为什么爱上了博物馆"],
     "ja": ["アクセスランキング", "円安はいつまで続くのか"],
-    "ko": ["많이 본 뉴스", "금리 인하 시점은 언제"],
+    "ko": ["관련기사", "금리 인하 시점은 언제"],
     "de": ["Meistgelesen", "Rente mit 70: Was die Zahlen sagen"],
     "fr": ["Les plus lus", "Retraites : le grand malentendu"],
     "es": ["Lo más leído", "El alquiler sube otra vez"],
