@@ -129,6 +129,16 @@ _OPENING_QUOTES = "\"“‘'„«「『"
 _SENTENCE_ENDS = ".!?\"'”’)。！？؟」』）»"
 _QUESTION_MARKS = ("?", "？", "؟")
 _QUOTE_PENALTY = 0.7  # a quoted remark is someone's view; prefer reported specifics
+# A bullet that opens on a pronoun for something said before it ("Dies ist ein Rekord",
+# "这一数字...") leaves the reader asking what "it" is: such a unit ranks lower. Applied to
+# other languages only for now: English cards keep their reading (a golden English card has
+# an "It needs ..." fact), which is the lead's call to change.
+_DANGLING_OPENER = re.compile(
+    r"(?:It|This|That|These|Those|They|Es|Dies|Dieser|Diese|Dieses|Das|Il|Elle|Ils|Elles"
+    r"|Cela|Ceci|Ce|Esto|Eso|Ello|Isso|Isto|Ciò|Это|Он|Она|Оно|Они)\b(?!\s*[\d%])"
+    r"|(?:这一|这|它|此|其|これ|それ|この|その|이는|이것은|그것은|그는|그녀는|هذا|هذه|وهذا|وهذه|وهو|وهي|ذلك)"
+)
+_DANGLING_PENALTY = 0.6
 # A bullet stands alone: "And"/"But" linking it to the previous sentence would dangle.
 _LEADING_CONJUNCTION = re.compile(r"^(?:and|but|while|whereas|so)\s+(?=\w)", re.I)
 _FOREIGN_CONJUNCTION = re.compile(
@@ -300,6 +310,8 @@ def _score(clause: str, language: str | None = None) -> float:
     score = sum(_SPECIFICS[k][0] + 0.25 * (n - 1) for k, n in found.items())
     if clause[:1] in _OPENING_QUOTES:
         score *= _QUOTE_PENALTY
+    if _foreign(language) and _DANGLING_OPENER.match(clause):
+        score *= _DANGLING_PENALTY
     unit = "zh" if _cjk(clause, language) else "en"
     length = text_length(clause, unit)
     if length < length_budget(6, unit):

@@ -93,3 +93,21 @@ def test_german_facts_keep_their_sentence_rules() -> None:
         "Im Haushalt 2025 sind 34,3 Milliarden Euro für Zinsen eingeplant.",
         "Es fehlen 186 Mrd. Euro, ein Plus von 12,4 Prozent.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "standalone", "dangling"),
+    [
+        (
+            "de",
+            "Der Umsatz stieg 2024 auf 34,3 Milliarden Euro.",
+            "Das sind 12,4 Prozent mehr als 2023, ein Rekord.",
+        ),
+        ("zh", "2024年营业收入达到343亿元人民币。", "这一数字比2023年增长12.4%，创历史新高。"),
+    ],
+)
+def test_a_fact_opening_on_a_pronoun_ranks_lower(
+    language: str, standalone: str, dangling: str
+) -> None:
+    # Without the penalty the second sentence carries more specifics and would win.
+    assert key_facts(f"{standalone} {dangling}", max_facts=1, language=language) == [standalone]
