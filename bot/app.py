@@ -37,15 +37,26 @@ from typing import Self, TextIO
 import httpx
 
 from bot import messages as msg
+from bot.clock import utcnow
 from bot.commands import CommandCore
 from bot.console import CONSOLE_CHAT, ConsoleAdapter, chat_repl
 from bot.delivery import Delivery, DeliveryPolicy, DeliveryReport
 from bot.filters import TaxonomyCatalog, TopicCatalog
+from bot.models import Subscription
 from bot.pacing import Pacer
+from bot.poller import FeedReport, Poller
 from bot.ports import ChatAdapter, ChatSender
 from bot.settings import Settings
-from bot.store import SqlStore, Subscription
-from bot.worker import FeedReport, Poller
+from bot.store import SqlStore, open_store
+from bot.workers import (
+    Heartbeat,
+    UpdateLeader,
+    answer_each_update_once,
+    exclusive_updates,
+    parse_roles,
+    update_lock_key,
+    worker_identity,
+)
 
 __all__ = ["App", "CycleReport", "run_chat", "run_worker", "upgrade_database"]
 
@@ -64,12 +75,11 @@ class CycleReport:
         return [f for f in self.feeds if f.error]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def build_adapters(settings: Settings, commands: CommandCore) -> list[ChatAdapter]:
-    """The chat adapters the credentials in ``settings`` ask for (console when none)."""
+def build_adapters(
+    settings: Settings, commands: CommandCore, *, console_out: TextIO | None = None
+) -> list[ChatAdapter]:
+    """The chat adapters the credentials in ``settings`` ask for (console when none, printing
+    to ``console_out``, standard output by default)."""
     adapters: list[ChatAdapter] = []
     if settings.telegram_bot_token is not None:
         from bot.telegram import build_telegram_adapter
@@ -80,8 +90,13 @@ def build_adapters(settings: Settings, commands: CommandCore) -> list[ChatAdapte
 
         adapters.append(build_slack_adapter(settings, commands))
     if not adapters:
+        if not settings.database_url.startswith("sqlite"):
+            # A shared database: a console "chat" here would subscribe the terminal of every
+            # token-less worker in the store. Such a worker polls; `digestbot chat` talks.
+            log.info(msg.NO_TOKEN_SHARED_DATABASE)
+            return adapters
         log.info(msg.CONSOLE_NO_TOKEN)
-        adapters.append(ConsoleAdapter(commands))
+        adapters.append(ConsoleAdapter(commands, out=console_out))
     return adapters
 
 
@@ -104,18 +119,21 @@ class App:
         from digests.topics import Taxonomy
 
         self.settings = settings
-        self.clock = clock or _utcnow
+        self.clock = clock or utcnow
         self.store = store or SqlStore.from_url(settings.database_url)
+        self.worker_id = worker_identity()
+        self.roles = parse_roles(settings.roles)
+        # Another worker is dead once its heartbeat is three beats late.
+        dead_after = 3 * settings.heartbeat_seconds
+        self.heartbeat = Heartbeat(
+            self.store, self.worker_id, self.roles, every=settings.heartbeat_seconds, clock=utcnow
+        )
         config = settings.pipeline_config()
         self.taxonomy = Taxonomy.load(config.topics_path)
         self.catalog: TopicCatalog = TaxonomyCatalog(self.taxonomy)
         self.commands = CommandCore(self.store, self.catalog, clock=self.clock)
         if adapters is None:
-            built = build_adapters(settings, self.commands)
-            for adapter in built:
-                if isinstance(adapter, ConsoleAdapter) and console_out is not None:
-                    adapter.sender.out = console_out
-            adapters = built
+            adapters = build_adapters(settings, self.commands, console_out=console_out)
         self.adapters: list[ChatAdapter] = list(adapters)
         self.senders: dict[str, ChatSender] = {a.platform: a.sender for a in self.adapters}
         self._fetcher = Fetcher(config, transport=fetch_transport)
@@ -123,11 +141,15 @@ class App:
         self.poller = Poller(
             self.store,
             self.pipeline,
-            self.catalog.matches,
+            self.catalog.names(),
             interval=settings.poll_interval,
             clock=self.clock,
             backfill_platforms=("console",),
             backfill_count=CONSOLE_BACKFILL,
+            feed_concurrency=settings.poll_concurrency,
+            worker_id=self.worker_id,
+            lease_seconds=settings.lease_seconds,
+            dead_after=dead_after,
         )
         self.delivery = Delivery(
             self.store,
@@ -135,8 +157,11 @@ class App:
             pacer=Pacer(rate=settings.global_rate, enabled=pacing),
             clock=self.clock,
             sleep=sleep,
-            policy=delivery_policy,
+            policy=delivery_policy or DeliveryPolicy(lease_seconds=settings.lease_seconds),
+            worker_id=self.worker_id,
+            dead_after=dead_after,
         )
+        self._leader: UpdateLeader | None = None
         # Two locks, not one: a long poll (many feeds, slow pages) must not hold back hourly
         # and daily digests or retries that fall due meanwhile; each kind of work runs once
         # at a time.
@@ -202,6 +227,42 @@ class App:
         if await self.store.get_subscription(CONSOLE_CHAT) is None:
             await self.store.save_subscription(Subscription(chat=CONSOLE_CHAT, title="console"))
 
+    async def _start_receiving(self) -> list[ChatAdapter]:
+        """Start the adapters that receive updates here; returns them. Long polling (one
+        consumer per bot token) starts in whichever worker holds the update lock."""
+        if "updates" not in self.roles:
+            log.info("worker %s: not receiving chat updates (no 'updates' role)", self.worker_id)
+            return []
+        shared = self.store.dialect == "postgresql"
+        exclusive = [a for a in self.adapters if shared and exclusive_updates(a)]
+        started = []
+        for adapter in self.adapters:
+            if adapter not in exclusive:
+                await adapter.start()
+                started.append(adapter)
+        token = self.settings.telegram_bot_token
+        if exclusive and token is not None:
+            for adapter in exclusive:
+                answer_each_update_once(adapter, self._claim_update)
+            self._leader = UpdateLeader(
+                self.store.engine,
+                update_lock_key("telegram", token.get_secret_value()),
+                exclusive,
+                on_change=self._holds_updates,
+            )
+            self._jobs["updates"] = asyncio.create_task(
+                self._leader.run(self._stop), name="digestbot-updates"
+            )
+            log.info("worker %s: waiting for the update lock (long polling)", self.worker_id)
+        return started
+
+    async def _claim_update(self, update_id: int) -> bool:
+        return await self.store.claim_update("telegram", update_id, utcnow())
+
+    def _holds_updates(self, holding: bool) -> None:
+        self.heartbeat.holds_updates = holding
+        log.info("worker %s %s the update lock", self.worker_id, "holds" if holding else "released")
+
     # --- work ------------------------------------------------------------------------------
 
     async def poll(self) -> list[FeedReport]:
@@ -212,10 +273,13 @@ class App:
 
     async def run_once(self) -> CycleReport:
         """One poll of the due feeds, then delivery of everything due: `digestbot run --once`."""
-        async with self._poll_lock:
-            feeds = await self.poll()
-        async with self._deliver_lock:
-            delivery = await self.deliver()
+        feeds, delivery = [], DeliveryReport()
+        if "poll" in self.roles:
+            async with self._poll_lock:
+                feeds = await self.poll()
+        if "deliver" in self.roles:
+            async with self._deliver_lock:
+                delivery = await self.deliver()
         return CycleReport(feeds, delivery)
 
     async def _deliver_locked(self) -> None:
@@ -257,9 +321,8 @@ class App:
 
         started: list[ChatAdapter] = []
         try:
-            for adapter in self.adapters:
-                await adapter.start()
-                started.append(adapter)
+            await self.heartbeat.start()
+            started = await self._start_receiving()
             interval = max(1, self.settings.poll_interval)
             scheduler = AsyncIOScheduler(timezone=UTC)
             scheduler.add_job(
@@ -283,7 +346,9 @@ class App:
             )
             scheduler.start()
             log.info(
-                "worker running: polling every %d s, delivering to %s",
+                "worker %s running (roles: %s): polling every %d s, delivering to %s",
+                self.worker_id,
+                ",".join(self.roles),
                 interval,
                 ", ".join(self.senders) or "nobody",
             )
@@ -296,6 +361,7 @@ class App:
                     log.info("finishing %d in-flight job(s)", len(running))
                 await asyncio.gather(*self._jobs.values(), return_exceptions=True)
         finally:
+            await self.heartbeat.stop()
             for adapter in reversed(started):
                 self._stopped.add(id(adapter))
                 try:
@@ -339,10 +405,7 @@ async def _worker(settings: Settings, once: bool) -> int:
                 log.error("every feed failed this cycle; see the errors above")
                 return 1
             if not report.delivery.sent and "console" in app.senders:
-                log.info(
-                    "nothing new to show: the feeds were read before. `digestbot chat`, then "
-                    "/digest, shows the latest cards"
-                )
+                log.info(msg.CONSOLE_NOTHING_NEW)
             return 0
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -370,11 +433,8 @@ def run_chat(settings: Settings) -> int:
 
 
 async def _upgrade(settings: Settings) -> int:
-    store = SqlStore.from_url(settings.database_url)
-    try:
-        await store.upgrade()
-    finally:
-        await store.close()
+    async with open_store(settings.database_url):
+        pass  # opening the store upgrades it
     log.info("database is at the newest schema")
     return 0
 

@@ -33,6 +33,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start the worker: poll feeds, deliver digests, answer chats")
     run.add_argument("--once", action="store_true", help="one poll + delivery cycle, then exit")
+    run.add_argument(
+        "--roles",
+        help="what this worker does, of poll,deliver,updates (default: all; DIGESTBOT_ROLES)",
+    )
 
     sub.add_parser("chat", help="talk to the bot in the terminal (the console adapter)")
 
@@ -61,9 +65,17 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every project error becomes one ``digestbot: ...`` line on stderr.
+
+    Exit codes: 0 done; 1 the work failed (database unreachable, every feed failing in
+    ``run --once``, ``status`` finding a problem); 2 nothing was tried because a setting or a
+    config file must be fixed first (as for argparse's usage errors). See README "Exit codes".
+    """
     args = _build_parser().parse_args(argv)
     from pydantic import ValidationError
     from sqlalchemy.exc import DBAPIError
+
+    from bot.errors import EXIT_FAILURE, EXIT_SETUP, ConfigError, DigestError, StoreError
 
     try:
         return _dispatch(args)
@@ -71,14 +83,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A mistyped environment variable: name it and say what was expected, no traceback.
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"]) or "settings"
-            print(f"digestbot: {name}: {error['msg']}", file=sys.stderr)
-        return 2
+            _say(f"{name}: {error['msg']}")
+        return EXIT_SETUP
+    except ConfigError as exc:
+        _say(_with_setting_hint(exc))
+        return EXIT_SETUP
+    except StoreError as exc:
+        _say_database_error(exc)
+        return EXIT_FAILURE
     except (OSError, DBAPIError) as exc:
         if not _is_database_error(exc):
             raise
-        print(f"digestbot: cannot use the database at {_safe_db_url()}: {exc}", file=sys.stderr)
-        print("digestbot: check DATABASE_URL and that the server is running", file=sys.stderr)
-        return 1
+        _say_database_error(exc)
+        return EXIT_FAILURE
+    except DigestError as exc:
+        _say(str(exc))
+        return EXIT_FAILURE
+
+
+def _with_setting_hint(exc: BaseException) -> str:
+    from digests.topics import TaxonomyError
+
+    # The news side raises it without knowing which setting named the file.
+    if isinstance(exc, TaxonomyError):
+        return f"topics file {exc} (fix it, or set DIGESTBOT_TOPICS_FILE to another file)"
+    return str(exc)
+
+
+def _say(message: str) -> None:
+    """One line on stderr, with every secret of the settings masked, whatever its length."""
+    from bot.errors import mask_secrets, one_line
+
+    print(f"digestbot: {mask_secrets(one_line(message), _secrets())}", file=sys.stderr)
+
+
+def _say_database_error(exc: BaseException) -> None:
+    first = str(exc).strip().split("\n", 1)[0]  # the driver's reason, not the SQL or a URL
+    _say(
+        f"cannot use the database at {_safe_db_url()}: {first}; "
+        "check DATABASE_URL and that the server is running"
+    )
+
+
+def _secrets() -> list[str]:
+    from bot.settings import Settings
+
+    try:
+        return Settings.load().secret_values()
+    except Exception:  # invalid settings: pydantic's messages carry no input values anyway
+        return []
 
 
 def _is_database_error(exc: BaseException) -> bool:
@@ -117,12 +170,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         config = replace(Settings.load().pipeline_config(), allow_private_addresses=True)
         return main_preview(args.inputs, fmt=args.fmt, limit=args.limit, config=config)
 
-    from bot.settings import Settings
+    from bot.settings import Settings, check_database_url
 
     settings = Settings.load()
+    check_database_url(settings.database_url)  # every command below opens the store
     if args.command == "run":
         from bot.app import run_worker
 
+        if args.roles:
+            settings = settings.model_copy(update={"roles": args.roles})
         return run_worker(settings, once=args.once)
     if args.command == "chat":
         from bot.app import run_chat

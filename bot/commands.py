@@ -2,7 +2,7 @@
 
 Public API::
 
-    core = CommandCore(store, catalog, *, clock=utcnow, digest_size=5)
+    core = CommandCore(store, catalog, *, clock=utcnow, digest_size=5, syntax=syntax_for)
     reply = await core.handle(CommandRequest(chat=ChatRef("telegram", "42"), name="subscribe",
                                              args=("economy",)))
     parse_command_line("/subscribe economy trade", chat) -> CommandRequest | None
@@ -11,7 +11,8 @@ Public API::
 :class:`bot.filters.TopicCatalog`. Command names (aliases in brackets): ``start``, ``help``,
 ``subscribe`` (``sub``, ``follow``), ``unsubscribe`` (``unsub``, ``stop``, ``unfollow``),
 ``list`` (``status``, ``mysubs``), ``topics``, ``digest`` (``now``, ``latest``), ``settings``.
-Unknown commands get a pointer to ``help``.
+Unknown commands get a pointer to ``help``. Replies are written by :mod:`bot.messages`, with
+commands spelled the way the asking platform types them (``syntax``, by the chat's platform).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot import messages as msg
+from bot.clock import utcnow
 from bot.filters import MAX_FILTERS, TopicCatalog, parse_filters, split_words
 from bot.ports import ChatRef, Choice, CommandRequest, Reply
 from bot.schedule import next_due, parse_daily_time, parse_timezone
@@ -67,11 +69,7 @@ def parse_command_line(text: str, chat: ChatRef, **extra: object) -> CommandRequ
     )
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-Handler = Callable[[CommandRequest, "Subscription | None"], Awaitable[Reply]]
+Handler = Callable[[CommandRequest, "Subscription | None", msg.CommandSyntax], Awaitable[Reply]]
 
 
 class CommandCore:
@@ -82,13 +80,16 @@ class CommandCore:
         store: SubscriptionStore,
         catalog: TopicCatalog,
         *,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         digest_size: int = 5,
+        syntax: Callable[[str], msg.CommandSyntax] = msg.syntax_for,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.clock = clock
         self.digest_size = digest_size
+        # Replies spell commands the way the asking platform types them (by ChatRef.platform).
+        self.syntax = syntax
         self._handlers: dict[str, Handler] = {
             "start": self._start,
             "help": self._help,
@@ -102,13 +103,14 @@ class CommandCore:
 
     async def handle(self, request: CommandRequest) -> Reply:
         name = request.name.lower().lstrip("/")
+        cmd = self.syntax(request.chat.platform)
         handler = self._handlers.get(ALIASES.get(name, name))
         if handler is None:
-            return Reply(msg.unknown_command(name), choices=(Choice("Help", "help"),))
+            return Reply(msg.unknown_command(cmd, name), choices=(Choice(msg.BUTTON_HELP, "help"),))
         if len(request.args) > _MAX_ARGS:  # adapters may build requests without the parser
             request = replace(request, args=request.args[:_MAX_ARGS])
         current = await self.store.get_subscription(request.chat)
-        return await handler(request, current)
+        return await handler(request, current, cmd)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -120,7 +122,7 @@ class CommandCore:
 
     def _topic_choices(self, exclude: Sequence[str] = ()) -> tuple[Choice, ...]:
         names = [n for n in self._topic_names() if n not in exclude]
-        return tuple(Choice(n.capitalize(), f"subscribe {n}") for n in names[:_TOPIC_CHOICES])
+        return tuple(Choice(msg.topic_button(n), f"subscribe {n}") for n in names[:_TOPIC_CHOICES])
 
     async def _save(self, sub: Subscription, previous: Subscription | None) -> Subscription:
         saved = await self.store.save_subscription(sub)
@@ -142,56 +144,69 @@ class CommandCore:
 
     # --- commands ---------------------------------------------------------------------------
 
-    async def _start(self, request: CommandRequest, current: Subscription | None) -> Reply:
+    async def _start(
+        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+    ) -> Reply:
         subscribed = current is not None and current.active
         choices = (
-            (Choice("Latest cards", "digest"), Choice("My subscription", "list"))
+            (Choice(msg.BUTTON_LATEST, "digest"), Choice(msg.BUTTON_MY_SUBSCRIPTION, "list"))
             if subscribed
-            else (Choice("Subscribe to everything", "subscribe"), Choice("Pick topics", "topics"))
+            else (
+                Choice(msg.BUTTON_SUBSCRIBE_ALL, "subscribe"),
+                Choice(msg.BUTTON_PICK_TOPICS, "topics"),
+            )
         )
-        return Reply(msg.welcome(request.chat_title, subscribed), choices=(*choices,))
+        return Reply(msg.welcome(cmd, request.chat_title, subscribed), choices=(*choices,))
 
-    async def _help(self, request: CommandRequest, current: Subscription | None) -> Reply:
-        return Reply(msg.help_text())
+    async def _help(
+        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+    ) -> Reply:
+        return Reply(msg.help_text(cmd))
 
-    async def _subscribe(self, request: CommandRequest, current: Subscription | None) -> Reply:
+    async def _subscribe(
+        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+    ) -> Reply:
         base = self._base(request, current)
         delivery = msg.describe_delivery(base.mode, base.daily_time, base.timezone)
         if not request.args:
             await self._save(
                 replace(base, filters=(), active=True, deactivated_reason=None), current
             )
-            return Reply(msg.subscribed_everything(delivery), choices=self._topic_choices())
+            return Reply(msg.subscribed_everything(cmd, delivery), choices=self._topic_choices())
         parse = parse_filters(request.args, self.catalog)
         if not parse.filters:
-            return Reply(msg.filters_rejected(parse))
+            return Reply(msg.filters_rejected(cmd, parse))
         was_active = current is not None and current.active
         narrowed = was_active and not base.filters
         existing = base.filters if was_active else ()
         added = [f for f in parse.filters if f not in existing]
         if len(existing) + len(added) > MAX_FILTERS:
-            return Reply(msg.too_many_filters(len(existing), len(added)))
+            return Reply(msg.too_many_filters(cmd, len(existing), len(added)))
         filters = (*existing, *added)
         await self._save(
             replace(base, filters=filters, active=True, deactivated_reason=None), current
         )
-        text = msg.subscribed(parse, self._following(filters), delivery, narrowed=narrowed)
+        text = msg.subscribed(cmd, parse, self._following(filters), delivery, narrowed=narrowed)
         if parse.problems:
             text += "\n" + msg.filters_skipped(parse)
-        return Reply(text, choices=(Choice("Latest cards", "digest"),))
+        return Reply(text, choices=(Choice(msg.BUTTON_LATEST, "digest"),))
 
-    async def _unsubscribe(self, request: CommandRequest, current: Subscription | None) -> Reply:
+    async def _unsubscribe(
+        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+    ) -> Reply:
         if current is None or not current.active or current.id is None:
-            return Reply(msg.not_subscribed(), choices=(Choice("Subscribe", "subscribe"),))
+            return Reply(
+                msg.not_subscribed(cmd), choices=(Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),)
+            )
         words = split_words(request.args)
         if not words or [w.lower() for w in words] == ["all"]:
             dropped = await self.store.deactivate_subscription(
                 current.id, "unsubscribed by the user", self.clock()
             )
-            return Reply(msg.unsubscribed_all(dropped))
+            return Reply(msg.unsubscribed_all(cmd, dropped))
         if not current.filters:
             hint = " ".join(self._topic_names()[:2]) or "WORD"
-            return Reply(msg.unsubscribe_from_everything(hint))
+            return Reply(msg.unsubscribe_from_everything(cmd, hint))
         wanted = [self.catalog.normalize(w) for w in words]
         removed = [f for f in current.filters if f in wanted]
         missing = [w for w in dict.fromkeys(wanted) if w not in current.filters]
@@ -201,36 +216,46 @@ class CommandCore:
                 current.id, "unsubscribed by the user", self.clock()
             )
             return Reply(
-                msg.unsubscribed_last(removed), choices=(Choice("Subscribe", "subscribe"),)
+                msg.unsubscribed_last(cmd, removed),
+                choices=(Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),),
             )
         await self._save(replace(current, filters=remaining), current)
-        return Reply(msg.unsubscribed_some(removed, missing, self._following(remaining)))
+        return Reply(msg.unsubscribed_some(cmd, removed, missing, self._following(remaining)))
 
-    async def _list(self, request: CommandRequest, current: Subscription | None) -> Reply:
+    async def _list(
+        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+    ) -> Reply:
         if current is None:
-            return Reply(msg.not_subscribed(), choices=(Choice("Subscribe", "subscribe"),))
+            return Reply(
+                msg.not_subscribed(cmd), choices=(Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),)
+            )
         text = msg.status(
+            cmd,
             self._following(current.filters),
             msg.describe_delivery(current.mode, current.daily_time, current.timezone),
             current.timezone,
             current.active,
             current.deactivated_reason,
         )
-        choices = () if current.active else (Choice("Subscribe", "subscribe"),)
+        choices = () if current.active else (Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),)
         return Reply(text, choices=choices)
 
-    async def _topics(self, request: CommandRequest, current: Subscription | None) -> Reply:
+    async def _topics(
+        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+    ) -> Reply:
         following = current.filters if current is not None and current.active else ()
         return Reply(
-            msg.topics_list(self._topic_names(), following),
+            msg.topics_list(cmd, self._topic_names(), following),
             choices=self._topic_choices(exclude=following),
         )
 
-    async def _digest(self, request: CommandRequest, current: Subscription | None) -> Reply:
+    async def _digest(
+        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+    ) -> Reply:
         if request.args:
             parse = parse_filters(request.args, self.catalog)
             if not parse.filters:
-                return Reply(msg.filters_rejected(parse))
+                return Reply(msg.filters_rejected(cmd, parse))
             filters: tuple[str, ...] = parse.filters
         else:
             filters = current.filters if current is not None and current.active else ()
@@ -238,29 +263,34 @@ class CommandCore:
         cards = [s.card for s in recent if not filters or self.catalog.matches(s.card, filters)]
         what = self._following(filters)
         if not recent:
-            return Reply(msg.digest_empty(what, any_cards=False))
+            return Reply(msg.digest_empty(cmd, what, any_cards=False))
         if not cards:
-            return Reply(msg.digest_empty(what, any_cards=True), choices=self._topic_choices()[:4])
+            return Reply(
+                msg.digest_empty(cmd, what, any_cards=True), choices=self._topic_choices()[:4]
+            )
         picked = tuple(cards[: self.digest_size])
         return Reply(msg.digest_header(len(picked), what), cards=picked)
 
-    async def _settings(self, request: CommandRequest, current: Subscription | None) -> Reply:
+    async def _settings(
+        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+    ) -> Reply:
         base = self._base(request, current)
         if not request.args:
-            return Reply(self._settings_text(base))
-        updated = self._apply_settings(base, [a for a in request.args if a.strip()])
+            return Reply(self._settings_text(cmd, base))
+        updated = self._apply_settings(cmd, base, [a for a in request.args if a.strip()])
         if isinstance(updated, str):
             return Reply(updated)
         saved = await self._save(updated, current)
         return Reply(
             msg.settings_saved(
+                cmd,
                 msg.describe_delivery(saved.mode, saved.daily_time, saved.timezone),
                 saved.timezone,
                 saved.active,
             )
         )
 
-    def _settings_text(self, sub: Subscription) -> str:
+    def _settings_text(self, cmd: msg.CommandSyntax, sub: Subscription) -> str:
         delivery = msg.describe_delivery(sub.mode, sub.daily_time, sub.timezone)
         next_at = None
         if sub.active and sub.mode != "instant":
@@ -268,35 +298,37 @@ class CommandCore:
             due = next_due(sub.mode, sub.daily_time, sub.timezone, self.clock())
             if zone is not None:
                 next_at = due.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        return msg.settings_show(delivery, sub.timezone, next_at)
+        return msg.settings_show(cmd, delivery, sub.timezone, next_at)
 
     @staticmethod
-    def _apply_settings(sub: Subscription, args: list[str]) -> Subscription | str:
+    def _apply_settings(
+        cmd: msg.CommandSyntax, sub: Subscription, args: list[str]
+    ) -> Subscription | str:
         """The subscription with ``args`` applied, or the message saying what is wrong."""
         word, rest = args[0].lower(), args[1:]
         if word in ("instant", "hourly"):
             if rest:
-                return msg.settings_too_many(args)
+                return msg.settings_too_many(cmd, args)
             return replace(sub, mode=word)
         if word in ("timezone", "tz", "zone"):
             if not rest:
-                return msg.settings_missing_timezone()
+                return msg.settings_missing_timezone(cmd)
             if len(rest) > 1:
-                return msg.settings_too_many(args)
-            return _with_timezone(sub, rest[0])
+                return msg.settings_too_many(cmd, args)
+            return _with_timezone(cmd, sub, rest[0])
         if word == "daily":
             if len(rest) > 2:
-                return msg.settings_too_many(args)
+                return msg.settings_too_many(cmd, args)
             daily = parse_daily_time(rest[0]) if rest else (sub.daily_time or "08:00")
             if daily is None:
-                return msg.settings_bad_time(rest[0])
+                return msg.settings_bad_time(cmd, rest[0])
             updated = replace(sub, mode="daily", daily_time=daily)
-            return _with_timezone(updated, rest[1]) if len(rest) == 2 else updated
-        return msg.settings_bad_mode(args[0])
+            return _with_timezone(cmd, updated, rest[1]) if len(rest) == 2 else updated
+        return msg.settings_bad_mode(cmd, args[0])
 
 
-def _with_timezone(sub: Subscription, name: str) -> Subscription | str:
+def _with_timezone(cmd: msg.CommandSyntax, sub: Subscription, name: str) -> Subscription | str:
     zone = parse_timezone(name)
     if zone is None:
-        return msg.settings_bad_timezone(name)
+        return msg.settings_bad_timezone(cmd, name)
     return replace(sub, timezone=zone.key)

@@ -21,6 +21,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from typing import TextIO
 
+from bot import messages as msg
 from bot.commands import parse_command_line
 from bot.ports import (
     ChatRef,
@@ -85,7 +86,9 @@ def format_reply(reply: Reply) -> str:
     for card in reply.cards:
         parts.append(f"{_RULE}\n{render_card(card).rstrip()}")
     if reply.choices:
-        parts.append("Try: " + " | ".join(f"{c.label}: {c.command}" for c in reply.choices))
+        parts.append(
+            msg.CONSOLE_CHOICES + " | ".join(f"{c.label}: {c.command}" for c in reply.choices)
+        )
     return "\n".join(parts) + "\n"
 
 
@@ -107,10 +110,7 @@ async def chat_repl(
 ) -> None:
     """Answer command lines until EOF or ``quit``."""
     out = out or sys.stdout
-    out.write(
-        "Talk to digestbot like in a chat: /help, /subscribe economy, /digest. "
-        "quit or Ctrl-D leaves.\n"
-    )
+    out.write(msg.console_intro() + "\n")
     source = lines if lines is not None else _stdin_lines()
     async for line in source:
         text = line.strip()
@@ -119,7 +119,7 @@ async def chat_repl(
         request = parse_command_line(text, chat)
         if request is None:
             if text:
-                out.write("Commands start with a word such as /help or /subscribe.\n")
+                out.write(msg.console_not_a_command() + "\n")
             continue
         out.write(format_reply(await commands.handle(request)))
         out.flush()

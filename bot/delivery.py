@@ -1,9 +1,9 @@
 """The outbox: queue matching cards first, then send them, per chat, paced, resumable.
 
-Queueing (:func:`plan_queue`, pure) decides which subscription gets which new card and when it
-is due (``bot.schedule.next_due``: now for ``instant``, the next hour or daily time otherwise),
-and the store inserts the rows with insert-or-ignore, so a card is never queued twice for a
-subscription. Nothing is sent before it is queued: a crash loses nothing.
+Queueing (``bot.schedule.plan_queue``, pure) decides which subscription gets which new card and
+when it is due (now for ``instant``, the next hour or daily time otherwise); the poller writes
+the rows in the transaction that records the cards, with insert-or-ignore, so a card is never
+queued twice for a subscription. Nothing is sent before it is queued: a crash loses nothing.
 
 :class:`Delivery` drains due items: it leases them (``SqlStore.claim_due``; expired leases of a
 dead worker are taken again), groups them per chat, asks the platform's
@@ -13,8 +13,9 @@ items it carried:
 
 * ``Sent``: sent.
 * ``RetryLater(after)`` or an exception from ``send`` (network): this message and the rest of
-  that chat's digest stay pending until ``now + max(after, back-off)``; other chats go on. After
-  ``max_attempts`` tries an item is failed and logged.
+  that chat's digest stay pending for ``after`` seconds when the platform named a wait (429),
+  else for an exponential back-off; other chats go on. After ``max_attempts`` counted tries an
+  item is failed and logged (waits the platform asked for, and a paused platform, do not count).
 * ``ChatGone``: the subscription is deactivated (with the reason) and its pending items dropped.
 * ``Rejected``: that message's items are failed with the reason; the rest of the digest goes on.
 * ``Sent(migrated_to=...)`` (a Telegram group became a supergroup): the subscription, and with
@@ -24,49 +25,49 @@ items it carried:
 Throughput: items are leased a batch at a time (one UPDATE), each card's JSON is parsed once per
 batch, each distinct digest (same cards, same platform) is rendered once per batch, up to
 ``concurrency`` chats are served at once, and successful sends are recorded in batches
-(:class:`_SentRecorder`: one UPDATE + one INSERT per ``flush_items`` sends or ``flush_seconds``,
-whichever comes first). The buffer lives only inside :meth:`Delivery.run` and is written before
-it returns, raises or is cancelled, so stopping (SIGTERM, ``App.aclose`` after ``run``) leaves
-nothing unrecorded. Failures, retries and gone chats are rare and recorded at once.
+(``bot.sent_recorder.SentRecorder``: one UPDATE + one INSERT per ``flush_items`` sends or
+``flush_seconds``, whichever comes first). The buffer lives only inside :meth:`Delivery.run`
+and is written before it returns, raises or is cancelled, so stopping (SIGTERM, ``App.aclose``
+after ``run``) leaves nothing unrecorded. Failures, retries and gone chats are rare and
+recorded at once.
 
 Public API::
 
-    plan_queue(cards, subscriptions, matches, now) -> list[tuple[int, int, datetime]]
     backoff_delay(attempts, policy) -> float
-    Delivery(store, senders: Mapping[str, ChatSender], *, pacer, clock, sleep, policy)
+    Delivery(store: DeliveryStore, senders: Mapping[str, ChatSender], *, pacer, clock, sleep,
+             policy)
         await delivery.run() -> DeliveryReport ; delivery.request_stop()
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from bot.clock import utcnow
+from bot.models import ChatRef, OutboxItem, Subscription
 from bot.pacing import Pacer
 from bot.ports import (
     ChatGone,
-    ChatRef,
     ChatSender,
+    DeliveryStore,
     OutgoingMessage,
     Rejected,
     RetryLater,
     SendResult,
     Sent,
 )
-from bot.schedule import next_due
-from bot.store import OutboxItem, SentRecord, Store, StoredCard, Subscription
-from digests.models import Card
+from bot.schedule import exponential_backoff
+from bot.sent_recorder import SentRecorder
 
 __all__ = [
     "Delivery",
     "DeliveryPolicy",
     "DeliveryReport",
     "backoff_delay",
-    "plan_queue",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,14 @@ class DeliveryPolicy:
     backoff_base: float = 5.0
     backoff_cap: float = 3600.0
     concurrency: int = 8  # chats served at the same time
-    # A sent message is recorded at most this many sends / seconds later (see _SentRecorder).
+    # A sent message is recorded at most this many sends / seconds later (see SentRecorder).
     flush_items: int = 200
     flush_seconds: float = 0.1
+    # Record each accepted send before the next send to the same chat (a group commit with
+    # the other chats' records): a kill -9 then repeats at most the sends in flight, not the
+    # last ``flush_seconds`` of them. Off only for the single-worker throughput benchmark.
+    record_each: bool = True
+    claim_chats: int = 64  # chats leased per round: the rest stay for the other workers
 
 
 @dataclass
@@ -107,31 +113,9 @@ class DeliveryReport:
         )
 
 
-def plan_queue(
-    cards: Sequence[StoredCard],
-    subscriptions: Iterable[Subscription],
-    matches: Callable[[Card, Sequence[str]], bool],
-    now: datetime,
-) -> list[tuple[int, int, datetime]]:
-    """``(subscription_id, card_id, not_before)`` for every active subscription a card matches."""
-    planned: list[tuple[int, int, datetime]] = []
-    for sub in subscriptions:
-        if not sub.active or sub.id is None:
-            continue
-        due = next_due(sub.mode, sub.daily_time, sub.timezone, now)
-        for stored in cards:
-            if not sub.filters or matches(stored.card, sub.filters):
-                planned.append((sub.id, stored.id, due))
-    return planned
-
-
 def backoff_delay(attempts: int, policy: DeliveryPolicy) -> float:
     """Seconds before try number ``attempts + 1``: base, 2x base, 4x base ... up to the cap."""
-    return float(min(policy.backoff_cap, policy.backoff_base * (2 ** min(max(0, attempts), 30))))
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+    return exponential_backoff(policy.backoff_base, attempts, policy.backoff_cap)
 
 
 @dataclass
@@ -140,107 +124,21 @@ class _ChatOutcome:
     handled: set[int] = field(default_factory=set)
 
 
-class _SentRecorder:
-    """Buffers "sent" records and writes them in batches, off the senders' path.
-
-    Why the trade: one transaction per message (two, with its log row) cost ~4 ms of CPU on
-    SQLite and capped delivery at a few hundred messages/s; one transaction per
-    ``max_items`` messages costs about as much as one. The price is a bounded window: a
-    message that went out but whose record is still buffered when the process dies is sent
-    again after its lease runs out. That window is the same one every outbox has between a
-    send and its record (a crash right after ``send`` returns); buffering stretches it to
-    about ``max_delay`` seconds or ``max_items`` sends (plus one write in progress), and
-    :meth:`close` (which :meth:`Delivery.run` always reaches, on SIGTERM too) writes whatever
-    is left, so a clean shutdown repeats nothing. Nothing queued can be lost: an unrecorded
-    item is still pending.
-
-    Writes happen in one background task so that a sender never waits for the database,
-    unless the store falls behind by ``_BACKLOG`` batches: then senders wait (back-pressure
-    keeps the window bounded).
-    """
-
-    _BACKLOG = 4
-
-    def __init__(self, store: Store, *, max_items: int, max_delay: float) -> None:
-        self._store = store
-        self._max_items = max(1, max_items)
-        self._max_delay = max(0.0, max_delay)
-        self._buffer: list[SentRecord] = []
-        self._items = 0
-        # One write at a time, claims included (Delivery takes it too): SQLite has one writer,
-        # and two connections contending wait in its busy handler, which sleeps for
-        # milliseconds at a time.
-        self.lock = asyncio.Lock()
-        self._waiting = asyncio.Event()  # a record is buffered: the delay runs
-        self._due = asyncio.Event()  # write now: full, or closing
-        self._closing = False
-        self._writer: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> _SentRecorder:
-        self._writer = asyncio.create_task(self._write_when_due(), name="delivery-recorder")
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    async def add(self, subscription_id: int, item_ids: list[int], at: datetime) -> None:
-        self._buffer.append(SentRecord(subscription_id, tuple(item_ids), at))
-        self._items += len(item_ids)
-        if not self._waiting.is_set():
-            self._waiting.set()
-        if self._items >= self._max_items:
-            self._due.set()
-            if self._items >= self._max_items * self._BACKLOG:
-                await self.flush()
-
-    async def flush(self) -> None:
-        async with self.lock:
-            batch, self._buffer, self._items = self._buffer, [], 0
-            if not batch:
-                return
-            try:
-                await self._store.record_sent(batch)
-            except BaseException:
-                # Keep them for the next flush (close() tries again); until then the items
-                # are pending and leased, so no other worker sends them.
-                self._buffer[:0] = batch
-                self._items += sum(len(r.item_ids) for r in batch)
-                raise
-
-    async def _write_when_due(self) -> None:
-        while not self._closing:
-            await self._waiting.wait()
-            # The first record waiting starts the clock; a full buffer or close() cuts it short.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._due.wait(), self._max_delay)
-            self._waiting.clear()
-            self._due.clear()
-            await self.flush()
-
-    async def close(self) -> None:
-        """Write everything buffered; the writer task ends (never cancelled mid-write)."""
-        self._closing = True
-        self._due.set()
-        self._waiting.set()
-        writer, self._writer = self._writer, None
-        try:
-            if writer is not None:
-                await writer
-        finally:
-            await self.flush()
-
-
 class Delivery:
     def __init__(
         self,
-        store: Store,
+        store: DeliveryStore,
         senders: Mapping[str, ChatSender],
         *,
         pacer: Pacer | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         policy: DeliveryPolicy | None = None,
+        worker_id: str | None = None,
+        dead_after: float | None = None,
     ) -> None:
+        self.worker_id = worker_id
+        self.dead_after = dead_after
         self.store = store
         self.senders = dict(senders)
         self.pacer = pacer or Pacer()
@@ -256,29 +154,56 @@ class Delivery:
     async def run(self) -> DeliveryReport:
         """Send everything due now; returns what happened (every send recorded by then)."""
         total = DeliveryReport()
-        async with _SentRecorder(
+        async with SentRecorder(
             self.store, max_items=self.policy.flush_items, max_delay=self.policy.flush_seconds
         ) as recorder:
             while not self._stopping:
+                # What the last round sent is recorded before the next claim, so a claim can
+                # never lease again an item that went out but is still in the buffer.
+                await recorder.flush()
                 items = await self._claim(recorder.lock)
                 if not items:
                     break
-                total.add(await self._deliver_round(items, recorder))
+                try:
+                    total.add(await self._deliver_round(items, recorder))
+                finally:
+                    await self._end_lease(items, recorder)
         if total.messages or total.failed or total.retry or total.chats_gone:
             log.info("delivery: %s", total)
         return total
 
     async def _claim(self, lock: asyncio.Lock) -> list[OutboxItem]:
+        now = self.clock()
+        dead_before = None if self.dead_after is None else now - timedelta(seconds=self.dead_after)
         async with lock:
             return await self.store.claim_due(
-                self.clock(),
+                now,
                 lease_seconds=self.policy.lease_seconds,
                 limit=self.policy.batch_limit,
                 platforms=self.senders,
+                worker_id=self.worker_id,
+                dead_before=dead_before,
+                chats=self.policy.claim_chats,
             )
 
+    async def _end_lease(self, items: list[OutboxItem], recorder: SentRecorder) -> None:
+        """Hand the round's chats back, each at its pace: first what was sent is recorded
+        (else the next holder would send it again), then each chat becomes free at the time
+        its next message may go, whichever worker takes it."""
+        token = items[0].claim_token
+        if token is None:
+            return
+        await recorder.flush()
+        next_send = {}
+        now = self.clock()
+        for sub in {i.subscription.id: i.subscription for i in items}.values():
+            wait = self.pacer.next_free_in(f"{sub.chat.platform}:{sub.chat.chat_id}")
+            if sub.id is not None and wait > 0:
+                next_send[sub.id] = now + timedelta(seconds=wait)
+        await self.store.release_chats(token, next_send)
+
     async def _deliver_round(
-        self, items: list[OutboxItem], recorder: _SentRecorder
+        self, items: list[OutboxItem], recorder: SentRecorder
     ) -> DeliveryReport:
         by_chat: dict[int, list[OutboxItem]] = {}
         for item in items:
@@ -291,8 +216,7 @@ class Delivery:
         # Paced sends can outlast the lease (100 messages to a group at 3 s each): stop using
         # these items well before it runs out, or another worker would take and send them
         # too. What is left is released and leased afresh by the next round.
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.policy.lease_seconds / 2
+        deadline = self.clock() + timedelta(seconds=self.policy.lease_seconds / 2)
 
         # A fixed set of workers pulling chats: as many tasks as chats served at once, not
         # one per chat.
@@ -305,7 +229,7 @@ class Delivery:
                     # Whatever was not decided (stop requested, a bug) goes back to the queue.
                     rest = [i.id for i in chat_items if i.id not in outcome.handled]
                     if rest:
-                        await self.store.release(rest)
+                        await self.store.release(rest, claim_token=chat_items[0].claim_token)
                     report.add(outcome.report)
 
         async with asyncio.TaskGroup() as group:
@@ -317,21 +241,21 @@ class Delivery:
         self,
         items: list[OutboxItem],
         outcome: _ChatOutcome,
-        recorder: _SentRecorder,
+        recorder: SentRecorder,
         rendered: dict[tuple[str, tuple[int, ...]], list[OutgoingMessage]],
-        deadline: float,
+        deadline: datetime,
     ) -> None:
         sub = items[0].subscription
+        token = items[0].claim_token
         assert sub.id is not None
         sender = self.senders[sub.chat.platform]
         messages = await self._render(sender, sub, items, outcome, rendered)
         if messages is None:
             return
         carried: set[int] = set()
-        loop = asyncio.get_running_loop()
         for position, message in enumerate(messages):
             # At least one message per chat and round, so that a slow claim cannot stall it.
-            if self._stopping or (position and loop.time() > deadline):
+            if self._stopping or (position and self.clock() > deadline):
                 return  # the caller releases what was not sent
             ids = [items[k].id for k in message.card_indexes if 0 <= k < len(items)]
             carried.update(ids)
@@ -342,31 +266,34 @@ class Delivery:
                 result = await sender.send(sub.chat.chat_id, message)
             except Exception as exc:  # a network failure must not lose the digest
                 result = self._send_failed(sub, exc)
-            if isinstance(result, Sent):
-                outcome.handled.update(ids)
-                outcome.report.sent += len(ids)
-                outcome.report.messages += 1
-                await recorder.add(sub.id, ids, self.clock())
-                if result.migrated_to is not None and result.migrated_to != sub.chat.chat_id:
-                    followed = await self._migrated(sub, result.migrated_to)
-                    if followed is None:
-                        return
-                    sub = followed
-            elif isinstance(result, Rejected):
-                await self._fail(sub, ids, f"rejected: {result.reason}", outcome)
-            elif isinstance(result, ChatGone):
-                # Record what this chat was sent first, so that those items end up "sent",
-                # not dropped with the pending ones.
-                await recorder.flush()
-                await self._gone(sub, result.reason, items, outcome)
-                return
-            else:
-                rest = [items[k].id for m in messages[position:] for k in m.card_indexes]
-                await self._retry(sub, items, rest, result, outcome)
-                return
+            match result:
+                case Sent(migrated_to=migrated_to):
+                    outcome.handled.update(ids)
+                    outcome.report.sent += len(ids)
+                    outcome.report.messages += 1
+                    await recorder.add(
+                        sub.id, ids, self.clock(), token, wait=self.policy.record_each
+                    )
+                    if migrated_to is not None and migrated_to != sub.chat.chat_id:
+                        followed = await self._migrated(sub, migrated_to)
+                        if followed is None:
+                            return
+                        sub = followed
+                case Rejected(reason=reason):
+                    await self._fail(sub, ids, f"rejected: {reason}", outcome, token)
+                case ChatGone(reason=reason):
+                    # Record what this chat was sent first, so that those items end up "sent",
+                    # not dropped with the pending ones.
+                    await recorder.flush()
+                    await self._gone(sub, reason, items, outcome)
+                    return
+                case RetryLater():
+                    rest = [items[k].id for m in messages[position:] for k in m.card_indexes]
+                    await self._retry(sub, items, rest, result, outcome)
+                    return
         not_rendered = [i.id for i in items if i.id not in carried]
         if not_rendered:
-            await self._fail(sub, not_rendered, "the renderer left this card out", outcome)
+            await self._fail(sub, not_rendered, "the renderer left this card out", outcome, token)
 
     async def _render(
         self,
@@ -386,7 +313,8 @@ class Delivery:
             # A renderer bug must not keep these items (and everything after) coming back.
             log.exception("rendering for %s:%s failed", sub.chat.platform, sub.chat.chat_id)
             ids = [i.id for i in items]
-            await self._fail(sub, ids, f"could not render: {type(exc).__name__}: {exc}", outcome)
+            reason = f"could not render: {type(exc).__name__}: {exc}"
+            await self._fail(sub, ids, reason, outcome, items[0].claim_token)
             return None
         return messages
 
@@ -431,7 +359,12 @@ class Delivery:
         return RetryLater(0.0, f"{type(exc).__name__}: {exc}")
 
     async def _fail(
-        self, sub: Subscription, ids: list[int], reason: str, outcome: _ChatOutcome
+        self,
+        sub: Subscription,
+        ids: list[int],
+        reason: str,
+        outcome: _ChatOutcome,
+        claim_token: str | None,
     ) -> None:
         if not ids:
             return
@@ -442,7 +375,7 @@ class Delivery:
             len(ids),
             reason,
         )
-        await self.store.mark_failed(ids, reason, self.clock())
+        await self.store.mark_failed(ids, reason, self.clock(), claim_token=claim_token)
         await self.store.log_delivery(sub.id, "failed", reason, self.clock(), len(ids))
         outcome.handled.update(ids)
         outcome.report.failed += len(ids)
@@ -475,12 +408,13 @@ class Delivery:
     ) -> None:
         now = self.clock()
         by_id = {i.id: i for i in items}
+        token = items[0].claim_token
         counted = result.counts_as_attempt
         give_up = [i for i in ids if counted and by_id[i].attempts + 1 >= self.policy.max_attempts]
         again = [i for i in ids if i not in give_up]
         if give_up:
             reason = f"gave up after {self.policy.max_attempts} attempts: {result.reason}"
-            await self._fail(sub, give_up, reason, outcome)
+            await self._fail(sub, give_up, reason, outcome, token)
         if not again:
             return
         attempts = max(by_id[i].attempts for i in again)
@@ -491,7 +425,11 @@ class Delivery:
         else:
             delay = backoff_delay(attempts, self.policy)
         await self.store.mark_retry(
-            again, now + timedelta(seconds=delay), result.reason, count_attempt=counted
+            again,
+            now + timedelta(seconds=delay),
+            result.reason,
+            count_attempt=counted,
+            claim_token=token,
         )
         await self.store.log_delivery(sub.id, "retry", result.reason, now, len(again))
         log.info(

@@ -29,8 +29,10 @@ from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
 from defusedxml import ElementTree as SafeET
 
+from bot.errors import FeedsFileError
+from bot.models import FeedRecord
 from bot.settings import Settings
-from bot.store import FeedRecord, SqlStore
+from bot.store import open_store
 
 __all__ = [
     "FeedConfig",
@@ -41,10 +43,6 @@ __all__ = [
     "render_opml",
     "resolve_feed_url",
 ]
-
-
-class FeedsFileError(ValueError):
-    """A feeds file or OPML document that cannot be read; the message says where and why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,33 +63,40 @@ def resolve_feed_url(url: str, base_dir: Path) -> str:
     return path.resolve().as_uri()
 
 
-def _topics(value: object) -> tuple[str, ...]:
+def _topics(value: object, path: Path | None = None) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         value = value.split(",")
     if not isinstance(value, list):
-        raise FeedsFileError(f"topics must be a list of words, not {value!r}")
+        reason = f"topics must be a list of words, not {value!r}"
+        raise _bad_feeds_file(path, reason) if path else FeedsFileError(reason)
     return tuple(str(t).strip().lower() for t in value if str(t).strip())
+
+
+def _bad_feeds_file(path: Path, reason: object) -> FeedsFileError:
+    return FeedsFileError(
+        f"feeds file {path}: {reason} (fix it, or set DIGESTBOT_FEEDS_FILE to another file)"
+    )
 
 
 def load_feeds_file(path: Path) -> list[FeedConfig]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise FeedsFileError(f"{path}: {exc}") from exc
+        raise _bad_feeds_file(path, exc) from exc
     entries = data.get("feeds", [])
     if not isinstance(entries, list):
-        raise FeedsFileError(f"{path}: expected [[feeds]] tables with a url each")
+        raise _bad_feeds_file(path, "expected [[feeds]] tables with a url each")
     feeds = []
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict) or not str(entry.get("url", "")).strip():
-            raise FeedsFileError(f"{path}: feed #{number} has no url")
+            raise _bad_feeds_file(path, f"feed #{number} has no url")
         feeds.append(
             FeedConfig(
                 url=resolve_feed_url(str(entry["url"]).strip(), path.parent),
                 name=str(entry["name"]) if entry.get("name") else None,
-                topics=_topics(entry.get("topics")),
+                topics=_topics(entry.get("topics"), path),
             )
         )
     return feeds
@@ -155,9 +160,7 @@ def _health(feed: FeedRecord) -> str:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    store = SqlStore.from_url(settings.database_url)
-    try:
-        await store.upgrade()
+    async with open_store(settings.database_url) as store:
         action = args.feeds_command
         if action == "add":
             url = resolve_feed_url(args.url, Path.cwd())
@@ -199,8 +202,6 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 sys.stdout.write(text)
             return 0
         raise AssertionError(f"unknown feeds action {action!r}")
-    finally:
-        await store.close()
 
 
 def main_feeds(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,44 +1,91 @@
 """Every text a chat user reads, written once, each saying what to do next.
 
-Plain text: adapters escape it for their markup. Commands are written Telegram-style
-(``/subscribe``); the Slack adapter maps them to its slash command.
+Plain text: adapters escape it for their markup. A text that names a command takes the
+platform's :class:`CommandSyntax` (``cmd``) and spells the command through it, so that a
+Telegram user reads ``/subscribe trade``, a Slack user ``/digest subscribe trade`` and the
+console ```subscribe trade```. The command core picks the syntax by the chat's platform
+(:func:`syntax_for`); adapters use the texts here and write none of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from bot.filters import MAX_FILTER_LENGTH, MAX_FILTERS, FilterParse
 
-COMMANDS_HELP = """\
-Here is what I understand:
 
-/subscribe - get every new opinion piece as a digest card
-/subscribe economy trade - only pieces on these topics or keywords
-/unsubscribe trade - stop one topic or keyword (/unsubscribe all stops everything)
-/list - what you are subscribed to and how you get it
-/topics - the topics you can pick
-/digest - the latest matching cards, right now (/digest trade for one topic)
-/settings - instant, hourly or daily digests and your timezone
-/help - this message"""
+@dataclass(frozen=True, slots=True)
+class CommandSyntax:
+    """How users of one platform type a command.
+
+    ``template`` wraps the command line (``"/{}"``, ``"/digest {}"``, ```{}```);
+    ``renamed`` maps a core command name to the word typed on this platform where they differ
+    (Slack's ``/digest`` cannot also be the sub-command for "the latest cards": it is ``now``).
+    """
+
+    template: str
+    renamed: tuple[tuple[str, str], ...] = ()
+
+    def __call__(self, name: str, *args: str) -> str:
+        """``cmd("subscribe", "trade")``: how to type the core command ``name`` with ``args``."""
+        word = dict(self.renamed).get(name, name)
+        return self.template.format(" ".join((word, *args)))
+
+    def typed(self, word: str) -> str:
+        """A word the user typed as a command, shown back as they typed it (no renaming)."""
+        return self.template.format(word)
 
 
-def welcome(title: str | None, subscribed: bool) -> str:
+TELEGRAM = CommandSyntax("/{}")
+SLACK_SLASH_COMMAND = "/digest"  # as in config/slack-manifest.yml; bot.slack listens to it
+SLACK = CommandSyntax(SLACK_SLASH_COMMAND + " {}", renamed=(("digest", "now"), ("start", "help")))
+CONSOLE = CommandSyntax("`{}`")
+SYNTAX_BY_PLATFORM: Mapping[str, CommandSyntax] = {
+    "telegram": TELEGRAM,
+    "slack": SLACK,
+    "console": CONSOLE,
+}
+
+
+def syntax_for(platform: str) -> CommandSyntax:
+    """The platform's syntax; Telegram-style slash commands for a platform not listed."""
+    return SYNTAX_BY_PLATFORM.get(platform, TELEGRAM)
+
+
+def welcome(cmd: CommandSyntax, title: str | None, subscribed: bool) -> str:
     hello = f"Hello{', ' + title if title else ''}! I send digest cards of new opinion pieces:"
     body = "a short summary, key facts and the editor's note, so you know what a piece says."
     if subscribed:
-        nxt = "You are already subscribed: /list shows what you get, /digest shows the latest."
+        nxt = (
+            f"You are already subscribed: {cmd('list')} shows what you get, "
+            f"{cmd('digest')} shows the latest."
+        )
     else:
-        nxt = "Tap a button below or send /subscribe to start; /topics lists what you can pick."
+        nxt = (
+            f"Tap a button below or send {cmd('subscribe')} to start; "
+            f"{cmd('topics')} lists what you can pick."
+        )
     return f"{hello} {body}\n\n{nxt}"
 
 
-def help_text() -> str:
-    return COMMANDS_HELP
+def help_text(cmd: CommandSyntax) -> str:
+    return f"""\
+Here is what I understand:
+
+{cmd("subscribe")} - get every new opinion piece as a digest card
+{cmd("subscribe", "economy", "trade")} - only pieces on these topics or keywords
+{cmd("unsubscribe", "trade")} - stop one topic or keyword \
+({cmd("unsubscribe", "all")} stops everything)
+{cmd("list")} - what you are subscribed to and how you get it
+{cmd("topics")} - the topics you can pick
+{cmd("digest")} - the latest matching cards, right now ({cmd("digest", "trade")} for one topic)
+{cmd("settings")} - instant, hourly or daily digests and your timezone
+{cmd("help")} - this message"""
 
 
-def unknown_command(name: str) -> str:
-    return f"I don't know /{name}. Send /help to see what I can do."
+def unknown_command(cmd: CommandSyntax, name: str) -> str:
+    return f"I don't know {cmd.typed(name)}. Send {cmd('help')} to see what I can do."
 
 
 def describe_filters(filters: Sequence[str], topics: set[str]) -> str:
@@ -62,14 +109,16 @@ def describe_delivery(mode: str, daily_time: str | None, timezone: str) -> str:
     return "as soon as they are published"
 
 
-def subscribed_everything(delivery: str) -> str:
+def subscribed_everything(cmd: CommandSyntax, delivery: str) -> str:
     return (
         f"Subscribed to everything. You will get new cards {delivery}.\n"
-        "Want less? Pick a topic below, or send /subscribe with your own keywords."
+        f"Want less? Pick a topic below, or send {cmd('subscribe')} with your own keywords."
     )
 
 
-def subscribed(parse: FilterParse, now_following: str, delivery: str, *, narrowed: bool) -> str:
+def subscribed(
+    cmd: CommandSyntax, parse: FilterParse, now_following: str, delivery: str, *, narrowed: bool
+) -> str:
     lines = []
     if narrowed:
         lines.append("Narrowed your subscription: you no longer get everything.")
@@ -80,7 +129,7 @@ def subscribed(parse: FilterParse, now_following: str, delivery: str, *, narrowe
             + ", ".join(parse.keywords)
             + "."
         )
-    lines.append(f"New cards come {delivery}. /digest shows the latest now.")
+    lines.append(f"New cards come {delivery}. {cmd('digest')} shows the latest now.")
     return "\n".join(lines)
 
 
@@ -100,11 +149,11 @@ def filter_problems(parse: FilterParse) -> str:
     return "\n".join(lines)
 
 
-def filters_rejected(parse: FilterParse) -> str:
+def filters_rejected(cmd: CommandSyntax, parse: FilterParse) -> str:
     return (
         "I could not use any of those words.\n"
         + filter_problems(parse)
-        + "\nTry for example: /subscribe economy trade"
+        + f"\nTry for example: {cmd('subscribe', 'economy', 'trade')}"
     )
 
 
@@ -112,125 +161,221 @@ def filters_skipped(parse: FilterParse) -> str:
     return "Skipped some words:\n" + filter_problems(parse)
 
 
-def too_many_filters(current: int, adding: int) -> str:
+def too_many_filters(cmd: CommandSyntax, current: int, adding: int) -> str:
     return (
         f"You can follow up to {MAX_FILTERS} topics and keywords; you have {current} and asked "
-        f"for {adding} more. Remove some first, e.g. /unsubscribe WORD, then try again."
+        f"for {adding} more. Remove some first, e.g. {cmd('unsubscribe', 'WORD')}, then try again."
     )
 
 
-def not_subscribed() -> str:
-    return "You are not subscribed. Send /subscribe to get digest cards, /topics to pick topics."
+def not_subscribed(cmd: CommandSyntax) -> str:
+    return (
+        f"You are not subscribed. Send {cmd('subscribe')} to get digest cards, "
+        f"{cmd('topics')} to pick topics."
+    )
 
 
-def unsubscribed_all(dropped: int) -> str:
+def unsubscribed_all(cmd: CommandSyntax, dropped: int) -> str:
     extra = f" {dropped} pending card(s) will not be sent." if dropped else ""
-    return f"Unsubscribed: you will get no more cards.{extra} Send /subscribe to come back."
+    return f"Unsubscribed: you will get no more cards.{extra} Send {cmd('subscribe')} to come back."
 
 
-def unsubscribe_from_everything(topics_hint: str) -> str:
+def unsubscribe_from_everything(cmd: CommandSyntax, topics_hint: str) -> str:
     return (
         "You get everything, so there is no single topic to remove. To get less, follow only "
-        f"what you want, e.g. /subscribe {topics_hint}; /unsubscribe all stops everything."
+        f"what you want, e.g. {cmd('subscribe', topics_hint)}; "
+        f"{cmd('unsubscribe', 'all')} stops everything."
     )
 
 
-def unsubscribed_some(removed: Sequence[str], missing: Sequence[str], now_following: str) -> str:
+def unsubscribed_some(
+    cmd: CommandSyntax, removed: Sequence[str], missing: Sequence[str], now_following: str
+) -> str:
     lines = []
     if removed:
         lines.append("Removed: " + ", ".join(removed) + ".")
     if missing:
         lines.append("You were not following: " + ", ".join(missing) + ".")
-    lines.append(f"You now follow {now_following}. /list shows your subscription.")
+    lines.append(f"You now follow {now_following}. {cmd('list')} shows your subscription.")
     return "\n".join(lines)
 
 
-def unsubscribed_last(removed: Sequence[str]) -> str:
+def unsubscribed_last(cmd: CommandSyntax, removed: Sequence[str]) -> str:
     return (
         "Removed " + ", ".join(removed) + ". That was all you followed, so you are now "
-        "unsubscribed. Send /subscribe to get everything, or /subscribe TOPIC for one topic."
+        f"unsubscribed. Send {cmd('subscribe')} to get everything, or "
+        f"{cmd('subscribe', 'TOPIC')} for one topic."
     )
 
 
-def status(following: str, delivery: str, timezone: str, active: bool, reason: str | None) -> str:
+def status(
+    cmd: CommandSyntax,
+    following: str,
+    delivery: str,
+    timezone: str,
+    active: bool,
+    reason: str | None,
+) -> str:
     if not active:
         why = f" ({reason})" if reason else ""
-        return f"You are not subscribed{why}. Send /subscribe to start."
+        return f"You are not subscribed{why}. Send {cmd('subscribe')} to start."
     return (
         f"You follow {following}.\nCards come {delivery}.\nTimezone: {timezone}.\n"
-        "Change it with /subscribe, /unsubscribe or /settings."
+        f"Change it with {cmd('subscribe')}, {cmd('unsubscribe')} or {cmd('settings')}."
     )
 
 
-def topics_list(names: Sequence[str], following: Sequence[str]) -> str:
+def topics_list(cmd: CommandSyntax, names: Sequence[str], following: Sequence[str]) -> str:
     if not names:
-        return "There is no topic list yet; subscribe to your own keywords: /subscribe WORD."
+        return (
+            "There is no topic list yet; subscribe to your own keywords: "
+            f"{cmd('subscribe', 'WORD')}."
+        )
     mine = [n for n in names if n in following]
     text = "Topics: " + ", ".join(names) + "."
     if mine:
         text += "\nYou follow: " + ", ".join(mine) + "."
-    return text + "\nTap one below or send /subscribe TOPIC. Any other word works as a keyword."
+    return (
+        text
+        + f"\nTap one below or send {cmd('subscribe', 'TOPIC')}. Any other word works as a keyword."
+    )
 
 
 def digest_header(count: int, what: str) -> str:
     return f"The latest {count} card(s) for {what}:"
 
 
-def digest_empty(what: str, any_cards: bool) -> str:
+def digest_empty(cmd: CommandSyntax, what: str, any_cards: bool) -> str:
     if not any_cards:
         return "No cards yet: the feeds have not been read. Try again in a few minutes."
-    return f"No recent cards match {what}. Try /digest without words, or /topics."
+    return f"No recent cards match {what}. Try {cmd('digest')} without words, or {cmd('topics')}."
 
 
-SETTINGS_USAGE = (
-    "Change it with:\n"
-    "/settings instant - each card as soon as it is published\n"
-    "/settings hourly - one digest an hour\n"
-    "/settings daily 08:00 Europe/Berlin - one digest a day at that time\n"
-    "/settings timezone Europe/Berlin - your timezone (IANA name)"
-)
+def settings_usage(cmd: CommandSyntax) -> str:
+    return (
+        "Change it with:\n"
+        f"{cmd('settings', 'instant')} - each card as soon as it is published\n"
+        f"{cmd('settings', 'hourly')} - one digest an hour\n"
+        f"{cmd('settings', 'daily', '08:00', 'Europe/Berlin')} - one digest a day at that time\n"
+        f"{cmd('settings', 'timezone', 'Europe/Berlin')} - your timezone (IANA name)"
+    )
 
 
-def settings_show(delivery: str, timezone: str, next_at: str | None) -> str:
+def settings_show(cmd: CommandSyntax, delivery: str, timezone: str, next_at: str | None) -> str:
     nxt = f"\nNext digest: {next_at}." if next_at else ""
-    return f"Cards come {delivery}. Timezone: {timezone}.{nxt}\n\n{SETTINGS_USAGE}"
+    return f"Cards come {delivery}. Timezone: {timezone}.{nxt}\n\n{settings_usage(cmd)}"
 
 
-def settings_saved(delivery: str, timezone: str, subscribed: bool) -> str:
+def settings_saved(cmd: CommandSyntax, delivery: str, timezone: str, subscribed: bool) -> str:
     text = f"Saved: cards come {delivery}. Timezone: {timezone}."
     if not subscribed:
-        text += " You are not subscribed yet: send /subscribe to start."
+        text += f" You are not subscribed yet: send {cmd('subscribe')} to start."
     return text
 
 
-def settings_bad_mode(word: str) -> str:
-    return f"I don't know the setting {word!r}.\n\n{SETTINGS_USAGE}"
+def settings_bad_mode(cmd: CommandSyntax, word: str) -> str:
+    return f"I don't know the setting {word!r}.\n\n{settings_usage(cmd)}"
 
 
-def settings_bad_time(word: str) -> str:
+def settings_bad_time(cmd: CommandSyntax, word: str) -> str:
     return (
         f"{word!r} is not a time of day. Write it as HH:MM on a 24-hour clock, "
-        "e.g. /settings daily 07:30"
+        f"e.g. {cmd('settings', 'daily', '07:30')}"
     )
 
 
-def settings_bad_timezone(word: str) -> str:
+def settings_bad_timezone(cmd: CommandSyntax, word: str) -> str:
     return (
         f"I don't know the timezone {word!r}. Use an IANA name such as Europe/Berlin, "
-        "America/New_York or Asia/Shanghai (UTC works too): /settings timezone Europe/Berlin"
+        "America/New_York or Asia/Shanghai (UTC works too): "
+        f"{cmd('settings', 'timezone', 'Europe/Berlin')}"
     )
 
 
-def settings_missing_timezone() -> str:
-    return "Which timezone? For example: /settings timezone Europe/Berlin"
+def settings_missing_timezone(cmd: CommandSyntax) -> str:
+    return f"Which timezone? For example: {cmd('settings', 'timezone', 'Europe/Berlin')}"
 
 
-def settings_too_many(words: Sequence[str]) -> str:
-    return f"Too many words after /settings: {' '.join(words)}\n\n{SETTINGS_USAGE}"
+def settings_too_many(cmd: CommandSyntax, words: Sequence[str]) -> str:
+    return f"Too many words after {cmd('settings')}: {' '.join(words)}\n\n{settings_usage(cmd)}"
+
+
+# Button labels; a button sends its command line (``Choice.command``), the same everywhere.
+BUTTON_HELP = "Help"
+BUTTON_LATEST = "Latest cards"
+BUTTON_MY_SUBSCRIPTION = "My subscription"
+BUTTON_SUBSCRIBE = "Subscribe"
+BUTTON_SUBSCRIBE_ALL = "Subscribe to everything"
+BUTTON_PICK_TOPICS = "Pick topics"
+
+
+def topic_button(topic: str) -> str:
+    return topic.capitalize()
+
+
+# --- said by the adapters themselves, not by the core --------------------------------------
+
+# A command that failed unexpectedly (the error is logged); every platform says the same.
+COMMAND_FAILED = "Sorry, something went wrong while answering that. Please try again in a minute."
+
+
+def stale_button(cmd: CommandSyntax) -> str:
+    """A pressed button whose command line the core no longer understands."""
+    return f"This button no longer works; try {cmd('help')}."
+
+
+def more_cards(hidden: int) -> str:
+    """Slack: the cards of a reply that did not fit in the messages one reply may post."""
+    return f"…and {hidden} more stories that do not fit here."
+
+
+SLACK_HOME_TITLE = "Your news digests"
+SLACK_HOME_EMPTY = "No subscriptions yet."
+SLACK_HOME_FOOTER = (
+    f"Type `{SLACK('help')}` in any channel, or here in Messages, to manage subscriptions."
+)
+SLACK_BUTTONS_ONLY = "Choose:"  # the notification text of a reply that is only buttons
+
+# Telegram's command menu (``setMyCommands``), in the order Telegram shows it.
+TELEGRAM_COMMAND_MENU: tuple[tuple[str, str], ...] = (
+    ("start", "Welcome and how to use the bot"),
+    ("help", "What the bot can do"),
+    ("subscribe", f"Follow everything, or topics and keywords: {TELEGRAM('subscribe', 'economy')}"),
+    ("unsubscribe", f"Stop topics or keywords, or everything: {TELEGRAM('unsubscribe', 'all')}"),
+    ("list", "What this chat follows"),
+    ("topics", "The topics you can follow"),
+    ("digest", "The latest digest, now"),
+    ("settings", "Digest schedule and options"),
+)
+
+
+def console_intro(cmd: CommandSyntax = CONSOLE) -> str:
+    return (
+        f"Talk to digestbot like in a chat: {cmd('help')}, {cmd('subscribe', 'economy')}, "
+        f"{cmd('digest')}. quit or Ctrl-D leaves."
+    )
+
+
+def console_not_a_command(cmd: CommandSyntax = CONSOLE) -> str:
+    return f"Commands start with a word such as {cmd('help')} or {cmd('subscribe')}."
+
+
+CONSOLE_CHOICES = "Try: "
+
+
+# --- operator log lines ---------------------------------------------------------------------
 
 
 def chat_gone_log(reason: str) -> str:
     return f"chat no longer reachable: {reason}"
 
 
+CONSOLE_NOTHING_NEW = (
+    "nothing new to show: the feeds were read before. `digestbot chat`, then digest, shows "
+    "the latest cards"
+)
 CONSOLE_NO_TOKEN = "no chat token set: printing digests to the console"
+NO_TOKEN_SHARED_DATABASE = (
+    "no chat token set and the database is shared: this worker polls feeds and delivers "
+    "nothing (the console prints digests only on SQLite; `digestbot chat` talks to the bot)"
+)

@@ -4,7 +4,7 @@ Two limits, both decided by pure functions over plain numbers (times in seconds 
 clock) so they can be table-tested:
 
 * per chat: at least ``min_interval`` seconds between two messages to the same chat
-  (``ChatSender.min_interval``; Telegram groups 3 s, private chats ~0.05 s);
+  (``ChatSender.min_interval``; Telegram: groups 3 s, private chats 1 s; Slack: 1 s);
 * global: ``rate`` messages per second across all chats, with a small burst allowance. This is
   the generic cell rate algorithm (GCRA), a token bucket kept as one number, the "theoretical
   arrival time" of the next message.
@@ -76,6 +76,11 @@ class Pacer:
         self._tat = new_tat
         self._chats[chat_key] = now + max(0.0, min_interval)
         return 0.0
+
+    def next_free_in(self, chat_key: str) -> float:
+        """Seconds until ``chat_key`` may get its next message (0: now)."""
+        next_free = self._chats.get(chat_key)
+        return 0.0 if next_free is None else max(0.0, next_free - self.clock())
 
     def forget(self, chat_key: str) -> None:
         self._chats.pop(chat_key, None)

@@ -2,24 +2,52 @@
 
 Adapters (Telegram, Slack, console) translate platform updates into :class:`CommandRequest`,
 call :class:`CommandHandler.handle` and render the :class:`Reply` back. Delivery talks to each
-platform through one :class:`ChatSender`.
+platform through one :class:`ChatSender`. The store is seen by each consumer through the
+Protocol of what that consumer needs: :class:`CommandStore` (the command core),
+:class:`PollerStore` (the poller), :class:`DeliveryStore` (delivery); ``bot.store.SqlStore``
+implements all three.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
+from bot.matching import IndexedSubscription
+from bot.models import (
+    ChatRef,
+    FeedRecord,
+    OutboxItem,
+    PollSuccess,
+    QueueRow,
+    SentRecord,
+    StoredCard,
+    Subscription,
+)
 from digests.models import Card
 
-
-@dataclass(frozen=True, slots=True)
-class ChatRef:
-    """Where a subscription lives: a Telegram chat, a Slack channel/DM, the console."""
-
-    platform: str  # "telegram" | "slack" | "console"
-    chat_id: str
+__all__ = [
+    "ChatAdapter",
+    "ChatGone",
+    "ChatRef",
+    "ChatSender",
+    "Choice",
+    "CommandHandler",
+    "CommandRequest",
+    "CommandStore",
+    "DeliveryStore",
+    "OutgoingMessage",
+    "PollerStore",
+    "QueueTransaction",
+    "Rejected",
+    "Reply",
+    "RetryLater",
+    "SendResult",
+    "Sent",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,3 +176,137 @@ class ChatAdapter(Protocol):
     async def stop(self) -> None:
         """Stop receiving, finish in-flight replies, release connections."""
         ...
+
+
+# --- the store, as each consumer sees it ---------------------------------------------------
+
+
+class CommandStore(Protocol):
+    """What the command core reads and writes."""
+
+    async def get_subscription(self, chat: ChatRef) -> Subscription | None: ...
+
+    async def save_subscription(self, sub: Subscription) -> Subscription: ...
+
+    async def deactivate_subscription(
+        self, subscription_id: int, reason: str, now: datetime
+    ) -> int: ...
+
+    async def reschedule_pending(self, subscription_id: int, not_before: datetime) -> int: ...
+
+    async def latest_cards(self, limit: int, *, feed_id: int | None = None) -> list[StoredCard]: ...
+
+
+class QueueTransaction(Protocol):
+    """New entries, their cards and their outbox rows, committed together."""
+
+    async def record_entries(
+        self, feed_id: int, entries: Sequence[tuple[str, Card | None]], now: datetime
+    ) -> list[StoredCard]: ...
+
+    async def enqueue(self, items: Sequence[QueueRow], now: datetime) -> int: ...
+
+    async def hold_feed(self, feed_id: int, claim_token: str | None) -> bool: ...
+
+
+class PollerStore(Protocol):
+    """What the poller reads and writes."""
+
+    async def claim_due_feeds(
+        self,
+        now: datetime,
+        *,
+        lease_seconds: float,
+        limit: int,
+        worker_id: str | None = None,
+        dead_before: datetime | None = None,
+    ) -> list[FeedRecord]: ...
+
+    async def record_poll_success(
+        self,
+        feed_id: int,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        ttl_minutes: int | None,
+        now: datetime,
+        next_poll_at: datetime,
+        claim_token: str | None = None,
+    ) -> bool: ...
+
+    async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None: ...
+
+    async def release_feeds(self, feeds: Sequence[FeedRecord]) -> None: ...
+
+    async def record_poll_failure(
+        self,
+        feed_id: int,
+        *,
+        error: str,
+        now: datetime,
+        next_poll_at: datetime,
+        claim_token: str | None = None,
+    ) -> bool: ...
+
+    async def unseen_entry_ids(self, feed_id: int, entry_ids: Iterable[str]) -> set[str]: ...
+
+    async def indexed_subscriptions(self) -> list[IndexedSubscription]: ...
+
+    async def subscriptions_fingerprint(self) -> tuple[Any, ...]: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[QueueTransaction]: ...
+
+
+class DeliveryStore(Protocol):
+    """What delivery reads and writes."""
+
+    async def claim_due(
+        self,
+        now: datetime,
+        *,
+        lease_seconds: float,
+        limit: int,
+        platforms: Iterable[str],
+        worker_id: str | None = None,
+        dead_before: datetime | None = None,
+        chats: int | None = None,
+    ) -> list[OutboxItem]: ...
+
+    async def release_chats(
+        self, claim_token: str, next_send: Mapping[int, datetime] | None = None
+    ) -> None: ...
+
+    async def record_sent(self, records: Sequence[SentRecord]) -> None: ...
+
+    async def mark_retry(
+        self,
+        ids: Sequence[int],
+        not_before: datetime,
+        error: str,
+        *,
+        count_attempt: bool = True,
+        claim_token: str | None = None,
+    ) -> None: ...
+
+    async def mark_failed(
+        self, ids: Sequence[int], error: str, now: datetime, *, claim_token: str | None = None
+    ) -> None: ...
+
+    async def release(self, ids: Sequence[int], *, claim_token: str | None = None) -> None: ...
+
+    async def log_delivery(
+        self,
+        subscription_id: int | None,
+        outcome: str,
+        detail: str | None,
+        now: datetime,
+        count: int = 1,
+    ) -> None: ...
+
+    async def deactivate_subscription(
+        self, subscription_id: int, reason: str, now: datetime
+    ) -> int: ...
+
+    async def move_subscription(
+        self, subscription_id: int, chat_id: str, now: datetime
+    ) -> Subscription | None: ...

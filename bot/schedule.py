@@ -1,4 +1,6 @@
-"""When is a subscriber's next digest due? Pure functions over plain data.
+"""When is something due? Pure functions over plain data: a subscriber's next digest
+(:func:`next_due`), which subscriptions a new card is queued for and when (:func:`plan_queue`),
+and how long to back off after failures (:func:`exponential_backoff`).
 
 ``instant``: now. ``hourly``: the next full hour in the subscriber's timezone (it matters for
 zones that are 30 or 45 minutes off UTC). ``daily``: the next ``HH:MM`` wall-clock time in the
@@ -9,13 +11,24 @@ forward by the gap (02:30 -> 03:30); a time that happens twice (fall back) is du
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-__all__ = ["MODES", "next_due", "parse_daily_time", "parse_timezone"]
+from bot.matching import IndexedSubscription
+from bot.models import MODES, QueueRow, StoredCard, Subscription
+from digests.models import Card
 
-MODES = ("instant", "hourly", "daily")
+__all__ = [
+    "MODES",
+    "exponential_backoff",
+    "next_due",
+    "parse_daily_time",
+    "parse_timezone",
+    "plan_queue",
+    "plan_queue_indexed",
+]
 _HHMM = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)$")
 
 
@@ -86,3 +99,54 @@ def _wall_clock_to_utc(naive: datetime, zone: ZoneInfo) -> datetime:
     # gap it applies the offset from before the gap, which lands "gap" later on the new clock:
     # exactly the forward shift we want.
     return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def plan_queue(
+    cards: Sequence[StoredCard],
+    subscriptions: Iterable[Subscription],
+    matches: Callable[[Card, Sequence[str]], bool],
+    now: datetime,
+) -> list[QueueRow]:
+    """``(subscription_id, card_id, not_before)`` for every active subscription a card matches;
+    ``not_before`` is the subscription's next digest time (:func:`next_due`)."""
+    planned: list[QueueRow] = []
+    for sub in subscriptions:
+        if not sub.active or sub.id is None:
+            continue
+        due = next_due(sub.mode, sub.daily_time, sub.timezone, now)
+        for stored in cards:
+            if not sub.filters or matches(stored.card, sub.filters):
+                planned.append((sub.id, stored.id, due))
+    return planned
+
+
+def plan_queue_indexed(
+    cards: Sequence[StoredCard],
+    matching: Callable[[Card], Sequence[IndexedSubscription]],
+    now: datetime,
+    *,
+    platforms: Collection[str] | None = None,
+) -> list[QueueRow]:
+    """:func:`plan_queue` over an index: ``matching(card)`` gives the subscriptions a card
+    matches (:meth:`bot.matching.SubscriptionIndex.matching`); ``platforms``, when given,
+    keeps only subscriptions there. The due time is worked out once per distinct schedule,
+    not once per subscription (a card can match tens of thousands of them)."""
+    due: dict[tuple[str, str | None, str], datetime] = {}
+    planned: list[QueueRow] = []
+    for stored in cards:
+        for sub in matching(stored.card):
+            if platforms is not None and sub.platform not in platforms:
+                continue
+            schedule = (sub.mode, sub.daily_time, sub.timezone)
+            at = due.get(schedule)
+            if at is None:
+                at = due[schedule] = next_due(sub.mode, sub.daily_time, sub.timezone, now)
+            planned.append((sub.id, stored.id, at))
+    return planned
+
+
+def exponential_backoff(base: float, exponent: int, cap: float) -> float:
+    """``base x 2^exponent`` seconds, at most ``cap``: the wait after repeated failures (a
+    feed's failed polls, an item's failed sends). The exponent is bounded so that something
+    failing for months cannot overflow."""
+    return float(min(cap, base * (2 ** min(max(0, exponent), 30))))

@@ -1,7 +1,11 @@
 """All runtime settings, as one typed object built once at the edge (``Settings.load()``).
 
-Values come from environment variables (and an optional ``.env`` file); nothing in the code base
-reads ``os.environ`` elsewhere. Secrets are ``SecretStr`` so that they never reach a log line.
+Values come from environment variables (and an optional ``.env`` file), read here and nowhere
+else in ``bot/`` and ``digests/``, with two exceptions at other edges: the Alembic environment
+(``bot/migrations/env.py``) reads ``DATABASE_URL`` when the ``alembic`` command runs it without
+a URL, and Slack Bolt reads ``SLACK_BOT_TOKEN`` / ``SLACK_SIGNING_SECRET`` by itself, though the
+client and secret we pass win (see ``bot.slack``). Secrets are ``SecretStr`` so that they never
+reach a log line, and :meth:`Settings.secret_values` lets an error line mask them.
 """
 
 from __future__ import annotations
@@ -11,7 +15,11 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.errors import DatabaseUrlError
 from digests.config import CONFIG_DIR, PipelineConfig
+
+# The databases the store runs on, by URL scheme (bare schemes get their async driver).
+DATABASE_SCHEMES = ("postgresql+asyncpg", "postgresql", "postgres", "sqlite+aiosqlite", "sqlite")
 
 
 class Settings(BaseSettings):
@@ -35,6 +43,16 @@ class Settings(BaseSettings):
         default=10 * 1024 * 1024, validation_alias="DIGESTBOT_MAX_RESPONSE_BYTES"
     )
     global_rate: float = Field(default=25.0, validation_alias="DIGESTBOT_GLOBAL_RATE")
+    # Feeds polled at once, and requests in flight to one site (scheme, host and port).
+    poll_concurrency: int = Field(default=50, ge=1, validation_alias="DIGESTBOT_POLL_CONCURRENCY")
+    per_host_requests: int = Field(default=2, ge=1, validation_alias="DIGESTBOT_PER_HOST_REQUESTS")
+    # --- several workers (README "Scaling out") --------------------------------------------
+    roles: str = Field(default="poll,deliver,updates", validation_alias="DIGESTBOT_ROLES")
+    lease_seconds: float = Field(default=300.0, gt=0, validation_alias="DIGESTBOT_LEASE_SECONDS")
+    heartbeat_seconds: float = Field(
+        default=5.0, gt=0, validation_alias="DIGESTBOT_HEARTBEAT_SECONDS"
+    )
+    redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
     log_level: str = Field(default="INFO", validation_alias="DIGESTBOT_LOG_LEVEL")
     allow_private_addresses: bool = Field(
         default=False, validation_alias="DIGESTBOT_ALLOW_PRIVATE_ADDRESSES"
@@ -69,10 +87,46 @@ class Settings(BaseSettings):
     def load(cls) -> Settings:
         return cls()
 
+    def secret_values(self) -> list[str]:
+        """Every secret set: tokens, signing and webhook secrets.
+
+        Not the database password: a database URL only reaches a message rendered without it,
+        and masking a password such as ``postgres`` everywhere would garble the line.
+        """
+        return [
+            value.get_secret_value()
+            for value in (
+                self.telegram_bot_token,
+                self.telegram_webhook_secret,
+                self.slack_bot_token,
+                self.slack_signing_secret,
+                self.slack_app_token,
+            )
+            if value is not None and value.get_secret_value()
+        ]
+
     def pipeline_config(self) -> PipelineConfig:
         return PipelineConfig(
             max_summary_words=self.summary_words,
             max_response_bytes=self.max_response_bytes,
             topics_path=self.topics_file,
             allow_private_addresses=self.allow_private_addresses,
+            max_in_flight=self.poll_concurrency,
+            max_per_host=self.per_host_requests,
         )
+
+
+def check_database_url(url: str) -> str:
+    """``url`` if the store can run on it; :class:`DatabaseUrlError` saying what to set if not.
+
+    Checked before the store is built, so that ``mysql://...`` is one clear line rather than a
+    driver import error deep in SQLAlchemy.
+    """
+    scheme, sep, _ = url.partition("://")
+    if sep and scheme.lower() in DATABASE_SCHEMES:
+        return url
+    shown = f"a {scheme}:// URL" if sep and scheme else "not a database URL"
+    raise DatabaseUrlError(
+        f"DATABASE_URL is {shown}: digestbot runs on PostgreSQL or SQLite; set it to "
+        "postgresql://USER:PASSWORD@HOST:5432/DB or sqlite:///FILE.sqlite3"
+    )

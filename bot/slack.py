@@ -2,7 +2,8 @@
 
 A thin translation layer (bolt-python's own adapters are the model): each Slack request becomes
 one :class:`~bot.ports.CommandRequest` for the shared :class:`~bot.ports.CommandHandler`, and
-the :class:`~bot.ports.Reply` is rendered back as Block Kit. Every handler acks first and does
+the :class:`~bot.ports.Reply` is rendered back as Block Kit (the pure translation both ways is
+:mod:`bot.slack_blocks`). Every handler acks first and does
 the slow work afterwards, as Slack drops a request that is not acked within 3 seconds.
 
 Two ways to receive requests: Socket Mode when ``SLACK_APP_TOKEN`` is set (no public URL
@@ -16,7 +17,6 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -26,156 +26,29 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import parse_command_line
+from bot import messages as msg
+from bot.errors import SlackConfigError
 from bot.ports import ChatRef, CommandHandler, CommandRequest, Reply
 from bot.settings import Settings
+from bot.slack_blocks import (
+    CHOICE_ACTION,
+    build_request,
+    home_view,
+    is_direct_message,
+    reply_messages,
+)
 from bot.slack_sender import SlackSender, delivery_client
-from digests.errors import DigestError
-from digests.render.slack import MAX_BLOCKS, MAX_BUTTON_TEXT, escape, render_digest, split_text
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
-SLASH_COMMAND = "/digest"
-CHOICE_ACTION_PREFIX = "digest_cmd_"
-CHOICE_ACTION = re.compile(rf"^{CHOICE_ACTION_PREFIX}\d+$")
+SLASH_COMMAND = msg.SLACK_SLASH_COMMAND  # the replies (bot.messages.SLACK) spell it too
 # The "Read the piece" link buttons on cards (digests.render.slack) also send an interaction
 # payload; it must be acked or Slack shows the user a warning next to the button.
 CARD_LINK_ACTION = re.compile(r"^open_card_\d+$")
 
-MAX_RESPONSES = 5  # Slack accepts at most five posts to one response_url
-MAX_BUTTONS_PER_ACTIONS = 25
-MAX_BUTTON_VALUE = 2000
-MAX_HOME_BLOCKS = 100
 SHUTDOWN_GRACE = 10.0  # seconds stop() waits for replies still being worked on
-
-FAILURE_TEXT = "Sorry, something went wrong while answering that. Please try again in a minute."
-MORE_CARDS_TEXT = "…and {n} more stories that do not fit here."
-HOME_FOOTER = "Type `/digest help` in any channel, or here in Messages, to manage subscriptions."
-
-Block = dict[str, Any]
-
-
-class SlackConfigError(DigestError, ValueError):
-    """The Slack settings cannot work together; the message says what to set."""
-
-
-# --- pure translation: Slack payloads to commands, replies to Block Kit --------------------
-
-
-def is_direct_message(channel_id: str, channel_name: str | None = None) -> bool:
-    """DM channel ids start with ``D``; slash commands name them ``directmessage``."""
-    return channel_id.startswith("D") or channel_name == "directmessage"
-
-
-def build_request(
-    text: str, chat: ChatRef, *, user_id: str | None, is_group: bool, title: str | None = None
-) -> CommandRequest:
-    """The text after ``/digest`` (or a button's command line) as a request for the core.
-
-    Parsed by the core's own :func:`bot.commands.parse_command_line`, the same as Telegram's
-    messages; an empty text is ``help``. A text that is no command word still goes to the core,
-    whose answer for unknown commands points to help.
-    """
-    extra = {"user_id": user_id, "is_group": is_group, "chat_title": title}
-    request = parse_command_line(text, chat, **extra)
-    if request is not None:
-        return request
-    words = text.split()
-    return CommandRequest(
-        chat=chat,
-        name=words[0] if words else "help",
-        args=tuple(words[1:]),
-        user_id=user_id,
-        is_group=is_group,
-        chat_title=title,
-    )
-
-
-# The core writes commands Telegram-style (``/subscribe``); in Slack they are subcommands of
-# ``/digest``. Only known command words are rewritten, never a path inside a URL or a timezone.
-_CORE_COMMAND = re.compile(
-    r"(?<![\w/.:-])/(start|help|subscribe|unsubscribe|list|topics|digest|settings)\b(?![/@])"
-)
-_SLACK_SPELLING = {"digest": "now", "start": "help"}
-
-
-def slack_command_text(text: str) -> str:
-    """``"send /subscribe trade"`` -> ``"send /digest subscribe trade"``."""
-    return _CORE_COMMAND.sub(
-        lambda m: f"{SLASH_COMMAND} {_SLACK_SPELLING.get(m.group(1), m.group(1))}", text
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyMessage:
-    """One Slack message of a reply: what ``respond()`` / ``chat.postEphemeral`` takes."""
-
-    text: str
-    blocks: list[Block]
-
-
-def _choice_blocks(reply: Reply) -> list[Block]:
-    buttons = [
-        {
-            "type": "button",
-            "text": {"type": "plain_text", "text": choice.label[:MAX_BUTTON_TEXT] or "…"},
-            "value": choice.command[:MAX_BUTTON_VALUE],
-            "action_id": f"{CHOICE_ACTION_PREFIX}{i}",
-        }
-        for i, choice in enumerate(reply.choices)
-    ]
-    return [
-        {"type": "actions", "elements": buttons[i : i + MAX_BUTTONS_PER_ACTIONS]}
-        for i in range(0, len(buttons), MAX_BUTTONS_PER_ACTIONS)
-    ]
-
-
-def _text_blocks(text: str, room: int) -> list[Block]:
-    chunks = split_text(escape(text))
-    if len(chunks) > room:
-        chunks = chunks[:room]
-        chunks[-1] = chunks[-1][:-1] + "…"
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
-
-
-def reply_messages(reply: Reply, *, limit: int = MAX_RESPONSES) -> list[ReplyMessage]:
-    """A reply as at most ``limit`` Slack messages: its text and buttons, then its cards.
-
-    Text is plain text escaped for mrkdwn; a long text is split into several sections (3000
-    characters each), buttons go in actions blocks of 25, and a message stays <= 50 blocks.
-    """
-    messages: list[ReplyMessage] = []
-    if reply.text.strip() or reply.choices:
-        text = slack_command_text(reply.text)
-        actions = _choice_blocks(reply)[: MAX_BLOCKS - 1]
-        blocks = _text_blocks(text, MAX_BLOCKS - len(actions)) + actions
-        messages.append(ReplyMessage(escape(text)[:40000] or "Choose:", blocks))
-    if reply.cards:
-        rendered = render_digest(reply.cards)
-        room = limit - len(messages)
-        if len(rendered) > room:
-            shown = rendered[: max(room - 1, 0)]
-            hidden = len(reply.cards) - sum(len(m.card_indexes) for m in shown)
-            note = MORE_CARDS_TEXT.format(n=hidden)
-            messages.extend(ReplyMessage(m.text, m.blocks) for m in shown)
-            messages.append(ReplyMessage(note, _text_blocks(note, 1)))
-        else:
-            messages.extend(ReplyMessage(m.text, m.blocks) for m in rendered)
-    return messages[:limit]
-
-
-def home_view(reply: Reply) -> dict[str, Any]:
-    """The App Home tab: the user's subscriptions (the core's ``list`` reply) and a hint."""
-    blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Your news digests"}}
-    ]
-    text = slack_command_text(reply.text) or "No subscriptions yet."
-    blocks += _text_blocks(text, MAX_HOME_BLOCKS - 3)
-    blocks.append({"type": "divider"})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": HOME_FOOTER}]})
-    return {"type": "home", "blocks": blocks}
 
 
 # --- the adapter ------------------------------------------------------------------------------
@@ -379,7 +252,7 @@ class SlackAdapter:
             return await self._commands.handle(request)
         except Exception:
             log.exception("slack: command %r failed in %s", request.name, request.chat.chat_id)
-            return Reply(FAILURE_TEXT)
+            return Reply(msg.COMMAND_FAILED)
 
     async def _dm_channel(self, user_id: str, fallback: str) -> str:
         if user_id in self._dm_channels:
@@ -487,5 +360,4 @@ __all__ = [
     "home_view",
     "is_direct_message",
     "reply_messages",
-    "slack_command_text",
 ]

@@ -11,8 +11,9 @@ import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from bot.models import FeedRecord, Subscription
 from bot.settings import Settings
-from bot.store import FeedRecord, SqlStore, Subscription
+from bot.store import open_store
 
 
 def format_status(
@@ -39,14 +40,10 @@ def format_status(
 
 
 async def _status(settings: Settings) -> int:
-    store = SqlStore.from_url(settings.database_url)
-    try:
-        await store.upgrade()
+    async with open_store(settings.database_url) as store:
         feeds = await store.list_feeds()
         subscriptions = await store.active_subscriptions()
         outbox = await store.outbox_counts()
-    finally:
-        await store.close()
     text, attention = format_status(feeds, subscriptions, outbox)
     print(text)
     return 1 if attention else 0

@@ -8,7 +8,7 @@ in the core, once for every platform.
 
 Updates arrive by long polling, or by webhook when ``TELEGRAM_WEBHOOK_URL`` is set (then a
 secret token is required and PTB checks it on every request). The token never reaches a log
-line: see :class:`RedactTokenFilter`.
+line: see :mod:`bot.telegram_redaction`.
 """
 
 from __future__ import annotations
@@ -44,75 +44,30 @@ from telegram.ext import (
 from telegram.ext import CommandHandler as PTBCommandHandler
 from telegram.request import BaseRequest
 
+from bot import messages as msg
 from bot.commands import parse_command_line
+from bot.errors import TelegramSetupError
 from bot.ports import ChatRef, Choice, CommandHandler, CommandRequest, Reply, Sent
 from bot.settings import Settings
-from bot.telegram_request import AiohttpRequest, redact_token
+from bot.telegram_redaction import install_token_redaction, redact_token
+from bot.telegram_request import AiohttpRequest
 from bot.telegram_sender import TelegramSender
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 
-# The command menu (``setMyCommands``), in the order Telegram shows it.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Welcome and how to use the bot"),
-    ("help", "What the bot can do"),
-    ("subscribe", "Follow everything, or topics and keywords: /subscribe economy"),
-    ("unsubscribe", "Stop topics or keywords, or everything: /unsubscribe all"),
-    ("list", "What this chat follows"),
-    ("topics", "The topics you can follow"),
-    ("digest", "The latest digest, now"),
-    ("settings", "Digest schedule and options"),
-)
+COMMANDS = msg.TELEGRAM_COMMAND_MENU  # the command menu (``setMyCommands``), in its order
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for an inline button's callback_data
 BUTTONS_PER_ROW = 2
 ANSWER_LIMIT = 200  # characters Telegram shows in a callback query's toast
 POLL_TIMEOUT = timedelta(seconds=10)
 CONNECTION_POOL_SIZE = 128  # replies and concurrent digest sends share one pool
 CONCURRENT_UPDATES = 8
-SORRY = "Sorry, that did not work. Please try again in a minute."
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
-
-
-class TelegramSetupError(ValueError):
-    """The Telegram settings cannot work; the message says which variable to fix."""
-
-
-# --- log redaction -------------------------------------------------------------------------
-
-
-class RedactTokenFilter(logging.Filter):
-    """Removes bot tokens from a record's message and traceback.
-
-    httpx logs every request URL (``.../bot<token>/getUpdates``) at INFO, and a traceback can
-    carry a URL too. Installed on the root handlers and on the ``httpx`` logger.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = redact_token(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact_token(record.exc_text)
-        return True
-
-
-_REDACTOR = RedactTokenFilter()
-
-
-def install_token_redaction() -> None:
-    """Idempotent; handlers added to the root logger later are covered at the next call."""
-    for target in (logging.getLogger("httpx"), *logging.getLogger().handlers):
-        if _REDACTOR not in target.filters:
-            target.addFilter(_REDACTOR)
-    # PTB's request log lines add nothing at INFO but the token-bearing URL.
-    httpx_logger = logging.getLogger("httpx")
-    if httpx_logger.getEffectiveLevel() < logging.WARNING:
-        httpx_logger.setLevel(logging.WARNING)
+# The shape of a bot token (``123456789:AA...``): the bot's id, a colon, the secret part.
+_BOT_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 
 
 # --- pure translation helpers --------------------------------------------------------------
@@ -242,15 +197,18 @@ class TelegramAdapter:
             await app.initialize()
         except InvalidToken as exc:
             await self._shutdown()
+            # PTB's own message quotes the whole token; the server's answer (the cause) does not.
+            cause = exc.__cause__
+            answer = cause.message if isinstance(cause, TelegramError) else "rejected"
+            answer = redact_token(answer, app.bot.token)
             raise TelegramSetupError(
-                f"Telegram refused TELEGRAM_BOT_TOKEN ({redact_token(exc.message)}): "
-                "check the token with @BotFather."
+                f"Telegram refused TELEGRAM_BOT_TOKEN ({answer}): check the token with @BotFather."
             ) from None
         try:
             await self._register_commands()
             updater = app.updater
             assert updater is not None  # built with an updater, see build_telegram_adapter
-            allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+            allowed = ALLOWED_UPDATES
             if self._webhook is None:
                 await updater.start_polling(timeout=self._poll_timeout, allowed_updates=allowed)
             else:
@@ -274,6 +232,20 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         await self._shutdown()
+
+    # Several workers (bot.workers.UpdateLeader): long polling has one consumer per token.
+    @property
+    def exclusive_updates(self) -> bool:
+        return self._webhook is None
+
+    async def pause_updates(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+
+    async def resume_updates(self) -> None:
+        updater = self.application.updater
+        if updater is not None and not updater.running:
+            await updater.start_polling(timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES)
 
     async def _shutdown(self) -> None:
         app = self.application
@@ -349,7 +321,7 @@ class TelegramAdapter:
                 chat_title=base.chat_title,
             )
         if request is None:
-            await query.answer("This button no longer works; try /help.")
+            await query.answer(msg.stale_button(msg.TELEGRAM))
             return
         reply = await self._commands.handle(request)
         await query.answer(short_answer(reply.text) or None)
@@ -408,7 +380,7 @@ class TelegramAdapter:
         )
         if isinstance(update, Update) and update.effective_chat is not None:
             try:
-                await context.bot.send_message(update.effective_chat.id, SORRY)
+                await context.bot.send_message(update.effective_chat.id, msg.COMMAND_FAILED)
             except TelegramError as exc:
                 log.warning("telegram: could not tell chat about the failure: %s", exc)
             if update.callback_query is not None:
@@ -452,8 +424,16 @@ def build_telegram_adapter(settings: Settings, commands: CommandHandler) -> Tele
     """The adapter for ``settings`` (token, API URL, webhook), answering through ``commands``."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         raise TelegramSetupError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather.")
+    if not _BOT_TOKEN_SHAPE.fullmatch(settings.telegram_bot_token.get_secret_value()):
+        # Never echo it: a mistyped token is still most of a secret.
+        raise TelegramSetupError(
+            "TELEGRAM_BOT_TOKEN is not a bot token (digits, a colon, then letters, digits, _ "
+            "and -, like 123456789:AA...): copy it again from @BotFather."
+        )
     webhook = webhook_config(settings)
-    install_token_redaction()  # also for `run --once`, which delivers without start()
+    # Also for `run --once`, which delivers without start(); the exact token too, as a short
+    # or malformed one escapes the token pattern.
+    install_token_redaction(settings.telegram_bot_token.get_secret_value())
     base_url = settings.telegram_base_url
     file_url = re.sub(r"/bot$", "/file/bot", base_url)
     application = (

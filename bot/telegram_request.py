@@ -10,7 +10,6 @@ exceptions (``BaseRequest._request_wrapper``).
 from __future__ import annotations
 
 import json
-import re
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -18,17 +17,9 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-# A bot token (``123456789:AA...``, 35 characters after the colon), as it appears in Bot API
-# URLs (``/bot<token>/sendMessage``) and in PTB's InvalidToken message.
-_TOKEN = re.compile(r"\d{3,}:[\w-]{20,}")
-
+from bot.telegram_redaction import redact_token
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
-
-
-def redact_token(text: str) -> str:
-    """``text`` with any bot token replaced, so that URLs can be logged or raised safely."""
-    return _TOKEN.sub("<token>", text)
 
 
 def _resolve(value: ODVInput[float], default: float | None) -> float | None:

@@ -27,7 +27,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.ports import ChatGone, OutgoingMessage, Rejected, RetryLater, SendResult, Sent
-from bot.telegram_request import redact_token
+from bot.telegram_redaction import redact_token
 from digests.models import Card
 from digests.render import is_web_url
 from digests.render.telegram import render_digest, render_plain

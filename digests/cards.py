@@ -9,7 +9,7 @@ from digests import lang
 from digests.config import PipelineConfig
 from digests.extract import html_fragment_paragraphs
 from digests.facts import key_facts
-from digests.lang import normalise_language
+from digests.lang import resolve_language
 from digests.models import Article, Card, FeedEntry
 from digests.summarize import article_sentences, summarize
 from digests.topics import Taxonomy
@@ -51,6 +51,20 @@ def _repeats(fact: str, summary: Iterable[str]) -> bool:
     return any(folded in said or (said and said in folded) for said in map(_folded, summary))
 
 
+def _tag(
+    taxonomy: Taxonomy,
+    title: str,
+    text: str,
+    categories: tuple[str, ...],
+    language: str | None,
+) -> tuple[str, ...]:
+    # English (or unknown) is the taxonomy's default reading, so it is asked the way it always
+    # was; only another language is named (its keywords, not the script's guess, apply).
+    if language in (None, "en"):
+        return taxonomy.tag(title=title, text=text, categories=categories)
+    return taxonomy.tag(title=title, text=text, categories=categories, language=language)
+
+
 def build_card(
     article: Article,
     *,
@@ -62,14 +76,13 @@ def build_card(
     categories and the dates or author the page did not give."""
     categories = _unique([*article.categories, *(entry.categories if entry else ())])
     sentences = article_sentences(article.text)  # split once for the summary and the facts
-    # TODO(lead, issue 8): once issue-8b is merged, pass language=article.language here (and in
-    # link_card) so that summarize() counts its budget in characters for CJK.
     summary = summarize(
         article.text,
         max_words=config.max_summary_words,
         max_sentences=config.max_summary_sentences,
         title=article.title,
         sentences=sentences,
+        language=article.language,
     )
     # key_facts only ranks summary sentences lower; on one card a repeat reads as padding, so
     # ask for a few spare facts and drop those the summary already says.
@@ -81,7 +94,7 @@ def build_card(
         language=article.language,
     )
     facts = [f for f in spare if not _repeats(f, summary)][: config.max_key_facts]
-    tags = taxonomy.tag(title=article.title, text=article.text, categories=categories)
+    tags = _tag(taxonomy, article.title, article.text, categories, article.language)
     published = article.published or (entry.published or entry.updated if entry else None)
     return Card(
         title=article.title or (entry.title if entry else "") or article.url,
@@ -117,11 +130,14 @@ def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -
     blurb = ""
     if entry.summary_html and entry.summary_html.strip():
         blurb = "\n\n".join(html_fragment_paragraphs(entry.summary_html))
+    language = resolve_language([entry.language], f"{entry.title}\n{blurb}")
     summary = (
-        summarize(blurb, max_words=config.max_summary_words, title=entry.title) if blurb else []
+        summarize(blurb, max_words=config.max_summary_words, title=entry.title, language=language)
+        if blurb
+        else []
     )
     categories = _unique(entry.categories)
-    tags = taxonomy.tag(title=entry.title, text=blurb, categories=categories)
+    tags = _tag(taxonomy, entry.title, blurb, categories, language)
     return Card(
         title=entry.title or entry.link or entry.feed_url,
         url=entry.link or entry.feed_url,
@@ -137,5 +153,5 @@ def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -
         author=entry.author,
         entry_id=entry.entry_id,
         feed_url=entry.feed_url,
-        language=normalise_language(entry.language),
+        language=language,
     )

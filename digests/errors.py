@@ -9,6 +9,14 @@ class DigestError(Exception):
     """Root of every error digestbot raises on purpose."""
 
 
+class ConfigError(DigestError):
+    """Settings or a configuration file that cannot work; the message names what to fix.
+
+    The command line turns it into one line and exit code 2 (``bot.cli``); the chat side's
+    setup errors (``bot.errors.SetupError``) are its subclasses.
+    """
+
+
 class FetchError(DigestError):
     """A feed or page could not be fetched (network, HTTP status, size or time limit)."""
 

@@ -10,7 +10,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.store import metadata
+from bot.store.schema import metadata
 
 config = context.config
 target_metadata = metadata

@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli import _build_parser
 from bot.commands import CommandCore
-from bot.console import CONSOLE_CHAT, ConsoleSender, chat_repl, format_reply
+from bot.console import CONSOLE_CHAT, ConsoleAdapter, ConsoleSender, chat_repl, format_reply
 from bot.feeds_cli import (
     FeedsFileError,
     load_feeds_file,
@@ -18,7 +18,7 @@ from bot.feeds_cli import (
     parse_opml,
     resolve_feed_url,
 )
-from bot.ports import Choice, Reply
+from bot.ports import Choice, OutgoingMessage, Reply
 from bot.store import SqlStore
 from digests.config import CONFIG_DIR
 from tests.bot.conftest import make_settings
@@ -126,3 +126,12 @@ def test_format_reply_and_console_sender() -> None:
     assert format_reply(reply) == "Hi\nTry: Trade: subscribe trade\n"
     sender = ConsoleSender(io.StringIO())
     assert sender.render([]) == [] and sender.min_interval("x") == 0.0
+
+
+async def test_console_adapter_writes_to_the_stream_it_was_given() -> None:
+    out = io.StringIO()
+    adapter = ConsoleAdapter(None, out=out)
+    assert adapter.sender.out is out
+    await adapter.sender.send("terminal", OutgoingMessage({"text": "card"}, "card"))
+    await adapter.stop()
+    assert out.getvalue().endswith("card\n")

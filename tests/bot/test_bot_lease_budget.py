@@ -4,8 +4,8 @@ each card once."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
+from typing import Any
 
 from bot.delivery import DeliveryPolicy
 from bot.ports import ChatRef, OutgoingMessage, SendResult
@@ -15,14 +15,18 @@ from tests.bot.fakes import TRADE_BODY, FakeClock, FakeSender, FeedSite, Item
 
 
 class SlowSender(FakeSender):
+    def __init__(self, clock: FakeClock, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+
     async def send(self, chat_id: str, message: OutgoingMessage) -> SendResult:
-        await asyncio.sleep(0.05)  # as if paced: 3 s per message to a Telegram group
+        self.clock.advance(seconds=0.05)  # as if paced: 3 s per message to a Telegram group
         return await super().send(chat_id, message)
 
 
 async def test_long_digest_is_split_across_leases(tmp_path: Path) -> None:
     site, clock = FeedSite(), FakeClock()
-    sender = SlowSender(cards_per_message=1)
+    sender = SlowSender(clock, cards_per_message=1)
     policy = DeliveryPolicy(lease_seconds=0.2)  # stop taking new messages after 0.1 s
     async with open_app(tmp_path, sender, clock, site.transport, delivery_policy=policy) as app:
         await app.store.save_subscription(Subscription(chat=ChatRef("fake", "-100group")))

@@ -8,8 +8,8 @@ import pytest
 
 from bot.delivery import DeliveryPolicy, backoff_delay
 from bot.pacing import Pacer, chat_slot, gcra_reserve
+from bot.poller import next_poll_after_failure, next_poll_after_success
 from bot.schedule import next_due, parse_daily_time, parse_timezone
-from bot.worker import next_poll_after_failure, next_poll_after_success
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

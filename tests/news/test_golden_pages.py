@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from digests.config import PipelineConfig
-from digests.lang import is_cjk, text_length
+from digests.lang import is_cjk, length_budget, text_length
 from digests.preview import main_preview
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -120,6 +120,9 @@ def test_golden_page(language: str, cards: dict[str, dict[str, Any]]) -> None:
     for part in [*everything_but_note, card["editors_note"]]:
         for junk in furniture:
             assert junk.casefold() not in part.casefold(), (junk, part)
+    # the summary within its budget, in the unit of the language (163 characters for CJK)
+    summary = " ".join(card["summary"])
+    assert 0 < text_length(summary, language) <= length_budget(CONFIG.max_summary_words, language)
     unit_rate = CONFIG.cjk_chars_per_minute if is_cjk(language) else CONFIG.words_per_minute
     length = text_length(card["text"], language)
     assert length >= (150 if is_cjk(language) else 100)  # the whole piece, not a fragment

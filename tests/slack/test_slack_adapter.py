@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.messages import SLACK
 from bot.ports import ChatRef, Choice, CommandRequest, Reply
 from bot.slack import (
     SlackAdapter,
@@ -17,11 +18,11 @@ from bot.slack import (
     build_slack_adapter,
     home_view,
     reply_messages,
-    slack_command_text,
 )
 from tests.slack.conftest import SIGNING_SECRET, RecordingCommands, make_card, slack_settings
 from tests.slack.fake_slack_api import FakeSlackApi, block_kit_problem
 from tests.slack.slack_requests import SlackRequests
+from tests.slack.spelling import slack_command_text
 
 NEWS = ChatRef("slack", "C0NEWS")
 
@@ -316,7 +317,7 @@ def test_core_commands_are_spelled_as_digest_subcommands(core: str, slack: str) 
 
 
 def test_reply_text_uses_the_slack_spelling() -> None:
-    [message] = reply_messages(Reply("Send /subscribe & /list"))
+    [message] = reply_messages(Reply(f"Send {SLACK('subscribe')} & {SLACK('list')}"))
     assert message.text == "Send /digest subscribe &amp; /digest list"
 
 

@@ -114,3 +114,11 @@ async def test_a_forged_subscribe_changes_nothing_in_the_store(
     )
     assert status == 401
     assert await store.get_subscription(NEWS) is None
+
+
+async def test_an_unknown_subcommand_is_named_as_typed(
+    core_slack: tuple[SlackAdapter, SlackRequests], fake_api: FakeSlackApi
+) -> None:
+    _, slack = core_slack
+    reply = await ask(slack, fake_api, "bogus", "bogus")
+    assert reply["text"] == "I don't know /digest bogus. Send /digest help to see what I can do."

@@ -16,12 +16,12 @@ from pydantic import SecretStr
 
 from bot.commands import CommandCore
 from bot.filters import TaxonomyCatalog
+from bot.messages import COMMAND_FAILED as SORRY
 from bot.ports import ChatRef, CommandRequest, Reply
 from bot.settings import Settings
 from bot.store import SqlStore, Subscription
 from bot.telegram import (
     COMMANDS,
-    SORRY,
     TelegramAdapter,
     TelegramSetupError,
     build_telegram_adapter,

@@ -1,0 +1,129 @@
+"""The plain data of the chat side: what the store keeps and hands to the command core, the
+poller and delivery. Frozen dataclasses; every datetime is timezone-aware UTC.
+
+The news side's card (``digests.models.Card``) travels inside these records unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from digests.models import Card
+
+__all__ = [
+    "MODES",
+    "ChatRef",
+    "FeedRecord",
+    "OutboxItem",
+    "PollSuccess",
+    "QueueRow",
+    "SentRecord",
+    "StoredCard",
+    "Subscription",
+    "WorkerRecord",
+]
+
+# How a subscription gets its cards: each as it comes, or gathered once an hour or a day.
+MODES = ("instant", "hourly", "daily")
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Where a subscription lives: a Telegram chat, a Slack channel/DM, the console."""
+
+    platform: str  # "telegram" | "slack" | "console"
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRecord:
+    id: int
+    url: str
+    name: str | None
+    topics: tuple[str, ...]
+    etag: str | None
+    last_modified: str | None
+    ttl_minutes: int | None
+    error_count: int
+    last_error: str | None
+    next_poll_at: datetime | None
+    last_polled_at: datetime | None
+    added_at: datetime
+    initialized: bool  # the first poll happened: its entries were recorded, not broadcast
+    # Set when this worker holds the feed's lease: its writes about the poll must show it.
+    claim_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollSuccess:
+    """A poll that worked: the validators to send next time and when the feed is due again."""
+
+    feed_id: int
+    etag: str | None
+    last_modified: str | None
+    ttl_minutes: int | None
+    at: datetime
+    next_poll_at: datetime
+    claim_token: str | None = None  # the feed's lease; a poll whose lease was lost writes nothing
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCard:
+    id: int
+    feed_id: int | None
+    card: Card
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    chat: ChatRef
+    filters: tuple[str, ...] = ()  # empty: everything
+    mode: str = "instant"  # one of MODES
+    daily_time: str | None = None  # "HH:MM" in ``timezone``, for daily
+    timezone: str = "UTC"
+    active: bool = True
+    deactivated_reason: str | None = None
+    title: str | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+# One outbox row to write: (subscription id, card id, not before).
+QueueRow = tuple[int, int, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    subscription: Subscription
+    card_id: int
+    card: Card
+    attempts: int
+    not_before: datetime
+    # The lease on the item's chat this worker holds: every write about the item shows it.
+    claim_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentRecord:
+    """One message that went out: the outbox items it carried."""
+
+    subscription_id: int
+    item_ids: tuple[int, ...]
+    at: datetime
+    claim_token: str | None = None  # the chat's lease the send was made under
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRecord:
+    """A running worker as its heartbeat row shows it."""
+
+    id: str
+    host: str
+    pid: int
+    roles: tuple[str, ...]
+    holds_updates: bool  # it consumes the chat updates (Telegram long polling) now
+    started_at: datetime
+    seen_at: datetime

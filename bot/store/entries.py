@@ -1,0 +1,107 @@
+"""The ``seen_entries`` and ``cards`` tables: which feed entries were looked at, and the cards
+made from them.
+
+A stored card keeps what delivery, ``/digest`` and matching read (title, summary, key facts,
+note, topics ...), not the article text: nothing on the chat side reads it, and parsing 6 KB of
+text per card on every claim and every ``/digest`` was most of their cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.models import StoredCard
+from bot.store._sql import SqlBase, chunks, insert_ignore
+from bot.store.schema import cards_t, entry_key, seen_entries_t
+from digests.models import Card
+
+__all__ = ["SqlEntries", "card_data", "insert_entries"]
+
+
+def card_data(card: Card) -> dict[str, Any]:
+    """The JSON a card is stored as: everything but the article text."""
+    data = card.to_dict()
+    data.pop("text", None)
+    return data
+
+
+async def insert_entries(
+    conn: AsyncConnection,
+    dialect: str,
+    feed_id: int,
+    entries: Sequence[tuple[str, Card | None]],
+    now: datetime,
+) -> list[StoredCard]:
+    """Mark entries seen and store their cards; returns the cards new to the store.
+
+    Insert-or-ignore on (feed, entry): when two workers race on the same feed, only the one
+    whose insert lands gets the card back, so only that one queues it.
+    """
+    by_key: dict[str, tuple[str, Card | None]] = {}
+    for entry_id, card in entries:
+        by_key.setdefault(entry_key(entry_id), (entry_id, card))
+    if not by_key:
+        return []
+    new_keys: set[str] = set()
+    rows = [
+        {"feed_id": feed_id, "entry_key": k, "entry_id": e, "seen_at": now}
+        for k, (e, _) in by_key.items()
+    ]
+    for chunk in chunks(rows):
+        stmt = insert_ignore(dialect, seen_entries_t, ["feed_id", "entry_key"])
+        result = await conn.execute(stmt.values(list(chunk)).returning(seen_entries_t.c.entry_key))
+        new_keys.update(result.scalars())
+    stored: list[StoredCard] = []
+    for key, (_, card) in by_key.items():
+        if key not in new_keys or card is None:
+            continue
+        stmt = insert_ignore(dialect, cards_t, ["feed_id", "entry_key"]).values(
+            feed_id=feed_id,
+            entry_key=key,
+            data=card_data(card),
+            published_at=card.published,
+            created_at=now,
+        )
+        card_id = (await conn.execute(stmt.returning(cards_t.c.id))).scalar()
+        if card_id is not None:
+            stored.append(StoredCard(card_id, feed_id, card, now))
+    return stored
+
+
+class SqlEntries(SqlBase):
+    async def unseen_entry_ids(self, feed_id: int, entry_ids: Iterable[str]) -> set[str]:
+        by_key = {entry_key(e): e for e in entry_ids}
+        if not by_key:
+            return set()
+        seen: set[str] = set()
+        async with self.engine.connect() as conn:
+            for chunk in chunks(list(by_key)):
+                stmt = sa.select(seen_entries_t.c.entry_key).where(
+                    seen_entries_t.c.feed_id == feed_id, seen_entries_t.c.entry_key.in_(chunk)
+                )
+                seen.update((await conn.execute(stmt)).scalars())
+        return {entry for key, entry in by_key.items() if key not in seen}
+
+    async def record_entries(
+        self, feed_id: int, entries: Sequence[tuple[str, Card | None]], now: datetime
+    ) -> list[StoredCard]:
+        """:func:`insert_entries` in a transaction of its own (nothing to queue with them)."""
+        async with self.engine.begin() as conn:
+            return await insert_entries(conn, self.dialect, feed_id, entries, now)
+
+    async def latest_cards(self, limit: int, *, feed_id: int | None = None) -> list[StoredCard]:
+        # Newest by publication date when known, then by arrival; NULL dates sort last on both.
+        order_published = sa.case((cards_t.c.published_at.is_(None), 1), else_=0)
+        stmt = sa.select(
+            cards_t.c.id, cards_t.c.feed_id, cards_t.c.data, cards_t.c.created_at
+        ).order_by(order_published, cards_t.c.published_at.desc(), cards_t.c.id.desc())
+        if feed_id is not None:
+            stmt = stmt.where(cards_t.c.feed_id == feed_id)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt.limit(limit))).all()
+        return [StoredCard(i, f, Card.from_dict(data), at) for i, f, data, at in rows]

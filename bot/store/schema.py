@@ -1,0 +1,202 @@
+"""The store's tables and column types, in one place: the SQL modules and Alembic's
+``env.py`` (autogenerate) read them from here.
+
+The tables mirror the migrations in ``bot/migrations/versions``; ``tests/bot/test_bot_store.py``
+checks that an upgraded database and this metadata never drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+__all__ = [
+    "UTCDateTime",
+    "cards_t",
+    "delivery_log_t",
+    "entry_key",
+    "feeds_t",
+    "handled_updates_t",
+    "metadata",
+    "outbox_t",
+    "seen_entries_t",
+    "send_budget_t",
+    "subscriptions_t",
+    "workers_t",
+]
+
+
+def entry_key(entry_id: str) -> str:
+    """A fixed-length key for an entry id (ids can be long URLs; unique indexes want bounds)."""
+    return hashlib.sha256(entry_id.encode("utf-8")).hexdigest()
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on SQLite (naive storage) and PostgreSQL (timestamptz)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _lease_columns() -> list[sa.Column[object]]:
+    """A lease held by one worker: until when, the token its writes must show, which worker.
+
+    Feeds (one poller per due feed) and subscriptions (one sender per chat) carry one.
+    """
+    return [
+        sa.Column("claimed_until", UTCDateTime),
+        sa.Column("claim_token", sa.String(36)),
+        sa.Column("claimed_by", sa.String(100)),
+    ]
+
+
+feeds_t = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.String(2048), nullable=False, unique=True),
+    sa.Column("name", sa.String(300)),
+    sa.Column("topics", sa.JSON, nullable=False),
+    sa.Column("etag", sa.String(500)),
+    sa.Column("last_modified", sa.String(100)),
+    sa.Column("ttl_minutes", sa.Integer),
+    sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("next_poll_at", UTCDateTime),
+    sa.Column("last_polled_at", UTCDateTime),
+    sa.Column("added_at", UTCDateTime, nullable=False),
+    sa.Column("initialized", sa.Boolean, nullable=False, server_default=sa.false()),
+    *_lease_columns(),
+)
+
+seen_entries_t = sa.Table(
+    "seen_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("entry_key", sa.String(64), nullable=False),
+    sa.Column("entry_id", sa.Text, nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("feed_id", "entry_key", name="uq_seen_entries_feed_entry"),
+)
+
+cards_t = sa.Table(
+    "cards",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("entry_key", sa.String(64), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("published_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("feed_id", "entry_key", name="uq_cards_feed_entry"),
+    sa.Index("ix_cards_created_at", "created_at"),
+)
+
+subscriptions_t = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("chat_id", sa.String(100), nullable=False),
+    sa.Column("title", sa.String(300)),
+    sa.Column("filters", sa.JSON, nullable=False),
+    sa.Column("mode", sa.String(10), nullable=False, server_default="instant"),
+    sa.Column("daily_time", sa.String(5)),
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("deactivated_reason", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    *_lease_columns(),
+    sa.UniqueConstraint("platform", "chat_id", name="uq_subscriptions_platform_chat"),
+)
+
+outbox_t = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "subscription_id",
+        sa.Integer,
+        sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("card_id", sa.Integer, sa.ForeignKey("cards.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("not_before", UTCDateTime, nullable=False),
+    sa.Column("claimed_until", UTCDateTime),
+    sa.Column("claim_token", sa.String(36)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.UniqueConstraint("subscription_id", "card_id", name="uq_outbox_subscription_card"),
+    sa.Index("ix_outbox_status_not_before", "status", "not_before"),
+    sa.Index("ix_outbox_subscription_status", "subscription_id", "status", "not_before"),
+)
+
+delivery_log_t = sa.Table(
+    "delivery_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("subscription_id", sa.Integer),  # no FK: the log outlives subscriptions
+    sa.Column("outcome", sa.String(20), nullable=False),  # sent | retry | failed | gone
+    sa.Column("detail", sa.Text),
+    sa.Column("item_count", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+workers_t = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("roles", sa.String(100), nullable=False),
+    sa.Column("holds_updates", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+)
+
+send_budget_t = sa.Table(
+    "send_budget",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("tat", sa.Float, nullable=False),  # GCRA theoretical arrival time, epoch seconds
+)
+
+handled_updates_t = sa.Table(
+    "handled_updates",
+    metadata,
+    sa.Column("platform", sa.String(20), primary_key=True),
+    sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_handled_updates_at", "at"),
+)
