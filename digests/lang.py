@@ -46,9 +46,12 @@ CJK_CHARS_PER_WORD = CJK_CHARS_PER_MINUTE / WORDS_PER_MINUTE  # ~2.17
 _CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
 _TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$")
 _WORD = re.compile(r"\w+")
-# How far into a text the detector and the script check look: enough for a reliable guess,
-# and the cost stays the same for a long article.
+# How far into a text the script check and the detector look: enough for a reliable guess,
+# and the cost stays the same for a long article. The detector's cost grows with its sample
+# (0.6 ms for 1,000 characters, 1.2 ms for 2,000); on the 91 aeb-dev pages 1,000 give the same
+# languages, each wrongly declared page's at probability 1.0.
 _SAMPLE_CHARS = 2000
+_DETECT_CHARS = 1000
 
 _LATIN_LANGUAGES = (
     "en de fr es pt it nl sv da no nb nn fi pl cs sk sl hr hu ro tr id ms vi ca eu gl"
@@ -273,7 +276,7 @@ _DETECTED_AS = {"wuu": "zh", "yue": "zh", "arz": "ar", "ary": "ar", "uzs": "uz"}
 
 
 def _guess(text: str) -> tuple[str, float]:
-    code, probability = _identifier().classify(text[:_SAMPLE_CHARS])
+    code, probability = _identifier().classify(text[:_DETECT_CHARS])
     return _DETECTED_AS.get(str(code), str(code)), float(probability)
 
 
