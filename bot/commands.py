@@ -25,9 +25,19 @@ from datetime import datetime
 from bot import messages as msg
 from bot.clock import utcnow
 from bot.filters import MAX_FILTERS, TopicCatalog, parse_filters, split_words
-from bot.ports import ChatRef, Choice, CommandRequest, Reply
-from bot.schedule import next_due, parse_daily_time, parse_timezone
+from bot.matching import filters_matcher
+from bot.metrics import Metrics
+from bot.models import StoredCard
+from bot.ports import AdminDesk, ChatRef, Choice, CommandRequest, Reply
+from bot.schedule import (
+    example_zone,
+    next_due,
+    parse_daily_time,
+    parse_timezone,
+    timezone_region,
+)
 from bot.store import Subscription, SubscriptionStore
+from digests.models import Card
 
 __all__ = ["ALIASES", "CommandCore", "parse_command_line"]
 
@@ -44,9 +54,13 @@ ALIASES = {
     "setting": "settings",
 }
 _COMMAND_WORD = re.compile(r"^/?([A-Za-z][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?$")
-_MAX_ARGS = 40
+_MAX_ARGS = 40  # words after a command that takes no topics or keywords (settings: 3)
+# Commands whose words are topics and keywords: capped by the filter limit, counted as filters
+# (a quoted phrase is one).
+_FILTER_COMMANDS = frozenset({"subscribe", "unsubscribe", "digest"})
 _TOPIC_CHOICES = 12
 _DIGEST_SCAN = 200  # recent cards looked at to find up to ``digest_size`` matching ones
+_DIGEST_FIRST = 20  # read first: usually enough, and 10x cheaper than reading the 200
 
 
 def parse_command_line(text: str, chat: ChatRef, **extra: object) -> CommandRequest | None:
@@ -62,7 +76,8 @@ def parse_command_line(text: str, chat: ChatRef, **extra: object) -> CommandRequ
     return CommandRequest(
         chat=chat,
         name=ALIASES.get(name, name),
-        args=tuple(words[1 : 1 + _MAX_ARGS]),
+        # Not cut here: the core states the cap and how many were sent.
+        args=tuple(words[1:]),
         user_id=extra.get("user_id"),  # type: ignore[arg-type]
         is_group=bool(extra.get("is_group", False)),
         chat_title=extra.get("chat_title"),  # type: ignore[arg-type]
@@ -83,8 +98,12 @@ class CommandCore:
         clock: Callable[[], datetime] = utcnow,
         digest_size: int = 5,
         syntax: Callable[[str], msg.CommandSyntax] = msg.syntax_for,
+        admin: AdminDesk | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.admin = admin
+        self.metrics = metrics
         self.catalog = catalog
         self.clock = clock
         self.digest_size = digest_size
@@ -103,12 +122,25 @@ class CommandCore:
 
     async def handle(self, request: CommandRequest) -> Reply:
         name = request.name.lower().lstrip("/")
+        if self.metrics is not None and request.sent_at is not None:
+            lag = (self.clock() - request.sent_at).total_seconds()
+            self.metrics.update_lag_seconds.labels(platform=request.chat.platform).observe(
+                max(0.0, lag)
+            )
+        # The operators' admin chats also get the operations reports (elsewhere /status is
+        # the subscriber's /list).
+        admin = self.admin
+        if admin is not None and name in ("status", "feeds") and admin.is_admin_chat(request.chat):
+            report = admin.status_text() if name == "status" else admin.feeds_text()
+            return Reply(await report)
         cmd = self.syntax(request.chat.platform)
-        handler = self._handlers.get(ALIASES.get(name, name))
+        name = ALIASES.get(name, name)
+        handler = self._handlers.get(name)
         if handler is None:
             return Reply(msg.unknown_command(cmd, name), choices=(Choice(msg.BUTTON_HELP, "help"),))
-        if len(request.args) > _MAX_ARGS:  # adapters may build requests without the parser
-            request = replace(request, args=request.args[:_MAX_ARGS])
+        too_many = _too_many_words(cmd, name, request.args)
+        if too_many is not None:
+            return Reply(too_many)
         current = await self.store.get_subscription(request.chat)
         return await handler(request, current, cmd)
 
@@ -201,7 +233,7 @@ class CommandCore:
         words = split_words(request.args)
         if not words or [w.lower() for w in words] == ["all"]:
             dropped = await self.store.deactivate_subscription(
-                current.id, "unsubscribed by the user", self.clock()
+                current.id, "unsubscribed by the user", self.clock(), cancel=True
             )
             return Reply(msg.unsubscribed_all(cmd, dropped))
         if not current.filters:
@@ -213,7 +245,7 @@ class CommandCore:
         remaining = tuple(f for f in current.filters if f not in wanted)
         if not remaining:
             await self.store.deactivate_subscription(
-                current.id, "unsubscribed by the user", self.clock()
+                current.id, "unsubscribed by the user", self.clock(), cancel=True
             )
             return Reply(
                 msg.unsubscribed_last(cmd, removed),
@@ -259,8 +291,11 @@ class CommandCore:
             filters: tuple[str, ...] = parse.filters
         else:
             filters = current.filters if current is not None and current.active else ()
-        recent = await self.store.latest_cards(_DIGEST_SCAN)
-        cards = [s.card for s in recent if not filters or self.catalog.matches(s.card, filters)]
+        recent = await self.store.latest_cards(_DIGEST_FIRST)
+        cards = self._matching(recent, filters)
+        if len(cards) < self.digest_size and len(recent) == _DIGEST_FIRST:
+            recent = await self.store.latest_cards(_DIGEST_SCAN)
+            cards = self._matching(recent, filters)
         what = self._following(filters)
         if not recent:
             return Reply(msg.digest_empty(cmd, what, any_cards=False))
@@ -270,6 +305,17 @@ class CommandCore:
             )
         picked = tuple(cards[: self.digest_size])
         return Reply(msg.digest_header(len(picked), what), cards=picked)
+
+    def _matching(self, recent: Sequence[StoredCard], filters: Sequence[str]) -> list[Card]:
+        """Up to ``digest_size`` of ``recent`` that pass ``filters``, newest first."""
+        cards: list[Card] = []
+        matches = filters_matcher(self.catalog.names(), filters)
+        for stored in recent:
+            if matches(stored.card):
+                cards.append(stored.card)
+                if len(cards) == self.digest_size:
+                    break
+        return cards
 
     async def _settings(
         self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
@@ -327,8 +373,24 @@ class CommandCore:
         return msg.settings_bad_mode(cmd, args[0])
 
 
+def _too_many_words(cmd: msg.CommandSyntax, name: str, args: Sequence[str]) -> str | None:
+    """The reply refusing more words than ``name`` takes, else ``None``; nothing is cut
+    silently, since acting on part of what was typed would surprise."""
+    if name in _FILTER_COMMANDS:
+        count = len(split_words(args))
+        if count > MAX_FILTERS:
+            return msg.too_many_words(cmd, name, MAX_FILTERS, count, "topics and keywords")
+        return None
+    if len(args) > _MAX_ARGS:
+        return msg.too_many_words(cmd, name, _MAX_ARGS, len(args), "words")
+    return None
+
+
 def _with_timezone(cmd: msg.CommandSyntax, sub: Subscription, name: str) -> Subscription | str:
     zone = parse_timezone(name)
     if zone is None:
+        region = timezone_region(name)
+        if region is not None:
+            return msg.settings_timezone_region(cmd, region, example_zone(region))
         return msg.settings_bad_timezone(cmd, name)
     return replace(sub, timezone=zone.key)

@@ -13,6 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.filters import MAX_FILTER_LENGTH, MAX_FILTERS, FilterParse
+from digests.textclean import clean_line
+
+SHOWN_INPUT = 40  # characters of a user's word quoted back in a reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,25 @@ def syntax_for(platform: str) -> CommandSyntax:
     return SYNTAX_BY_PLATFORM.get(platform, TELEGRAM)
 
 
+def _cut(word: str, limit: int = SHOWN_INPUT) -> str:
+    # Control and invisible characters dropped, and cut: a 10,000-character word must not make
+    # the reply too long to send.
+    text = clean_line(word)
+    return text[: limit - 1] + "…" if len(text) > limit else text
+
+
+def shown(word: str) -> str:
+    """A word the user typed, quoted back (cleaned, at most 40 characters)."""
+    return f"'{_cut(word)}'"
+
+
+def shown_list(words: Sequence[str], limit: int = 10) -> str:
+    """At most ``limit`` words, quoted back, and how many more there were."""
+    parts = [_cut(w) for w in words[:limit]]
+    more = len(words) - limit
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
+
+
 def welcome(cmd: CommandSyntax, title: str | None, subscribed: bool) -> str:
     hello = f"Hello{', ' + title if title else ''}! I send digest cards of new opinion pieces:"
     body = "a short summary, key facts and the editor's note, so you know what a piece says."
@@ -85,7 +107,7 @@ Here is what I understand:
 
 
 def unknown_command(cmd: CommandSyntax, name: str) -> str:
-    return f"I don't know {cmd.typed(name)}. Send {cmd('help')} to see what I can do."
+    return f"I don't know {cmd.typed(clean_line(name))}. Send {cmd('help')} to see what I can do."
 
 
 def describe_filters(filters: Sequence[str], topics: set[str]) -> str:
@@ -137,14 +159,14 @@ def filter_problems(parse: FilterParse) -> str:
     lines = []
     if parse.too_long:
         lines.append(
-            f"Too long (at most {MAX_FILTER_LENGTH} characters): " + ", ".join(parse.too_long)
+            f"Too long (at most {MAX_FILTER_LENGTH} characters): " + shown_list(parse.too_long)
         )
     if parse.too_short:
-        lines.append("Too short (at least 2 characters): " + ", ".join(parse.too_short))
+        lines.append("Too short (at least 2 characters): " + shown_list(parse.too_short))
     if parse.bad_chars:
         lines.append(
             "Only letters, digits and - + . & ' # work in a keyword "
-            '(put a phrase in quotes: "supply chain"): ' + ", ".join(parse.bad_chars)
+            '(put a phrase in quotes: "supply chain"): ' + shown_list(parse.bad_chars)
         )
     return "\n".join(lines)
 
@@ -165,6 +187,14 @@ def too_many_filters(cmd: CommandSyntax, current: int, adding: int) -> str:
     return (
         f"You can follow up to {MAX_FILTERS} topics and keywords; you have {current} and asked "
         f"for {adding} more. Remove some first, e.g. {cmd('unsubscribe', 'WORD')}, then try again."
+    )
+
+
+def too_many_words(cmd: CommandSyntax, name: str, limit: int, sent: int, what: str) -> str:
+    """More words than a command takes: nothing was done, and the cap is stated."""
+    return (
+        f"{cmd(name)} takes at most {limit} {what}; you sent {sent}. Nothing was changed: "
+        f"send fewer, e.g. {cmd(name, 'WORD')}."
     )
 
 
@@ -195,7 +225,7 @@ def unsubscribed_some(
     if removed:
         lines.append("Removed: " + ", ".join(removed) + ".")
     if missing:
-        lines.append("You were not following: " + ", ".join(missing) + ".")
+        lines.append("You were not following: " + shown_list(missing) + ".")
     lines.append(f"You now follow {now_following}. {cmd('list')} shows your subscription.")
     return "\n".join(lines)
 
@@ -274,21 +304,28 @@ def settings_saved(cmd: CommandSyntax, delivery: str, timezone: str, subscribed:
 
 
 def settings_bad_mode(cmd: CommandSyntax, word: str) -> str:
-    return f"I don't know the setting {word!r}.\n\n{settings_usage(cmd)}"
+    return f"I don't know the setting {shown(word)}.\n\n{settings_usage(cmd)}"
 
 
 def settings_bad_time(cmd: CommandSyntax, word: str) -> str:
     return (
-        f"{word!r} is not a time of day. Write it as HH:MM on a 24-hour clock, "
+        f"{shown(word)} is not a time of day. Write it as HH:MM on a 24-hour clock, "
         f"e.g. {cmd('settings', 'daily', '07:30')}"
     )
 
 
 def settings_bad_timezone(cmd: CommandSyntax, word: str) -> str:
     return (
-        f"I don't know the timezone {word!r}. Use an IANA name such as Europe/Berlin, "
+        f"I don't know the timezone {shown(word)}. Use an IANA name such as Europe/Berlin, "
         "America/New_York or Asia/Shanghai (UTC works too): "
         f"{cmd('settings', 'timezone', 'Europe/Berlin')}"
+    )
+
+
+def settings_timezone_region(cmd: CommandSyntax, region: str, example: str) -> str:
+    return (
+        f"{region} is a region, not a timezone: add the city whose clock you follow, "
+        f"e.g. {cmd('settings', 'timezone', example)}"
     )
 
 
@@ -297,7 +334,7 @@ def settings_missing_timezone(cmd: CommandSyntax) -> str:
 
 
 def settings_too_many(cmd: CommandSyntax, words: Sequence[str]) -> str:
-    return f"Too many words after {cmd('settings')}: {' '.join(words)}\n\n{settings_usage(cmd)}"
+    return f"Too many words after {cmd('settings')}: {shown_list(words)}\n\n{settings_usage(cmd)}"
 
 
 # Button labels; a button sends its command line (``Choice.command``), the same everywhere.
@@ -375,6 +412,36 @@ CONSOLE_NOTHING_NEW = (
     "the latest cards"
 )
 CONSOLE_NO_TOKEN = "no chat token set: printing digests to the console"
+
+
+# --- alerts to the admin chats (bot.alerts) --------------------------------------------------
+
+_ALERT_TITLES = {
+    "feed_failing": ("A feed keeps failing", "A feed works again"),
+    "token_rejected": ("The bot token is rejected", "The bot token works again"),
+    "outbox_stuck": ("Cards are waiting too long", "Cards go out again"),
+    "worker_crashed": ("A worker restarted after a crash", "A worker restarted after a crash"),
+}
+
+
+def alert_title(kind: str, *, ended: bool) -> str:
+    titles = _ALERT_TITLES.get(kind, ("Something needs attention", "Back to normal"))
+    return f"digestbot: {titles[1] if ended else titles[0]}"
+
+
+def alert_text(kind: str, detail: str, *, ended: bool) -> str:
+    if ended:
+        return f"Resolved: {detail}" if detail else "Resolved."
+    hints = {
+        "feed_failing": "Check the feed URL (`digestbot feeds list` shows its error).",
+        "token_rejected": "Delivery to this platform is paused and nothing is dropped; set a "
+        "valid token and restart the worker.",
+        "outbox_stuck": "Check the worker's log and `digestbot status`.",
+        "worker_crashed": "The previous run did not stop cleanly; its log's last lines say why.",
+    }
+    return f"{detail}. {hints.get(kind, '')}".strip()
+
+
 NO_TOKEN_SHARED_DATABASE = (
     "no chat token set and the database is shared: this worker polls feeds and delivers "
     "nothing (the console prints digests only on SQLite; `digestbot chat` talks to the bot)"

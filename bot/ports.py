@@ -30,6 +30,7 @@ from bot.models import (
 from digests.models import Card
 
 __all__ = [
+    "AdminDesk",
     "ChatAdapter",
     "ChatGone",
     "ChatRef",
@@ -60,6 +61,17 @@ class CommandRequest:
     user_id: str | None = None
     is_group: bool = False
     chat_title: str | None = None
+    sent_at: datetime | None = None  # when the user sent it, if the platform says (lag metric)
+
+
+class AdminDesk(Protocol):
+    """What the operators' admin chats may ask in chat (``/status``, ``/feeds``)."""
+
+    def is_admin_chat(self, chat: ChatRef) -> bool: ...
+
+    async def status_text(self) -> str: ...
+
+    async def feeds_text(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +132,9 @@ class RetryLater:
     after_seconds: float
     reason: str
     counts_as_attempt: bool = True
+    # "transient" (network, 5xx), "rate_limited" (429) or "token_rejected" (the platform
+    # refuses the bot token: delivery to the whole platform pauses, an admin is alerted).
+    kind: str = "transient"
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +204,7 @@ class CommandStore(Protocol):
     async def save_subscription(self, sub: Subscription) -> Subscription: ...
 
     async def deactivate_subscription(
-        self, subscription_id: int, reason: str, now: datetime
+        self, subscription_id: int, reason: str, now: datetime, *, cancel: bool = False
     ) -> int: ...
 
     async def reschedule_pending(self, subscription_id: int, not_before: datetime) -> int: ...

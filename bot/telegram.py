@@ -270,6 +270,7 @@ class TelegramAdapter:
         if chat is None:
             return None
         user = update.effective_user
+        message = update.effective_message
         return CommandRequest(
             chat=chat_ref(chat),
             name=name,
@@ -277,6 +278,7 @@ class TelegramAdapter:
             user_id=str(user.id) if user else None,
             is_group=is_group(chat),
             chat_title=chat.title if is_group(chat) else None,
+            sent_at=message.date if message is not None else None,
         )
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -27,6 +27,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.ports import ChatGone, OutgoingMessage, Rejected, RetryLater, SendResult, Sent
+from bot.send_budget import budget_key
 from bot.telegram_redaction import redact_token
 from digests.models import Card
 from digests.render import is_web_url
@@ -39,6 +40,9 @@ GROUP_CHAT_INTERVAL = 3.0  # Telegram: 20 messages per minute to the same group
 # A dropped connection, a timeout or a 5xx gives no delay of its own: 0 leaves it to delivery,
 # which backs off exponentially with the number of attempts.
 NETWORK_BACKOFF = 0.0
+
+# How long delivery to Telegram pauses after the Bot API rejected the token, before trying again.
+TOKEN_REJECTED_PAUSE = 600.0
 
 # BadRequest descriptions that mean the chat itself is gone, not this message.
 _CHAT_GONE = (
@@ -66,7 +70,19 @@ def classify(exc: TelegramError, *, network_backoff: float = NETWORK_BACKOFF) ->
     handled by the sender before this (they are resent), but still map to a sane value."""
     if isinstance(exc, RetryAfter):
         return RetryLater(
-            retry_after_seconds(exc), "rate limited by Telegram (429)", counts_as_attempt=False
+            retry_after_seconds(exc),
+            "rate limited by Telegram (429)",
+            counts_as_attempt=False,
+            kind="rate_limited",
+        )
+    if isinstance(exc, InvalidToken):
+        # 401/404 from the Bot API: the token was revoked or mistyped. Every chat would fail
+        # the same way, so this pauses delivery to Telegram instead of using up attempts.
+        return RetryLater(
+            TOKEN_REJECTED_PAUSE,
+            "telegram: the bot token was rejected (check TELEGRAM_BOT_TOKEN)",
+            counts_as_attempt=False,
+            kind="token_rejected",
         )
     if isinstance(exc, Forbidden):
         return ChatGone(exc.message)
@@ -135,12 +151,20 @@ class TelegramSender:
             messages.append(OutgoingMessage(payload, plain, rendered.card_indexes))
         return messages
 
+    @property
+    def budget_key(self) -> str:
+        """One send budget per bot token, shared by the workers (``bot.send_budget``)."""
+        return budget_key(self.platform, self.bot.token)
+
     def min_interval(self, chat_id: str) -> float:
         # Groups, supergroups and channels have negative ids; users positive ones.
         return GROUP_CHAT_INTERVAL if chat_id.startswith("-") else PRIVATE_CHAT_INTERVAL
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> SendResult:
-        await self._ensure_ready()
+        try:
+            await self._ensure_ready()
+        except InvalidToken as exc:
+            return classify(exc)
         target = _chat_id(chat_id)
         payload = message.payload
         migrated_to: str | None = None
@@ -155,7 +179,8 @@ class TelegramSender:
                 log.info("telegram chat %s became supergroup %s; resending", chat_id, migrated_to)
                 target = exc.new_chat_id
             except InvalidToken as exc:
-                raise _redacted(exc) from None  # a broken setup: no message will ever go out
+                # A revoked or mistyped token: delivery pauses Telegram, nothing is dropped.
+                return classify(_redacted(exc))
             except TelegramError as exc:
                 if not (is_parse_error(exc) and payload.get("parse_mode")):
                     return classify(exc, network_backoff=self._network_backoff)

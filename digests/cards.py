@@ -12,6 +12,7 @@ from digests.facts import key_facts
 from digests.lang import resolve_language
 from digests.models import Article, Card, FeedEntry
 from digests.summarize import article_sentences, summarize
+from digests.textclean import clean_card
 from digests.topics import Taxonomy
 
 _WORD = re.compile(r"\w+")
@@ -96,7 +97,7 @@ def build_card(
     facts = [f for f in spare if not _repeats(f, summary)][: config.max_key_facts]
     tags = _tag(taxonomy, article.title, article.text, categories, article.language)
     published = article.published or (entry.published or entry.updated if entry else None)
-    return Card(
+    card = Card(
         title=article.title or (entry.title if entry else "") or article.url,
         url=article.url,
         source=article.source,
@@ -118,6 +119,7 @@ def build_card(
         feed_url=entry.feed_url if entry else None,
         language=article.language,
     )
+    return clean_card(card)
 
 
 def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -> Card:
@@ -138,7 +140,7 @@ def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -
     )
     categories = _unique(entry.categories)
     tags = _tag(taxonomy, entry.title, blurb, categories, language)
-    return Card(
+    card = Card(
         title=entry.title or entry.link or entry.feed_url,
         url=entry.link or entry.feed_url,
         source=None,
@@ -155,3 +157,4 @@ def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -
         feed_url=entry.feed_url,
         language=language,
     )
+    return clean_card(card)

@@ -69,6 +69,20 @@ class SqlWorkers(SqlBase):
             for r in rows
         ]
 
+    async def lease_counts(self, now: datetime) -> dict[str, tuple[int, int]]:
+        """worker id -> (feeds, chats) it holds a running lease on."""
+        counts: dict[str, list[int]] = {}
+        async with self.engine.connect() as conn:
+            for index, table in enumerate((feeds_t, subscriptions_t)):
+                stmt = (
+                    sa.select(table.c.claimed_by, sa.func.count())
+                    .where(table.c.claimed_by.is_not(None), table.c.claimed_until >= now)
+                    .group_by(table.c.claimed_by)
+                )
+                for worker, n in (await conn.execute(stmt)).all():
+                    counts.setdefault(worker, [0, 0])[index] = int(n)
+        return {worker: (feeds, chats) for worker, (feeds, chats) in counts.items()}
+
     async def forget_dead_workers(self, before: datetime) -> int:
         """Rows of workers not seen since ``before`` (long dead: their leases are free)."""
         async with self.engine.begin() as conn:
