@@ -361,11 +361,24 @@ def stale_button(cmd: CommandSyntax) -> str:
     return f"This button no longer works; try {cmd('help')}."
 
 
+def channel_admins_only(cmd: CommandSyntax) -> str:
+    """Slack, ``DIGESTBOT_SLACK_CHANNEL_COMMANDS=admins``: a member who may not change it."""
+    return (
+        "Only workspace admins and the member who created this channel can change its "
+        f"subscription. Anyone can use {cmd('list')}, {cmd('topics')} and {cmd('digest')}."
+    )
+
+
 def more_cards(hidden: int) -> str:
     """Slack: the cards of a reply that did not fit in the messages one reply may post."""
     return f"…and {hidden} more stories that do not fit here."
 
 
+# Slack OAuth mode: a request from a workspace the app has no installation for (Bolt says it).
+SLACK_NOT_INSTALLED = (
+    "digestbot is not installed in this workspace (any more). A workspace admin can add it "
+    "again from the bot's install page."
+)
 SLACK_HOME_TITLE = "Your news digests"
 SLACK_HOME_EMPTY = "No subscriptions yet."
 SLACK_HOME_FOOTER = (
