@@ -81,7 +81,11 @@ class Pipeline(Protocol):
     ) -> FeedFetchLike: ...
 
     async def cards_for_entries(
-        self, entries: Sequence[FeedEntry], concurrency: int = 4
+        self,
+        entries: Sequence[FeedEntry],
+        concurrency: int = 4,
+        *,
+        summary_mode: str | None = None,
     ) -> Sequence[Card | DigestError]: ...
 
     def link_card(self, entry: FeedEntry) -> Card: ...
@@ -342,7 +346,9 @@ class Poller:
         )
         started = time.perf_counter()
         async with asyncio.timeout_at(deadline):
-            outcomes = await self.pipeline.cards_for_entries(to_build, concurrency=self.concurrency)
+            outcomes = await self.pipeline.cards_for_entries(
+                to_build, concurrency=self.concurrency, summary_mode=feed.summary_mode
+            )
         if to_build:
             self.metrics.card_build_seconds.observe((time.perf_counter() - started) / len(to_build))
         read = sum(isinstance(o, Card) for o in outcomes)

@@ -24,10 +24,11 @@ class SqlFeeds(SqlBase):
         *,
         name: str | None = None,
         topics: Sequence[str] = (),
+        summary_mode: str | None = None,
         origin: str | None = None,
     ) -> tuple[FeedRecord, bool]:
-        """``(feed, created)``; an existing feed gets the name, topics and origin given, if
-        any (``origin="file"``: the feeds file manages it from now on)."""
+        """``(feed, created)``; an existing feed gets the name, topics, summary mode and origin
+        given, if any (``origin="file"``: the feeds file manages it from now on)."""
         now = utcnow()
         async with self.engine.begin() as conn:
             stmt = insert_ignore(self.dialect, feeds_t, ["url"]).values(
@@ -37,10 +38,11 @@ class SqlFeeds(SqlBase):
                 added_at=now,
                 error_count=0,
                 initialized=False,
+                summary_mode=summary_mode,
                 origin=origin or "command",
             )
             created = (await conn.execute(stmt.returning(feeds_t.c.id))).first() is not None
-            if not created and (name is not None or topics or origin):
+            if not created and (name is not None or topics or origin or summary_mode is not None):
                 values: dict[str, Any] = {}
                 if origin:
                     values["origin"] = origin
@@ -48,6 +50,8 @@ class SqlFeeds(SqlBase):
                     values["name"] = name
                 if topics:
                     values["topics"] = list(topics)
+                if summary_mode is not None:
+                    values["summary_mode"] = summary_mode
                 await conn.execute(sa.update(feeds_t).where(feeds_t.c.url == url).values(values))
             row = (await conn.execute(sa.select(feeds_t).where(feeds_t.c.url == url))).one()
         return feed_from_row(row), created
@@ -275,6 +279,7 @@ def feed_from_row(row: Any) -> FeedRecord:
         last_polled_at=m["last_polled_at"],
         added_at=m["added_at"],
         initialized=bool(m["initialized"]),
+        summary_mode=m["summary_mode"],
         origin=m["origin"],
         claim_token=m["claim_token"],
     )
