@@ -18,17 +18,20 @@ import hashlib
 import logging
 import re
 import string
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digests.config import CONFIG_DIR
+from digests.lang import detect_language, length_budget
 from digests.llm_cache import CachedSummary, MemorySummaryCache, SummaryCache
 from digests.llm_client import ChatClient, LlmError
 from digests.llm_guard import GuardInput, Verdict, check_summary
 from digests.models import Card
 from digests.sentences import split_sentences
+from digests.summary_units import CJK_CHARS_PER_WORD, is_cjk
+from digests.summary_units import text_length as unit_length
 
 __all__ = [
     "CachedSummary",
@@ -46,7 +49,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_PROMPT = CONFIG_DIR / "prompts" / "summary-v1.txt"
-CJK_CHARS_PER_WORD = 500 / 230  # reading speeds of CJK characters and English words
+_HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,23 +88,45 @@ class LlmCounters:
 
 
 class HourlyCap:
-    """At most ``limit`` calls in any 60 minutes (per process); ``None``: no cap."""
+    """At most ``limit`` model calls in any 60 minutes (``None``: no cap), across workers.
 
-    def __init__(self, limit: int | None, clock: Callable[[], float] = time.monotonic) -> None:
+    Answered calls are counted where every worker sees them: the answers stored in the cache in
+    the last hour. Calls of this worker that stored nothing (timeouts, errors) and calls still
+    in flight are counted here. Not seen: other workers' failed calls, and calls that several
+    workers start in the same instant (the cap can be passed by the calls in flight).
+    """
+
+    def __init__(
+        self,
+        limit: int | None,
+        stored_since: Callable[[datetime], Awaitable[int]] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.limit = limit
+        self._stored_since = stored_since
         self._clock = clock
-        self._calls: collections.deque[float] = collections.deque()
+        self._failed: collections.deque[datetime] = collections.deque()
+        self._in_flight = 0
 
-    def take(self) -> bool:
+    async def take(self) -> bool:
+        """Book a call if the cap allows it; :meth:`done` must follow a True."""
         if self.limit is None:
             return True
-        now = self._clock()
-        while self._calls and self._calls[0] <= now - 3600:
-            self._calls.popleft()
-        if len(self._calls) >= self.limit:
+        since = self._clock() - _HOUR
+        while self._failed and self._failed[0] < since:
+            self._failed.popleft()
+        stored = await self._stored_since(since) if self._stored_since else 0
+        if stored + len(self._failed) + self._in_flight >= self.limit:
             return False
-        self._calls.append(now)
+        self._in_flight += 1
         return True
+
+    def done(self, *, stored: bool) -> None:
+        if self.limit is None:
+            return
+        self._in_flight -= 1
+        if not stored:
+            self._failed.append(self._clock())
 
 
 # --- the cache key ---------------------------------------------------------------------
@@ -177,76 +202,14 @@ def fit_text(text: str, max_chars: int) -> str:
     return "\n\n".join(kept)
 
 
-# --- language and length (the card's language when it has one, else a guess) ---------------
-
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# --- length (the card's language when it has one, else the script of its text) -------------
 
 
-def _is_cjk_text(text: str) -> bool:
-    sample = text[:2000]
-    letters = sum(1 for c in sample if c.isalpha())
-    return letters > 0 and len(_CJK.findall(sample)) > 0.5 * letters
-
-
-def text_length(text: str) -> int:
-    """Words, or letters and digits for Chinese, Japanese and Korean."""
-    if _is_cjk_text(text):
-        return sum(1 for c in text if c.isalnum())
-    return len(text.split())
-
-
-_STOPWORDS = {
-    code: frozenset(words.split())
-    for code, words in {
-        "en": "the and of to is that for it with was on are by this be from at have not",
-        "de": "der die und das ist nicht mit den von zu sich des auf für ein eine dem im",
-        "fr": "le la les et de des est que un une dans pour pas qui sur par plus du au ce il",
-        "es": "el la los las y de que en es por un una para con del se no al lo su como",
-        "pt": "o a os as e de que em do da é um uma para com não no na dos se",
-        "it": "il la che e di un una per non sono del della è con gli le si anche",
-        "nl": "de het een en van is dat op te niet met voor zijn die er ook",
-    }.items()
-}
-# A word shared by several languages ("de", "la") counts for each by its share only.
-_WEIGHT = {
-    word: 1 / sum(word in stop for stop in _STOPWORDS.values())
-    for stop in _STOPWORDS.values()
-    for word in stop
-}
-_SCRIPT_OF = (
-    ("ja", re.compile(r"[\u3040-\u30ff]")),
-    ("ko", re.compile(r"[\uac00-\ud7af]")),
-    ("zh", re.compile(r"[\u4e00-\u9fff]")),
-    ("cyrillic", re.compile(r"[\u0400-\u04ff]")),
-    ("arabic", re.compile(r"[\u0600-\u06ff]")),
-    ("hebrew", re.compile(r"[\u0590-\u05ff]")),
-    ("greek", re.compile(r"[\u0370-\u03ff]")),
-    ("devanagari", re.compile(r"[\u0900-\u097f]")),
-)
-_LATIN_WORD = re.compile(r"[a-zà-ÿ]+")
-
-
-def detect_language(text: str) -> str | None:
-    """A cheap guess, good enough to tell a summary in the wrong language: a script for
-    non-Latin text (Japanese, Korean and Chinese told apart), one of seven languages by their
-    commonest words for Latin text; ``None`` when unsure. The guard compares the summary's
-    guess with the article's, made the same way."""
-    sample = text[:2000]
-    letters = sum(1 for c in sample if c.isalpha())
-    if letters < 20:
-        return None
-    for code, pattern in _SCRIPT_OF:
-        if len(pattern.findall(sample)) > (0.1 if code == "ja" else 0.4) * letters:
-            return code
-    words = _LATIN_WORD.findall(sample.lower())
-    scores = sorted(
-        ((sum(_WEIGHT[w] for w in words if w in stop), code) for code, stop in _STOPWORDS.items()),
-        reverse=True,
-    )
-    (best, code), (second, _) = scores[0], scores[1]
-    if best >= 2 and best >= 1.5 * second:
-        return code
-    return None
+def budget_units(text: str, language: str | None, max_words: int) -> tuple[int, bool]:
+    """The summary budget in the extractive summary's unit (``digests.summary_units``):
+    ``(budget, cjk)``, characters for Chinese, Japanese and Korean, else words."""
+    cjk = is_cjk(language) if language else length_budget(1, None, text) > 1
+    return (max(1, round(max_words * CJK_CHARS_PER_WORD)) if cjk else max_words), cjk
 
 
 # --- the summarizer ------------------------------------------------------------------------
@@ -282,7 +245,7 @@ class LlmSummarizer:
         self.max_summary_words = max_summary_words
         self.cache: SummaryCache = cache or MemorySummaryCache()
         self.counters = counters or LlmCounters()
-        self.cap = cap or HourlyCap(config.max_per_hour)
+        self.cap = cap or HourlyCap(config.max_per_hour, self.cache.count_summaries_since)
         self.prompt = prompt or Prompt.load(config.prompt_path)
         self._language_of = language_of
         self._gate = asyncio.Semaphore(max(1, config.concurrency))
@@ -319,16 +282,22 @@ class LlmSummarizer:
         return replace(card, summary=entry.summary) if entry and entry.summary else card
 
     async def _fresh(self, card: Card, key: str) -> CachedSummary | None:
-        """A new answer, judged and cached; ``None`` when there was none to judge."""
-        where = card.url
-        if not self.cap.take():
-            self._fallback(where, "over_cap", f"{self.cap.limit} calls in the last hour")
+        """A new answer, judged and cached; ``None`` when there was none (over the cap, no
+        answer in time, an error)."""
+        if not await self.cap.take():
+            self._fallback(card.url, "over_cap", f"{self.cap.limit} calls in the last hour")
             return None
-        language = getattr(card, "language", None) or self._language_of(card.text)
-        cjk = _is_cjk_text(card.text)
-        budget = (
-            round(self.max_summary_words * CJK_CHARS_PER_WORD) if cjk else (self.max_summary_words)
-        )
+        entry = None
+        try:
+            entry = await self._ask(card, key)
+        finally:
+            self.cap.done(stored=entry is not None)
+        return entry
+
+    async def _ask(self, card: Card, key: str) -> CachedSummary | None:
+        where = card.url
+        language = card.language or self._language_of(card.text)
+        budget, cjk = budget_units(card.text, language, self.max_summary_words)
         instructions = self.prompt.instructions(language=language, budget=budget, cjk=cjk)
         article = fit_text(card.text, self.config.max_input_chars)
         messages = [
@@ -360,7 +329,7 @@ class LlmSummarizer:
                     budget=budget,
                     instructions=instructions,
                 ),
-                length=text_length,
+                length=lambda summary: unit_length(summary, cjk),
                 detect_language=self._language_of,
             )
         identity = {
