@@ -110,7 +110,9 @@ class App:
         config = settings.pipeline_config()
         self.taxonomy = Taxonomy.load(config.topics_path)
         self.catalog: TopicCatalog = TaxonomyCatalog(self.taxonomy)
-        self.commands = CommandCore(self.store, self.catalog, clock=self.clock)
+        self.commands = CommandCore(
+            self.store, self.catalog, clock=self.clock, group_commands=settings.group_commands
+        )
         if adapters is None:
             adapters = build_adapters(settings, self.commands, console_out=console_out)
         self.adapters: list[ChatAdapter] = list(adapters)

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.clock import utcnow
-from bot.models import ChatRef, OutboxItem, Subscription
+from bot.models import OutboxItem, Subscription
 from bot.pacing import Pacer
 from bot.ports import (
     ChatGone,
@@ -111,6 +111,11 @@ class DeliveryReport:
 def backoff_delay(attempts: int, policy: DeliveryPolicy) -> float:
     """Seconds before try number ``attempts + 1``: base, 2x base, 4x base ... up to the cap."""
     return exponential_backoff(policy.backoff_base, attempts, policy.backoff_cap)
+
+
+def _in_thread(messages: list[OutgoingMessage], thread: str) -> list[OutgoingMessage]:
+    """A forum topic's subscription: the digest rendered once, sent into its thread."""
+    return [replace(m, thread=thread) for m in messages] if thread else messages
 
 
 @dataclass
@@ -270,7 +275,7 @@ class Delivery:
         digest = (sub.chat.platform, tuple(i.card_id for i in items))
         messages = rendered.get(digest)
         if messages is not None:
-            return messages
+            return _in_thread(messages, sub.chat.thread)
         try:
             messages = rendered[digest] = sender.render([i.card for i in items])
         except Exception as exc:
@@ -279,7 +284,7 @@ class Delivery:
             ids = [i.id for i in items]
             await self._fail(sub, ids, f"could not render: {type(exc).__name__}: {exc}", outcome)
             return None
-        return messages
+        return _in_thread(messages, sub.chat.thread)
 
     async def _pace(self, sender: ChatSender, sub: Subscription) -> None:
         if not self.pacer.enabled:
@@ -308,7 +313,7 @@ class Delivery:
         self.pacer.forget(f"{sub.chat.platform}:{sub.chat.chat_id}")
         if moved is None or moved.id != sub.id:
             return None
-        return replace(sub, chat=ChatRef(sub.chat.platform, new_chat_id))
+        return replace(sub, chat=replace(sub.chat, chat_id=new_chat_id))
 
     @staticmethod
     def _send_failed(sub: Subscription, exc: Exception) -> SendResult:

@@ -11,6 +11,7 @@ reach a log line, and :meth:`Settings.secret_values` lets an error line mask the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +47,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="DIGESTBOT_LOG_LEVEL")
     allow_private_addresses: bool = Field(
         default=False, validation_alias="DIGESTBOT_ALLOW_PRIVATE_ADDRESSES"
+    )
+    # Who may change a group's or channel's subscription: its admins, or every member.
+    group_commands: Literal["admins", "everyone"] = Field(
+        default="admins", validation_alias="DIGESTBOT_GROUP_COMMANDS"
     )
 
     # --- Telegram ------------------------------------------------------------------------
