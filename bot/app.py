@@ -46,8 +46,18 @@ from bot.models import Subscription
 from bot.pacing import Pacer
 from bot.poller import FeedReport, Poller
 from bot.ports import ChatAdapter, ChatSender
+from bot.send_budget import shared_budget
 from bot.settings import Settings
 from bot.store import SqlStore, open_store
+from bot.workers import (
+    Heartbeat,
+    UpdateLeader,
+    answer_each_update_once,
+    exclusive_updates,
+    parse_roles,
+    update_lock_key,
+    worker_identity,
+)
 
 __all__ = ["App", "CycleReport", "run_chat", "run_worker", "upgrade_database"]
 
@@ -81,6 +91,11 @@ def build_adapters(
 
         adapters.append(build_slack_adapter(settings, commands))
     if not adapters:
+        if not settings.database_url.startswith("sqlite"):
+            # A shared database: a console "chat" here would subscribe the terminal of every
+            # token-less worker in the store. Such a worker polls; `digestbot chat` talks.
+            log.info(msg.NO_TOKEN_SHARED_DATABASE)
+            return adapters
         log.info(msg.CONSOLE_NO_TOKEN)
         adapters.append(ConsoleAdapter(commands, out=console_out))
     return adapters
@@ -107,6 +122,13 @@ class App:
         self.settings = settings
         self.clock = clock or utcnow
         self.store = store or SqlStore.from_url(settings.database_url)
+        self.worker_id = worker_identity()
+        self.roles = parse_roles(settings.roles)
+        # Another worker is dead once its heartbeat is three beats late.
+        dead_after = 3 * settings.heartbeat_seconds
+        self.heartbeat = Heartbeat(
+            self.store, self.worker_id, self.roles, every=settings.heartbeat_seconds, clock=utcnow
+        )
         config = settings.pipeline_config()
         self.taxonomy = Taxonomy.load(config.topics_path)
         self.catalog: TopicCatalog = TaxonomyCatalog(self.taxonomy)
@@ -122,20 +144,33 @@ class App:
         self.poller = Poller(
             self.store,
             self.pipeline,
-            self.catalog.matches,
+            self.catalog.names(),
             interval=settings.poll_interval,
             clock=self.clock,
             backfill_platforms=("console",),
             backfill_count=CONSOLE_BACKFILL,
+            feed_concurrency=settings.poll_concurrency,
+            worker_id=self.worker_id,
+            lease_seconds=settings.lease_seconds,
+            dead_after=dead_after,
+        )
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        self.budget = (
+            shared_budget(redis_url, self.store, settings.global_rate, sleep) if pacing else None
         )
         self.delivery = Delivery(
             self.store,
             self.senders,
-            pacer=Pacer(rate=settings.global_rate, enabled=pacing),
+            # With a shared budget the Pacer keeps the per-chat pace only (rate 0).
+            pacer=Pacer(rate=0.0 if self.budget else settings.global_rate, enabled=pacing),
+            budget=self.budget,
             clock=self.clock,
             sleep=sleep,
-            policy=delivery_policy,
+            policy=delivery_policy or DeliveryPolicy(lease_seconds=settings.lease_seconds),
+            worker_id=self.worker_id,
+            dead_after=dead_after,
         )
+        self._leader: UpdateLeader | None = None
         # Two locks, not one: a long poll (many feeds, slow pages) must not hold back hourly
         # and daily digests or retries that fall due meanwhile; each kind of work runs once
         # at a time.
@@ -182,6 +217,8 @@ class App:
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         await self._fetcher.aclose()
+        if self.budget is not None:
+            await self.budget.aclose()
         await self.store.close()
 
     async def sync_feeds_file(self) -> None:
@@ -201,6 +238,42 @@ class App:
         if await self.store.get_subscription(CONSOLE_CHAT) is None:
             await self.store.save_subscription(Subscription(chat=CONSOLE_CHAT, title="console"))
 
+    async def _start_receiving(self) -> list[ChatAdapter]:
+        """Start the adapters that receive updates here; returns them. Long polling (one
+        consumer per bot token) starts in whichever worker holds the update lock."""
+        if "updates" not in self.roles:
+            log.info("worker %s: not receiving chat updates (no 'updates' role)", self.worker_id)
+            return []
+        shared = self.store.dialect == "postgresql"
+        exclusive = [a for a in self.adapters if shared and exclusive_updates(a)]
+        started = []
+        for adapter in self.adapters:
+            if adapter not in exclusive:
+                await adapter.start()
+                started.append(adapter)
+        token = self.settings.telegram_bot_token
+        if exclusive and token is not None:
+            for adapter in exclusive:
+                answer_each_update_once(adapter, self._claim_update)
+            self._leader = UpdateLeader(
+                self.store.engine,
+                update_lock_key("telegram", token.get_secret_value()),
+                exclusive,
+                on_change=self._holds_updates,
+            )
+            self._jobs["updates"] = asyncio.create_task(
+                self._leader.run(self._stop), name="digestbot-updates"
+            )
+            log.info("worker %s: waiting for the update lock (long polling)", self.worker_id)
+        return started
+
+    async def _claim_update(self, update_id: int) -> bool:
+        return await self.store.claim_update("telegram", update_id, utcnow())
+
+    def _holds_updates(self, holding: bool) -> None:
+        self.heartbeat.holds_updates = holding
+        log.info("worker %s %s the update lock", self.worker_id, "holds" if holding else "released")
+
     # --- work ------------------------------------------------------------------------------
 
     async def poll(self) -> list[FeedReport]:
@@ -211,10 +284,13 @@ class App:
 
     async def run_once(self) -> CycleReport:
         """One poll of the due feeds, then delivery of everything due: `digestbot run --once`."""
-        async with self._poll_lock:
-            feeds = await self.poll()
-        async with self._deliver_lock:
-            delivery = await self.deliver()
+        feeds, delivery = [], DeliveryReport()
+        if "poll" in self.roles:
+            async with self._poll_lock:
+                feeds = await self.poll()
+        if "deliver" in self.roles:
+            async with self._deliver_lock:
+                delivery = await self.deliver()
         return CycleReport(feeds, delivery)
 
     async def _deliver_locked(self) -> None:
@@ -256,9 +332,8 @@ class App:
 
         started: list[ChatAdapter] = []
         try:
-            for adapter in self.adapters:
-                await adapter.start()
-                started.append(adapter)
+            await self.heartbeat.start()
+            started = await self._start_receiving()
             interval = max(1, self.settings.poll_interval)
             scheduler = AsyncIOScheduler(timezone=UTC)
             scheduler.add_job(
@@ -282,7 +357,9 @@ class App:
             )
             scheduler.start()
             log.info(
-                "worker running: polling every %d s, delivering to %s",
+                "worker %s running (roles: %s): polling every %d s, delivering to %s",
+                self.worker_id,
+                ",".join(self.roles),
                 interval,
                 ", ".join(self.senders) or "nobody",
             )
@@ -295,6 +372,7 @@ class App:
                     log.info("finishing %d in-flight job(s)", len(running))
                 await asyncio.gather(*self._jobs.values(), return_exceptions=True)
         finally:
+            await self.heartbeat.stop()
             for adapter in reversed(started):
                 self._stopped.add(id(adapter))
                 try:

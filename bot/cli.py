@@ -33,6 +33,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start the worker: poll feeds, deliver digests, answer chats")
     run.add_argument("--once", action="store_true", help="one poll + delivery cycle, then exit")
+    run.add_argument(
+        "--roles",
+        help="what this worker does, of poll,deliver,updates (default: all; DIGESTBOT_ROLES)",
+    )
 
     sub.add_parser("chat", help="talk to the bot in the terminal (the console adapter)")
 
@@ -173,6 +177,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from bot.app import run_worker
 
+        if args.roles:
+            settings = settings.model_copy(update={"roles": args.roles})
         return run_worker(settings, once=args.once)
     if args.command == "chat":
         from bot.app import run_chat

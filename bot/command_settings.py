@@ -8,7 +8,7 @@ from dataclasses import replace
 from bot import messages as msg
 from bot.i18n import Translator, language_of
 from bot.models import Subscription
-from bot.schedule import parse_daily_time, parse_timezone
+from bot.schedule import example_zone, parse_daily_time, parse_timezone, timezone_region
 
 __all__ = ["apply_settings"]
 
@@ -54,5 +54,8 @@ def _with_timezone(
 ) -> Subscription | str:
     zone = parse_timezone(name)
     if zone is None:
+        region = timezone_region(name)
+        if region is not None:
+            return msg.settings_timezone_region(cmd, region, example_zone(region), t=t)
         return msg.settings_bad_timezone(cmd, name, t=t)
     return replace(sub, timezone=zone.key)

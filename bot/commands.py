@@ -53,7 +53,10 @@ ALIASES = {
     "setting": "settings",
 }
 _COMMAND_WORD = re.compile(r"^/?([A-Za-z][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?$")
-_MAX_ARGS = 40
+_MAX_ARGS = 40  # words after a command that takes no topics or keywords (settings: 3)
+# Commands whose words are topics and keywords: capped by the filter limit, counted as filters
+# (a quoted phrase is one).
+_FILTER_COMMANDS = frozenset({"subscribe", "unsubscribe", "digest"})
 _TOPIC_CHOICES = 12
 _DIGEST_SCAN = 200  # recent cards looked at to find up to ``digest_size`` matching ones
 _CHANNEL_COMMANDS = frozenset({"subscribe", "unsubscribe", "list", "settings"})
@@ -72,7 +75,8 @@ def parse_command_line(text: str, chat: ChatRef, **extra: object) -> CommandRequ
     return CommandRequest(
         chat=chat,
         name=ALIASES.get(name, name),
-        args=tuple(words[1 : 1 + _MAX_ARGS]),
+        # Not cut here: the core states the cap and how many were sent.
+        args=tuple(words[1:]),
         user_id=extra.get("user_id"),  # type: ignore[arg-type]
         is_group=bool(extra.get("is_group", False)),
         chat_title=extra.get("chat_title"),  # type: ignore[arg-type]
@@ -129,8 +133,9 @@ class CommandCore:
         if handler is None:
             help_button = Choice(t.gettext(msg.BUTTON_HELP), "help")
             return Reply(msg.unknown_command(cmd, name, t=t), choices=(help_button,))
-        if len(request.args) > _MAX_ARGS:  # adapters may build requests without the parser
-            request = replace(request, args=request.args[:_MAX_ARGS])
+        too_many = _too_many_words(cmd, name, request.args, t)
+        if too_many is not None:
+            return Reply(too_many)
         if name in _CHANNEL_COMMANDS and request.args and is_channel_ref(request.args[0]):
             return await self._for_channel(request, handler, cmd, t)
         refused = await self._refused(request, name, cmd, t)
@@ -417,3 +422,21 @@ class CommandCore:
         return msg.settings_show(
             cmd, self._delivery(sub, t), sub.timezone, next_at, language=language, t=t
         )
+
+
+def _too_many_words(
+    cmd: msg.CommandSyntax, name: str, args: Sequence[str], t: Translator
+) -> str | None:
+    """The reply refusing more words than ``name`` takes, else ``None``; nothing is cut
+    silently, since acting on part of what was typed would surprise. A channel named first
+    (``/subscribe @channel ...``) is not one of the topics."""
+    if args and name in _CHANNEL_COMMANDS and is_channel_ref(args[0]):
+        args = args[1:]
+    if name in _FILTER_COMMANDS:
+        count = len(split_words(args))
+        if count > MAX_FILTERS:
+            return msg.too_many_words(cmd, name, MAX_FILTERS, count, filters=True, t=t)
+        return None
+    if len(args) > _MAX_ARGS:
+        return msg.too_many_words(cmd, name, _MAX_ARGS, len(args), filters=False, t=t)
+    return None

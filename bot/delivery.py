@@ -61,6 +61,7 @@ from bot.ports import (
     Sent,
 )
 from bot.schedule import exponential_backoff
+from bot.send_budget import SendBudget
 from bot.sent_recorder import SentRecorder
 
 __all__ = [
@@ -84,6 +85,11 @@ class DeliveryPolicy:
     # A sent message is recorded at most this many sends / seconds later (see SentRecorder).
     flush_items: int = 200
     flush_seconds: float = 0.1
+    # Record each accepted send before the next send to the same chat (a group commit with
+    # the other chats' records): a kill -9 then repeats at most the sends in flight, not the
+    # last ``flush_seconds`` of them. Off only for the single-worker throughput benchmark.
+    record_each: bool = True
+    claim_chats: int = 64  # chats leased per round: the rest stay for the other workers
 
 
 @dataclass
@@ -134,7 +140,13 @@ class Delivery:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         policy: DeliveryPolicy | None = None,
+        worker_id: str | None = None,
+        dead_after: float | None = None,
+        budget: SendBudget | None = None,
     ) -> None:
+        self.budget = budget
+        self.worker_id = worker_id
+        self.dead_after = dead_after
         self.store = store
         self.senders = dict(senders)
         self.pacer = pacer or Pacer()
@@ -160,19 +172,46 @@ class Delivery:
                 items = await self._claim(recorder.lock)
                 if not items:
                     break
-                total.add(await self._deliver_round(items, recorder))
+                try:
+                    total.add(await self._deliver_round(items, recorder))
+                finally:
+                    await self._end_lease(items, recorder)
         if total.messages or total.failed or total.retry or total.chats_gone:
             log.info("delivery: %s", total)
         return total
 
     async def _claim(self, lock: asyncio.Lock) -> list[OutboxItem]:
+        now = self.clock()
+        dead_before = None if self.dead_after is None else now - timedelta(seconds=self.dead_after)
         async with lock:
             return await self.store.claim_due(
-                self.clock(),
+                now,
                 lease_seconds=self.policy.lease_seconds,
                 limit=self.policy.batch_limit,
                 platforms=self.senders,
+                worker_id=self.worker_id,
+                dead_before=dead_before,
+                chats=self.policy.claim_chats,
             )
+
+    async def _end_lease(self, items: list[OutboxItem], recorder: SentRecorder) -> None:
+        """Hand the round's chats back, each at its pace: first what was sent is recorded
+        (else the next holder would send it again), then each chat becomes free at the time
+        its next message may go, whichever worker takes it."""
+        token = items[0].claim_token
+        if token is None:
+            return
+        await recorder.flush()
+        next_send = {}
+        topics_next_send = {}
+        now = self.clock()
+        for sub in {i.subscription.id: i.subscription for i in items}.values():
+            wait = self.pacer.next_free_in(f"{sub.chat.platform}:{sub.chat.chat_id}")
+            if sub.id is not None and wait > 0:
+                next_send[sub.id] = now + timedelta(seconds=wait)
+                if sub.chat.thread:  # the chat's other topics wait for its pace too
+                    topics_next_send[(sub.chat.platform, sub.chat.chat_id)] = next_send[sub.id]
+        await self.store.release_chats(token, next_send, topics_next_send or None)
 
     async def _deliver_round(
         self, items: list[OutboxItem], recorder: SentRecorder
@@ -201,7 +240,7 @@ class Delivery:
                     # Whatever was not decided (stop requested, a bug) goes back to the queue.
                     rest = [i.id for i in chat_items if i.id not in outcome.handled]
                     if rest:
-                        await self.store.release(rest)
+                        await self.store.release(rest, claim_token=chat_items[0].claim_token)
                     report.add(outcome.report)
 
         async with asyncio.TaskGroup() as group:
@@ -218,6 +257,7 @@ class Delivery:
         deadline: datetime,
     ) -> None:
         sub = items[0].subscription
+        token = items[0].claim_token
         assert sub.id is not None
         sender = self.senders[sub.chat.platform]
         messages = await self._render(sender, sub, items, outcome, rendered)
@@ -242,14 +282,16 @@ class Delivery:
                     outcome.handled.update(ids)
                     outcome.report.sent += len(ids)
                     outcome.report.messages += 1
-                    await recorder.add(sub.id, ids, self.clock())
+                    await recorder.add(
+                        sub.id, ids, self.clock(), token, wait=self.policy.record_each
+                    )
                     if migrated_to is not None and migrated_to != sub.chat.chat_id:
                         followed = await self._migrated(sub, migrated_to)
                         if followed is None:
                             return
                         sub = followed
                 case Rejected(reason=reason):
-                    await self._fail(sub, ids, f"rejected: {reason}", outcome)
+                    await self._fail(sub, ids, f"rejected: {reason}", outcome, token)
                 case ChatGone(reason=reason):
                     # Record what this chat was sent first, so that those items end up "sent",
                     # not dropped with the pending ones.
@@ -262,7 +304,7 @@ class Delivery:
                     return
         not_rendered = [i.id for i in items if i.id not in carried]
         if not_rendered:
-            await self._fail(sub, not_rendered, "the renderer left this card out", outcome)
+            await self._fail(sub, not_rendered, "the renderer left this card out", outcome, token)
 
     async def _render(
         self,
@@ -282,7 +324,8 @@ class Delivery:
             # A renderer bug must not keep these items (and everything after) coming back.
             log.exception("rendering for %s:%s failed", sub.chat.platform, sub.chat.chat_id)
             ids = [i.id for i in items]
-            await self._fail(sub, ids, f"could not render: {type(exc).__name__}: {exc}", outcome)
+            reason = f"could not render: {type(exc).__name__}: {exc}"
+            await self._fail(sub, ids, reason, outcome, items[0].claim_token)
             return None
         return _in_thread(messages, sub.chat.thread)
 
@@ -293,6 +336,9 @@ class Delivery:
         interval = sender.min_interval(sub.chat.chat_id)
         while (wait := self.pacer.reserve(key, interval)) > 0:
             await self.sleep(wait)
+        if self.budget is not None:  # the global rate, shared with the other workers
+            await self.budget.acquire(getattr(sender, "budget_key", sender.platform))
+            self.pacer.book(key, interval)  # the chat's interval counts from the send
 
     async def _migrated(self, sub: Subscription, new_chat_id: str) -> Subscription | None:
         """The chat moved (Telegram group -> supergroup): follow it, now and for later sends.
@@ -327,7 +373,12 @@ class Delivery:
         return RetryLater(0.0, f"{type(exc).__name__}: {exc}")
 
     async def _fail(
-        self, sub: Subscription, ids: list[int], reason: str, outcome: _ChatOutcome
+        self,
+        sub: Subscription,
+        ids: list[int],
+        reason: str,
+        outcome: _ChatOutcome,
+        claim_token: str | None,
     ) -> None:
         if not ids:
             return
@@ -338,7 +389,7 @@ class Delivery:
             len(ids),
             reason,
         )
-        await self.store.mark_failed(ids, reason, self.clock())
+        await self.store.mark_failed(ids, reason, self.clock(), claim_token=claim_token)
         await self.store.log_delivery(sub.id, "failed", reason, self.clock(), len(ids))
         outcome.handled.update(ids)
         outcome.report.failed += len(ids)
@@ -371,12 +422,13 @@ class Delivery:
     ) -> None:
         now = self.clock()
         by_id = {i.id: i for i in items}
+        token = items[0].claim_token
         counted = result.counts_as_attempt
         give_up = [i for i in ids if counted and by_id[i].attempts + 1 >= self.policy.max_attempts]
         again = [i for i in ids if i not in give_up]
         if give_up:
             reason = f"gave up after {self.policy.max_attempts} attempts: {result.reason}"
-            await self._fail(sub, give_up, reason, outcome)
+            await self._fail(sub, give_up, reason, outcome, token)
         if not again:
             return
         attempts = max(by_id[i].attempts for i in again)
@@ -387,7 +439,11 @@ class Delivery:
         else:
             delay = backoff_delay(attempts, self.policy)
         await self.store.mark_retry(
-            again, now + timedelta(seconds=delay), result.reason, count_attempt=counted
+            again,
+            now + timedelta(seconds=delay),
+            result.reason,
+            count_attempt=counted,
+            claim_token=token,
         )
         await self.store.log_delivery(sub.id, "retry", result.reason, now, len(again))
         log.info(

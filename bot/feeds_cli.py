@@ -33,6 +33,7 @@ from bot.errors import FeedsFileError
 from bot.models import FeedRecord
 from bot.settings import Settings
 from bot.store import open_store
+from digests.textclean import is_clean
 
 __all__ = [
     "FeedConfig",
@@ -52,11 +53,43 @@ class FeedConfig:
     topics: tuple[str, ...] = ()
 
 
+MAX_FEED_URL_LENGTH = 2048  # what browsers and most servers accept in a request line
+
+
 def resolve_feed_url(url: str, base_dir: Path) -> str:
-    """URLs stay; a local path (relative to ``base_dir``) becomes a ``file://`` URL."""
-    scheme = urlsplit(url).scheme
-    if scheme in ("http", "https", "file"):
+    """URLs stay; a local path (relative to ``base_dir``) becomes a ``file://`` URL.
+
+    Raises :class:`FeedsFileError` saying what is wrong with a URL no fetch could use: too
+    long, control characters, an unparsable host (``http://[::1``), a web URL with no host.
+    """
+    url = url.strip()
+    if not url:
+        raise FeedsFileError("the feed URL is empty")
+    if len(url) > MAX_FEED_URL_LENGTH:
+        raise FeedsFileError(
+            f"the feed URL is {len(url)} characters long; at most {MAX_FEED_URL_LENGTH} work"
+        )
+    if not is_clean(url) or any(c.isspace() for c in url):
+        raise FeedsFileError(
+            f"the feed URL {url[:60]!r} contains spaces or control characters; "
+            "percent-encode them (%20)"
+        )
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise FeedsFileError(f"not a usable URL: {url[:80]!r} ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        if not parts.hostname:
+            raise FeedsFileError(f"the feed URL {url[:80]!r} has no host name")
         return url
+    if scheme == "file":
+        return url
+    if len(scheme) > 1 and "://" in url:
+        raise FeedsFileError(
+            f"unsupported URL scheme {scheme!r} in {url[:80]!r}: use http, https or a file path"
+        )
     path = Path(url).expanduser()
     if not path.is_absolute():
         path = base_dir / path
@@ -178,7 +211,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"{feed.url}  {feed.name or ''}{topics}\n    {_health(feed)}")
             return 0
         if action == "remove":
-            url = args.url if urlsplit(args.url).scheme else resolve_feed_url(args.url, Path.cwd())
+            url = resolve_feed_url(args.url, Path.cwd())
             if await store.remove_feed(url):
                 print(f"removed: {url}")
                 return 0

@@ -16,10 +16,12 @@ __all__ = [
     "ChatRef",
     "FeedRecord",
     "OutboxItem",
+    "PollSuccess",
     "QueueRow",
     "SentRecord",
     "StoredCard",
     "Subscription",
+    "WorkerRecord",
 ]
 
 # How a subscription gets its cards: each as it comes, or gathered once an hour or a day.
@@ -52,6 +54,21 @@ class FeedRecord:
     last_polled_at: datetime | None
     added_at: datetime
     initialized: bool  # the first poll happened: its entries were recorded, not broadcast
+    # Set when this worker holds the feed's lease: its writes about the poll must show it.
+    claim_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollSuccess:
+    """A poll that worked: the validators to send next time and when the feed is due again."""
+
+    feed_id: int
+    etag: str | None
+    last_modified: str | None
+    ttl_minutes: int | None
+    at: datetime
+    next_poll_at: datetime
+    claim_token: str | None = None  # the feed's lease; a poll whose lease was lost writes nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +106,8 @@ class OutboxItem:
     card: Card
     attempts: int
     not_before: datetime
+    # The lease on the item's chat this worker holds: every write about the item shows it.
+    claim_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +117,17 @@ class SentRecord:
     subscription_id: int
     item_ids: tuple[int, ...]
     at: datetime
+    claim_token: str | None = None  # the chat's lease the send was made under
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRecord:
+    """A running worker as its heartbeat row shows it."""
+
+    id: str
+    host: str
+    pid: int
+    roles: tuple[str, ...]
+    holds_updates: bool  # it consumes the chat updates (Telegram long polling) now
+    started_at: datetime
+    seen_at: datetime

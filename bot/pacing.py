@@ -77,5 +77,14 @@ class Pacer:
         self._chats[chat_key] = now + max(0.0, min_interval)
         return 0.0
 
+    def book(self, chat_key: str, min_interval: float) -> None:
+        """A message to ``chat_key`` goes now (booked elsewhere against the global rate)."""
+        self._chats[chat_key] = self.clock() + max(0.0, min_interval)
+
+    def next_free_in(self, chat_key: str) -> float:
+        """Seconds until ``chat_key`` may get its next message (0: now)."""
+        next_free = self._chats.get(chat_key)
+        return 0.0 if next_free is None else max(0.0, next_free - self.clock())
+
     def forget(self, chat_key: str) -> None:
         self._chats.pop(chat_key, None)

@@ -10,32 +10,44 @@ Decisions are pure (:func:`next_poll_after_success`, :func:`next_poll_after_fail
   ``backfill_platforms`` subscribers (the built-in console subscriber) get its newest
   ``backfill_count`` cards, which is how ``digestbot run --once`` shows cards on a fresh machine;
 * a feed that fails is logged, backed off exponentially and skipped; the cycle goes on;
-* ``<ttl>`` is honoured: a feed is not polled more often than it asks.
+* ``<ttl>`` is honoured: a feed is not polled more often than it asks;
+* due feeds are leased a few at a time (``PollerStore.claim_due_feeds``), so with several
+  workers each due feed is fetched by one of them; the poll's writes are fenced by the lease.
+
+Feeds are polled concurrently: ``feed_concurrency`` workers take due feeds one at a time, so a
+slow or hanging feed holds one worker, never the cycle (the fetcher adds the per-site bound).
+Each feed's network and card work runs under the cycle's deadline (``cycle_deadline`` seconds):
+a feed still at it then fails like any other and is retried with back-off; feeds not started by
+then stay due for the next cycle. Unchanged feeds (304) are recorded in batches.
 
 Public API::
 
-    Poller(store, pipeline, matches, *, interval, clock, first_poll_cards=5,
-           max_new_cards=50, backfill_platforms=(), backfill_count=3)
+    Poller(store, pipeline, topic_names, *, interval, clock, first_poll_cards=5,
+           max_new_cards=50, backfill_platforms=(), backfill_count=3, worker_id=None,
+           lease_seconds=300, dead_after=None, feed_concurrency=50, cycle_deadline=None)
     await poller.poll_due() -> list[FeedReport]
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import utcnow
-from bot.models import FeedRecord
+from bot.matching import SubscriptionIndex
+from bot.models import FeedRecord, PollSuccess
 from bot.ports import PollerStore
-from bot.schedule import exponential_backoff, plan_queue
+from bot.schedule import exponential_backoff, plan_queue_indexed
 from digests.errors import DigestError
 from digests.models import Card, FeedEntry
 
 __all__ = [
     "FeedReport",
+    "LeaseLost",
     "Poller",
     "next_poll_after_failure",
     "next_poll_after_success",
@@ -45,6 +57,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=6)
+_UNCHANGED_BATCH = 500  # unchanged polls recorded per transaction
 
 
 class FeedFetchLike(Protocol):
@@ -70,6 +83,10 @@ class Pipeline(Protocol):
     ) -> Sequence[Card | DigestError]: ...
 
     def link_card(self, entry: FeedEntry) -> Card: ...
+
+
+class LeaseLost(Exception):
+    """Another worker took over the feed's lease (this one stalled past it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +148,7 @@ class Poller:
         self,
         store: PollerStore,
         pipeline: Pipeline,
-        matches: Callable[[Card, Sequence[str]], bool],
+        topic_names: Collection[str],
         *,
         interval: float,
         clock: Callable[[], datetime] = utcnow,
@@ -140,10 +157,20 @@ class Poller:
         backfill_platforms: Sequence[str] = (),
         backfill_count: int = 3,
         concurrency: int = 4,
+        feed_concurrency: int = 50,
+        cycle_deadline: float | None = None,
+        worker_id: str | None = None,
+        lease_seconds: float = 300.0,
+        dead_after: float | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
-        self.matches = matches
+        self.topic_names = tuple(topic_names)
+        self._index: SubscriptionIndex | None = None
+        self._index_seen: tuple[object, ...] | None = None
+        self._index_cycle = -1
+        self._cycle = 0
+        self._index_lock = asyncio.Lock()
         self.interval = interval
         self.clock = clock
         self.first_poll_cards = first_poll_cards
@@ -151,32 +178,116 @@ class Poller:
         self.backfill_platforms = tuple(backfill_platforms)
         self.backfill_count = backfill_count
         self.concurrency = concurrency
+        self.feed_concurrency = max(1, feed_concurrency)
+        # A cycle should end before the next one is due.
+        self.cycle_deadline = cycle_deadline or max(60.0, float(interval))
+        self._unchanged: list[PollSuccess] = []
+        self.worker_id = worker_id
+        self.lease_seconds = lease_seconds
+        self.dead_after = dead_after
 
-    async def poll_due(self) -> list[FeedReport]:
+    async def _claim(self) -> list[FeedRecord]:
+        """Lease the next few due feeds: with several workers, each due feed goes to one.
+
+        A few at a time, not all, so that feeds due now are shared out among the workers
+        polling now instead of sitting in one worker's lease.
+        """
+        now = self.clock()
         # A little slack: the scheduler's jitter may wake us just before a feed falls due, and
         # skipping it would double its interval.
         slack = timedelta(seconds=min(0.2 * self.interval, 120.0))
-        feeds = await self.store.due_feeds(self.clock() + slack)
-        reports = []
-        for feed in feeds:
-            try:
-                report = await self.poll_feed(feed)
-            except DigestError as exc:
-                report = await self._failed(feed, str(exc))
-            except Exception as exc:
-                # A bug in one feed's handling must not starve the others; keep the trace.
-                log.exception("feed %s: unexpected error", feed.url)
-                report = await self._failed(feed, f"{type(exc).__name__}: {exc}")
-            if report.error is None:
-                log.info("%s", report)
-            reports.append(report)
-        return reports
+        dead_before = None if self.dead_after is None else now - timedelta(seconds=self.dead_after)
+        return await self.store.claim_due_feeds(
+            now + slack,
+            lease_seconds=self.lease_seconds,
+            limit=max(1, self.feed_concurrency),
+            worker_id=self.worker_id,
+            dead_before=dead_before,
+        )
+
+    async def poll_due(self) -> list[FeedReport]:
+        """Poll every due feed, ``feed_concurrency`` at a time, until none is left or the
+        cycle's deadline passes."""
+        self._cycle += 1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.cycle_deadline
+        reports: list[tuple[int, FeedReport]] = []
+        # Claimed a pool's worth at a time, so a claimed feed waits for at most one round of
+        # polls (its lease must outlast that) and due feeds are shared out among workers.
+        queue: asyncio.Queue[tuple[int, FeedRecord] | None] = asyncio.Queue(
+            maxsize=self.feed_concurrency
+        )
+        workers = self.feed_concurrency
+        left_over: list[FeedRecord] = []
+
+        async def claimer() -> None:
+            claimed = 0
+            while loop.time() < deadline and (feeds := await self._claim()):
+                for feed in feeds:
+                    await queue.put((claimed, feed))
+                    claimed += 1
+            for _ in range(workers):
+                await queue.put(None)
+
+        async def worker() -> None:
+            while (job := await queue.get()) is not None:
+                order, feed = job
+                if loop.time() >= deadline:
+                    left_over.append(feed)  # leased, not polled: handed back below
+                    continue
+                report = await self._poll_guarded(feed, deadline)
+                if report is not None:
+                    reports.append((order, report))
+                if len(self._unchanged) >= _UNCHANGED_BATCH:
+                    await self._flush_unchanged()
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(claimer())
+                for _ in range(workers):
+                    group.create_task(worker())
+        finally:
+            await self._flush_unchanged()
+            await self.store.release_feeds(left_over)
+        if left_over or loop.time() >= deadline:
+            log.warning(
+                "poll cycle deadline (%g s) passed: %d claimed feeds left for the next cycle",
+                self.cycle_deadline,
+                len(left_over),
+            )
+        return [report for _, report in sorted(reports, key=lambda pair: pair[0])]
+
+    async def _poll_guarded(self, feed: FeedRecord, deadline: float) -> FeedReport | None:
+        try:
+            report = await self.poll_feed(feed, deadline=deadline)
+        except LeaseLost:
+            log.warning("feed %s: lease taken over by another worker; poll dropped", feed.url)
+            return None
+        except DigestError as exc:
+            report = await self._failed(feed, str(exc))
+        except TimeoutError:
+            report = await self._failed(
+                feed, f"not done within the poll cycle's {self.cycle_deadline:g}s deadline"
+            )
+        except Exception as exc:
+            # A bug in one feed's handling must not starve the others; keep the trace.
+            log.exception("feed %s: unexpected error", feed.url)
+            report = await self._failed(feed, f"{type(exc).__name__}: {exc}")
+        if report.error is None and not report.not_modified:
+            log.info("%s", report)
+        return report
+
+    async def _flush_unchanged(self) -> None:
+        batch, self._unchanged = self._unchanged, []
+        await self.store.record_poll_successes(batch)
 
     async def _failed(self, feed: FeedRecord, error: str) -> FeedReport:
         now = self.clock()
         count = feed.error_count + 1
         retry_at = next_poll_after_failure(now, self.interval, count)
-        await self.store.record_poll_failure(feed.id, error=error, now=now, next_poll_at=retry_at)
+        await self.store.record_poll_failure(
+            feed.id, error=error, now=now, next_poll_at=retry_at, claim_token=feed.claim_token
+        )
         log.warning(
             "feed %s: failed (%d in a row): %s; next try at %s",
             feed.url,
@@ -186,13 +297,28 @@ class Poller:
         )
         return FeedReport(feed.url, error=error)
 
-    async def poll_feed(self, feed: FeedRecord) -> FeedReport:
-        fetched = await self.pipeline.fetch_feed(
-            feed.url, etag=feed.etag, last_modified=feed.last_modified
-        )
+    async def poll_feed(self, feed: FeedRecord, *, deadline: float | None = None) -> FeedReport:
+        """Poll one feed; the fetch and the cards must be done by ``deadline`` (loop time)."""
+        async with asyncio.timeout_at(deadline):
+            fetched = await self.pipeline.fetch_feed(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified
+            )
         parsed = fetched.feed
         if parsed is None:
-            await self._success(feed, fetched, feed.ttl_minutes)
+            now = self.clock()
+            self._unchanged.append(
+                PollSuccess(
+                    feed.id,
+                    fetched.etag,
+                    fetched.last_modified,
+                    feed.ttl_minutes,
+                    now,
+                    next_poll_after_success(now, self.interval, feed.ttl_minutes),
+                    feed.claim_token,
+                )
+            )
+            if deadline is None:  # polled on its own: record it now
+                await self._flush_unchanged()
             return FeedReport(feed.url, not_modified=True)
         entries: tuple[FeedEntry, ...] = parsed.entries  # type: ignore[attr-defined]
         unique = list({e.entry_id: e for e in entries}.values())
@@ -202,7 +328,8 @@ class Poller:
         to_build, only_seen = split_first_poll(
             new, first_poll, self.first_poll_cards, self.max_new_cards
         )
-        outcomes = await self.pipeline.cards_for_entries(to_build, concurrency=self.concurrency)
+        async with asyncio.timeout_at(deadline):
+            outcomes = await self.pipeline.cards_for_entries(to_build, concurrency=self.concurrency)
         pairs: list[tuple[str, Card | None]] = []
         for entry, outcome in zip(to_build, outcomes, strict=True):
             if isinstance(outcome, Card):
@@ -222,19 +349,21 @@ class Poller:
                 card = _merge_topics(self.pipeline.link_card(entry), feed.topics)
                 pairs.append((entry.entry_id, card))
         pairs.extend((e.entry_id, None) for e in only_seen)
-        # One query per feed with new cards, not per feed polled.
         has_cards = any(card is not None for _, card in pairs)
-        subs = await self.store.active_subscriptions() if has_cards else []
-        if first_poll:
-            subs = [s for s in subs if s.chat.platform in self.backfill_platforms]
+        index = await self._subscription_index() if has_cards else SubscriptionIndex()
+        # First poll: only the backfill subscribers.
+        platforms = self.backfill_platforms if first_poll else None
         now = self.clock()
         # Seen entries, their cards and their outbox rows commit together: an entry recorded
         # as seen is never looked at again, so a crash in between must not lose its card.
         async with self.store.transaction() as tx:
+            if not await tx.hold_feed(feed.id, feed.claim_token):
+                raise LeaseLost(feed.url)  # rolls back: the new holder polls it
             stored = await tx.record_entries(feed.id, pairs, now)
             # First poll: only the backfill subscribers, and only the newest few cards.
             to_queue = stored[: self.backfill_count] if first_poll else stored
-            queued = await tx.enqueue(plan_queue(to_queue, subs, self.matches, now), now)
+            rows = plan_queue_indexed(to_queue, index.matching, now, platforms=platforms)
+            queued = await tx.enqueue(rows, now)
         await self._success(feed, fetched, parsed.ttl_minutes)  # type: ignore[attr-defined]
         return FeedReport(
             feed.url,
@@ -243,6 +372,24 @@ class Poller:
             queued=queued,
             first_poll=first_poll,
         )
+
+    async def _subscription_index(self) -> SubscriptionIndex:
+        """The active subscriptions' index, checked for changes once per cycle and rebuilt
+        when a write through this store or the table's fingerprint (other processes) says
+        something changed."""
+        async with self._index_lock:
+            if self._index is not None and self._index_cycle == self._cycle:
+                return self._index
+            seen = (
+                getattr(self.store, "subscriptions_revision", None),
+                await self.store.subscriptions_fingerprint(),
+            )
+            if self._index is None or seen != self._index_seen:
+                index = SubscriptionIndex(self.topic_names)
+                index.add_all(await self.store.indexed_subscriptions())
+                self._index, self._index_seen = index, seen
+            self._index_cycle = self._cycle
+            return self._index
 
     async def _success(
         self, feed: FeedRecord, fetched: FeedFetchLike, ttl_minutes: int | None
@@ -255,4 +402,5 @@ class Poller:
             ttl_minutes=ttl_minutes,
             now=now,
             next_poll_at=next_poll_after_success(now, self.interval, ttl_minutes),
+            claim_token=feed.claim_token,
         )

@@ -10,16 +10,18 @@ implements all three.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.matching import IndexedSubscription
 from bot.models import (
     ChatRef,
     FeedRecord,
     OutboxItem,
+    PollSuccess,
     QueueRow,
     SentRecord,
     StoredCard,
@@ -246,11 +248,21 @@ class QueueTransaction(Protocol):
 
     async def enqueue(self, items: Sequence[QueueRow], now: datetime) -> int: ...
 
+    async def hold_feed(self, feed_id: int, claim_token: str | None) -> bool: ...
+
 
 class PollerStore(Protocol):
     """What the poller reads and writes."""
 
-    async def due_feeds(self, now: datetime) -> list[FeedRecord]: ...
+    async def claim_due_feeds(
+        self,
+        now: datetime,
+        *,
+        lease_seconds: float,
+        limit: int,
+        worker_id: str | None = None,
+        dead_before: datetime | None = None,
+    ) -> list[FeedRecord]: ...
 
     async def record_poll_success(
         self,
@@ -261,15 +273,28 @@ class PollerStore(Protocol):
         ttl_minutes: int | None,
         now: datetime,
         next_poll_at: datetime,
-    ) -> None: ...
+        claim_token: str | None = None,
+    ) -> bool: ...
+
+    async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None: ...
+
+    async def release_feeds(self, feeds: Sequence[FeedRecord]) -> None: ...
 
     async def record_poll_failure(
-        self, feed_id: int, *, error: str, now: datetime, next_poll_at: datetime
-    ) -> None: ...
+        self,
+        feed_id: int,
+        *,
+        error: str,
+        now: datetime,
+        next_poll_at: datetime,
+        claim_token: str | None = None,
+    ) -> bool: ...
 
     async def unseen_entry_ids(self, feed_id: int, entry_ids: Iterable[str]) -> set[str]: ...
 
-    async def active_subscriptions(self) -> list[Subscription]: ...
+    async def indexed_subscriptions(self) -> list[IndexedSubscription]: ...
+
+    async def subscriptions_fingerprint(self) -> tuple[Any, ...]: ...
 
     def transaction(self) -> AbstractAsyncContextManager[QueueTransaction]: ...
 
@@ -278,18 +303,41 @@ class DeliveryStore(Protocol):
     """What delivery reads and writes."""
 
     async def claim_due(
-        self, now: datetime, *, lease_seconds: float, limit: int, platforms: Iterable[str]
+        self,
+        now: datetime,
+        *,
+        lease_seconds: float,
+        limit: int,
+        platforms: Iterable[str],
+        worker_id: str | None = None,
+        dead_before: datetime | None = None,
+        chats: int | None = None,
     ) -> list[OutboxItem]: ...
+
+    async def release_chats(
+        self,
+        claim_token: str,
+        next_send: Mapping[int, datetime] | None = None,
+        topics_next_send: Mapping[tuple[str, str], datetime] | None = None,
+    ) -> None: ...
 
     async def record_sent(self, records: Sequence[SentRecord]) -> None: ...
 
     async def mark_retry(
-        self, ids: Sequence[int], not_before: datetime, error: str, *, count_attempt: bool = True
+        self,
+        ids: Sequence[int],
+        not_before: datetime,
+        error: str,
+        *,
+        count_attempt: bool = True,
+        claim_token: str | None = None,
     ) -> None: ...
 
-    async def mark_failed(self, ids: Sequence[int], error: str, now: datetime) -> None: ...
+    async def mark_failed(
+        self, ids: Sequence[int], error: str, now: datetime, *, claim_token: str | None = None
+    ) -> None: ...
 
-    async def release(self, ids: Sequence[int]) -> None: ...
+    async def release(self, ids: Sequence[int], *, claim_token: str | None = None) -> None: ...
 
     async def log_delivery(
         self,

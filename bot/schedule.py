@@ -11,21 +11,25 @@ forward by the gap (02:30 -> 03:30); a time that happens twice (fall back) is du
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.matching import IndexedSubscription
 from bot.models import MODES, QueueRow, StoredCard, Subscription
 from digests.models import Card
 
 __all__ = [
     "MODES",
+    "example_zone",
     "exponential_backoff",
     "next_due",
     "parse_daily_time",
     "parse_timezone",
     "plan_queue",
+    "plan_queue_indexed",
+    "timezone_region",
 ]
 _HHMM = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)$")
 
@@ -38,18 +42,51 @@ def parse_daily_time(text: str) -> str | None:
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
+MAX_TIMEZONE_LENGTH = 64  # the longest IANA name is 32 characters
+
+
 def parse_timezone(name: str) -> ZoneInfo | None:
-    """An IANA zone (``Europe/Berlin``) or ``None`` when unknown."""
+    """An IANA zone (``Europe/Berlin``, any case) or ``None`` when unknown.
+
+    Only names of the installed zone list are looked up: ``ZoneInfo`` reads a file named after
+    its argument, and ``Europe`` (a directory), a name past the file system's limit or one
+    with a NUL raise ``OSError`` or ``ValueError`` instead of "not found".
+    """
     cleaned = name.strip()
-    if not cleaned or ".." in cleaned or cleaned.startswith("/"):
+    if not cleaned or len(cleaned) > MAX_TIMEZONE_LENGTH:
         return None
-    try:
-        return ZoneInfo(cleaned)
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
     # People type "europe/berlin" or "utc"; the zone files are case-sensitive.
     canonical = _zones_by_folded_name().get(cleaned.casefold())
-    return ZoneInfo(canonical) if canonical else None
+    if canonical is None:
+        return None
+    try:
+        return ZoneInfo(canonical)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def timezone_region(name: str) -> str | None:
+    """``Europe`` for ``europe``: a region of the zone list, which is not a zone by itself."""
+    folded = name.strip().casefold()
+    if not folded or len(folded) > MAX_TIMEZONE_LENGTH:
+        return None
+    for zone in _zones_by_folded_name().values():
+        region, slash, _ = zone.rpartition("/")
+        if slash and region.casefold() == folded:
+            return region
+    return None
+
+
+_EXAMPLE_ZONES = {"Europe": "Europe/Berlin", "America": "America/New_York", "Asia": "Asia/Tokyo"}
+
+
+def example_zone(region: str) -> str:
+    """A zone of ``region`` to show as an example (``Europe/Berlin`` for ``Europe``)."""
+    if region in _EXAMPLE_ZONES:
+        return _EXAMPLE_ZONES[region]
+    prefix = region + "/"
+    zones = sorted(z for z in _zones_by_folded_name().values() if z.startswith(prefix))
+    return zones[0] if zones else "Europe/Berlin"
 
 
 @cache
@@ -115,6 +152,31 @@ def plan_queue(
         for stored in cards:
             if not sub.filters or matches(stored.card, sub.filters):
                 planned.append((sub.id, stored.id, due))
+    return planned
+
+
+def plan_queue_indexed(
+    cards: Sequence[StoredCard],
+    matching: Callable[[Card], Sequence[IndexedSubscription]],
+    now: datetime,
+    *,
+    platforms: Collection[str] | None = None,
+) -> list[QueueRow]:
+    """:func:`plan_queue` over an index: ``matching(card)`` gives the subscriptions a card
+    matches (:meth:`bot.matching.SubscriptionIndex.matching`); ``platforms``, when given,
+    keeps only subscriptions there. The due time is worked out once per distinct schedule,
+    not once per subscription (a card can match tens of thousands of them)."""
+    due: dict[tuple[str, str | None, str], datetime] = {}
+    planned: list[QueueRow] = []
+    for stored in cards:
+        for sub in matching(stored.card):
+            if platforms is not None and sub.platform not in platforms:
+                continue
+            schedule = (sub.mode, sub.daily_time, sub.timezone)
+            at = due.get(schedule)
+            if at is None:
+                at = due[schedule] = next_due(sub.mode, sub.daily_time, sub.timezone, now)
+            planned.append((sub.id, stored.id, at))
     return planned
 
 

@@ -62,9 +62,22 @@ class SentRecorder:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def add(self, subscription_id: int, item_ids: list[int], at: datetime) -> None:
-        self._buffer.append(SentRecord(subscription_id, tuple(item_ids), at))
+    async def add(
+        self,
+        subscription_id: int,
+        item_ids: list[int],
+        at: datetime,
+        claim_token: str | None = None,
+        *,
+        wait: bool = False,
+    ) -> None:
+        """Buffer one sent message; with ``wait``, return once it is written (together with
+        whatever else is buffered by then: concurrent senders share the commit)."""
+        self._buffer.append(SentRecord(subscription_id, tuple(item_ids), at, claim_token))
         self._items += len(item_ids)
+        if wait:
+            await self.flush()
+            return
         if not self._waiting.is_set():
             self._waiting.set()
         if self._items >= self._max_items:

@@ -44,6 +44,16 @@ class Settings(BaseSettings):
         default=10 * 1024 * 1024, validation_alias="DIGESTBOT_MAX_RESPONSE_BYTES"
     )
     global_rate: float = Field(default=25.0, validation_alias="DIGESTBOT_GLOBAL_RATE")
+    # Feeds polled at once, and requests in flight to one site (scheme, host and port).
+    poll_concurrency: int = Field(default=50, ge=1, validation_alias="DIGESTBOT_POLL_CONCURRENCY")
+    per_host_requests: int = Field(default=2, ge=1, validation_alias="DIGESTBOT_PER_HOST_REQUESTS")
+    # --- several workers (README "Scaling out") --------------------------------------------
+    roles: str = Field(default="poll,deliver,updates", validation_alias="DIGESTBOT_ROLES")
+    lease_seconds: float = Field(default=300.0, gt=0, validation_alias="DIGESTBOT_LEASE_SECONDS")
+    heartbeat_seconds: float = Field(
+        default=5.0, gt=0, validation_alias="DIGESTBOT_HEARTBEAT_SECONDS"
+    )
+    redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
     log_level: str = Field(default="INFO", validation_alias="DIGESTBOT_LOG_LEVEL")
     allow_private_addresses: bool = Field(
         default=False, validation_alias="DIGESTBOT_ALLOW_PRIVATE_ADDRESSES"
@@ -106,6 +116,8 @@ class Settings(BaseSettings):
             max_response_bytes=self.max_response_bytes,
             topics_path=self.topics_file,
             allow_private_addresses=self.allow_private_addresses,
+            max_in_flight=self.poll_concurrency,
+            max_per_host=self.per_host_requests,
         )
 
 

@@ -1,5 +1,6 @@
 """``digestbot status``: what an operator checks first. Feeds (failing ones named), active
-subscriptions per platform and the outbox, read from the store the worker uses.
+subscriptions per platform and the outbox, read from the store the worker uses; then the
+workers (heartbeats), the leases each holds and who holds the update lock.
 
 Exit code 1 when a feed is failing or items failed to send, so a cron job or a health check
 can alert on it.
@@ -10,8 +11,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
-from bot.models import FeedRecord, Subscription
+from bot.clock import utcnow
+from bot.models import FeedRecord, Subscription, WorkerRecord
 from bot.settings import Settings
 from bot.store import open_store
 
@@ -39,13 +42,42 @@ def format_status(
     return "\n".join(lines), bool(failing or outbox.get("failed", 0))
 
 
+def format_workers(
+    workers: Sequence[WorkerRecord],
+    leases: Mapping[str, tuple[int, int]],
+    now: datetime,
+    dead_after: float,
+) -> str:
+    """Live workers (heartbeat within ``dead_after`` seconds), what each does and holds, and
+    who holds the update lock; workers whose heartbeat stopped are named as dead."""
+    live = [w for w in workers if now - w.seen_at <= timedelta(seconds=dead_after)]
+    lines = [
+        f"workers: {len(live)} live"
+        + (f", {len(workers) - len(live)} dead" if len(workers) > len(live) else "")
+    ]
+    for w in workers:
+        age = max(0, int((now - w.seen_at).total_seconds()))
+        feeds, chats = leases.get(w.id, (0, 0))
+        state = f"seen {age} s ago" if w in live else f"DEAD (no heartbeat for {age} s)"
+        lock = ", holds the update lock" if w.holds_updates and w in live else ""
+        lines.append(
+            f"  {w.id} ({','.join(w.roles)}): {state}, leases {feeds} feed(s) {chats} chat(s){lock}"
+        )
+    holders = [w.id for w in live if w.holds_updates]
+    lines.append(f"update lock (Telegram long polling): {', '.join(holders) or 'nobody'}")
+    return "\n".join(lines)
+
+
 async def _status(settings: Settings) -> int:
     async with open_store(settings.database_url) as store:
         feeds = await store.list_feeds()
         subscriptions = await store.active_subscriptions()
         outbox = await store.outbox_counts()
+        workers = await store.list_workers()
+        leases = await store.lease_counts(utcnow())
     text, attention = format_status(feeds, subscriptions, outbox)
     print(text)
+    print(format_workers(workers, leases, utcnow(), 3 * settings.heartbeat_seconds))
     return 1 if attention else 0
 
 

@@ -69,7 +69,7 @@ CONCURRENT_UPDATES = 8
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # The shape of a bot token (``123456789:AA...``): the bot's id, a colon, the secret part.
 _BOT_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
-_ALLOWED_UPDATES = [
+ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.CHANNEL_POST,
     Update.CALLBACK_QUERY,
@@ -173,7 +173,7 @@ class TelegramAdapter:
             assert updater is not None  # built with an updater, see build_telegram_adapter
             if self._webhook is None:
                 await updater.start_polling(
-                    timeout=self._poll_timeout, allowed_updates=_ALLOWED_UPDATES
+                    timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
                 )
             else:
                 await updater.start_webhook(
@@ -182,7 +182,7 @@ class TelegramAdapter:
                     url_path=self._webhook.path,
                     webhook_url=self._webhook.url,
                     secret_token=self._webhook.secret,
-                    allowed_updates=_ALLOWED_UPDATES,
+                    allowed_updates=ALLOWED_UPDATES,
                 )
             await app.start()
         except BaseException:
@@ -196,6 +196,20 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         await self._shutdown()
+
+    # Several workers (bot.workers.UpdateLeader): long polling has one consumer per token.
+    @property
+    def exclusive_updates(self) -> bool:
+        return self._webhook is None
+
+    async def pause_updates(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+
+    async def resume_updates(self) -> None:
+        updater = self.application.updater
+        if updater is not None and not updater.running:
+            await updater.start_polling(timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES)
 
     async def _shutdown(self) -> None:
         app = self.application

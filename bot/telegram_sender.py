@@ -27,6 +27,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.ports import ChatGone, OutgoingMessage, Rejected, RetryLater, SendResult, Sent
+from bot.send_budget import budget_key
 from bot.telegram_redaction import redact_token
 from digests.models import Card
 from digests.render import is_web_url
@@ -137,6 +138,11 @@ class TelegramSender:
             }
             messages.append(OutgoingMessage(payload, plain, rendered.card_indexes))
         return messages
+
+    @property
+    def budget_key(self) -> str:
+        """One send budget per bot token, shared by the workers (``bot.send_budget``)."""
+        return budget_key(self.platform, self.bot.token)
 
     def min_interval(self, chat_id: str) -> float:
         # Groups, supergroups and channels have negative ids; users positive ones.

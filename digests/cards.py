@@ -11,6 +11,7 @@ from digests.extract import html_fragment_paragraphs
 from digests.facts import key_facts
 from digests.models import Article, Card, FeedEntry
 from digests.summarize import article_sentences, summarize
+from digests.textclean import clean_card
 from digests.topics import Taxonomy
 
 _WORD = re.compile(r"\w+")
@@ -72,7 +73,7 @@ def build_card(
     facts = [f for f in spare if not _repeats(f, summary)][: config.max_key_facts]
     tags = taxonomy.tag(title=article.title, text=article.text, categories=categories)
     published = article.published or (entry.published or entry.updated if entry else None)
-    return Card(
+    card = Card(
         title=article.title or (entry.title if entry else "") or article.url,
         url=article.url,
         source=article.source,
@@ -88,6 +89,7 @@ def build_card(
         entry_id=entry.entry_id if entry else None,
         feed_url=entry.feed_url if entry else None,
     )
+    return clean_card(card)
 
 
 def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -> Card:
@@ -105,7 +107,7 @@ def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -
     )
     categories = _unique(entry.categories)
     tags = taxonomy.tag(title=entry.title, text=blurb, categories=categories)
-    return Card(
+    card = Card(
         title=entry.title or entry.link or entry.feed_url,
         url=entry.link or entry.feed_url,
         source=None,
@@ -121,3 +123,4 @@ def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -
         entry_id=entry.entry_id,
         feed_url=entry.feed_url,
     )
+    return clean_card(card)

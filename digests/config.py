@@ -22,6 +22,10 @@ class PipelineConfig:
     read_timeout: float = 20.0
     total_timeout: float = 60.0  # overall deadline per fetch, whatever the server trickles
     max_redirects: int = 5
+    # Politeness and bounds for many feeds at once: requests in flight in all, and to one origin
+    # (scheme, host, port: what browsers limit per host too).
+    max_in_flight: int = 50
+    max_per_host: int = 2
     user_agent: str = "digestbot/0.1 (+https://github.com/digestbot/digestbot)"
     topics_path: Path = CONFIG_DIR / "topics.toml"
     words_per_minute: int = 230

@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -24,6 +25,7 @@ import feedparser
 
 from digests.errors import FeedError
 from digests.models import FeedEntry, ParsedFeed
+from digests.textclean import clean_entry, clean_line
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,27 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 def parse_feed(content: bytes, url: str, *, content_type: str | None = None) -> ParsedFeed:
-    """Parse a feed document fetched from ``url`` (relative links resolve against it)."""
+    """Parse a feed document fetched from ``url`` (relative links resolve against it).
+
+    Entries come cleaned (:func:`digests.textclean.clean_entry`) and once each
+    (:func:`unique_entries`): preview and worker see the same entries.
+    """
+    feed = _parse_document(content, url, content_type)
+    entries = unique_entries(clean_entry(e) for e in feed.entries)
+    title = clean_line(feed.title) if feed.title else None
+    return replace(feed, title=title or None, entries=entries)
+
+
+def unique_entries(entries: Iterable[FeedEntry]) -> tuple[FeedEntry, ...]:
+    """Each entry once, by the identity rule used across polls (:func:`entry_identity`): a feed
+    listing one item twice yields it once, at its first place."""
+    seen: dict[str, FeedEntry] = {}
+    for entry in entries:
+        seen.setdefault(entry.entry_id, entry)
+    return tuple(seen.values())
+
+
+def _parse_document(content: bytes, url: str, content_type: str | None) -> ParsedFeed:
     if _looks_like_json(content, content_type):
         return parse_json_feed(content, url)
     parsed = _feedparser_parse(content, url, content_type)

@@ -12,10 +12,12 @@ out as :class:`~digests.errors.FetchError` with a one-line reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import ipaddress
 import mimetypes
 import zlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -40,6 +42,45 @@ class _TooLarge(Exception):
     pass
 
 
+class _Gates:
+    """At most ``total`` requests in flight, and at most ``per_origin`` to one origin
+    (scheme, host, port): many feeds polled at once must not hammer one site.
+
+    The origin's gate is taken first, so that requests queued behind a slow site do not hold
+    slots other sites could use. Gates of idle origins are dropped (the dict stays as small as
+    the number of origins in flight).
+    """
+
+    def __init__(self, total: int, per_origin: int) -> None:
+        self._total = asyncio.Semaphore(max(1, total))
+        self._per_origin = max(1, per_origin)
+        self._origins: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, origin: str) -> AsyncIterator[None]:
+        gate, users = self._origins.setdefault(origin, (asyncio.Semaphore(self._per_origin), [0]))
+        users[0] += 1
+        try:
+            async with gate, self._total:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._origins[origin]
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (
+        f"{scheme}://{(parts.hostname or '').lower()}:{port or (443 if scheme == 'https' else 80)}"
+    )
+
+
 class Fetcher:
     """Async HTTP fetcher; use as ``async with Fetcher(config) as fetcher:``.
 
@@ -59,6 +100,7 @@ class Fetcher:
         self._local_files = local_files
         self._client: httpx.AsyncClient | None = None
         self._owns_client = True
+        self._gates: _Gates | None = None
 
     @classmethod
     def from_client(
@@ -72,10 +114,16 @@ class Fetcher:
 
     async def __aenter__(self) -> Self:
         if self._client is None:
+            # Keep-alive connections for every request in flight: unchanged feeds are polled
+            # again and again, and a new connection per poll cost more than the poll itself.
+            in_flight = max(1, self._config.max_in_flight)
             self._client = httpx.AsyncClient(
                 transport=self._transport,
                 follow_redirects=False,
                 headers={"User-Agent": self._config.user_agent},
+                limits=httpx.Limits(
+                    max_connections=2 * in_flight, max_keepalive_connections=in_flight
+                ),
             )
             self._owns_client = True
         return self
@@ -113,9 +161,13 @@ class Fetcher:
             raise FetchError(url, f"unsupported URL scheme {scheme!r} (use http or https)")
         if self._client is None:
             raise RuntimeError("use the Fetcher inside 'async with Fetcher(config) as fetcher:'")
+        if self._gates is None:
+            self._gates = _Gates(self._config.max_in_flight, self._config.max_per_host)
         try:
-            async with asyncio.timeout(self._config.total_timeout):
-                return await self._get(self._client, url, etag, last_modified)
+            # Waiting for a slot is not the server's time: the deadline starts once we ask.
+            async with self._gates.slot(_origin(url)):
+                async with asyncio.timeout(self._config.total_timeout):
+                    return await self._get(self._client, url, etag, last_modified)
         except TimeoutError:
             raise FetchError(
                 url, f"took longer than the {self._config.total_timeout:g}s overall deadline"
@@ -194,6 +246,9 @@ async def _read_response(
     new_etag = response.headers.get("ETag") or etag
     new_last_modified = response.headers.get("Last-Modified") or last_modified
     if response.status_code == 304:
+        # Reading the (empty) body lets the connection go back to the pool; closing a
+        # response before its body is read discards the connection.
+        await response.aread()
         return FetchedResource(
             url=final_url,
             status=304,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.i18n import ENGLISH, LANGUAGE_NAMES, LANGUAGES, N_
 from bot.i18n import Translator as Tr
+from bot.messages.replies import shown
 from bot.messages.syntax import CONSOLE, SLACK, TELEGRAM, CommandSyntax
 
 
@@ -16,8 +17,8 @@ def language_saved(language: str, *, t: Tr = ENGLISH) -> str:
 
 
 def language_unknown(cmd: CommandSyntax, word: str, *, t: Tr = ENGLISH) -> str:
-    return t.gettext('I don\'t speak "{word}" yet. Pick one of: {codes}, e.g. {example}').format(
-        word=word, codes=" ".join(LANGUAGES), example=cmd("settings", "language", "de")
+    return t.gettext("I don't speak {word} yet. Pick one of: {codes}, e.g. {example}").format(
+        word=shown(word), codes=" ".join(LANGUAGES), example=cmd("settings", "language", "de")
     )
 
 
@@ -169,3 +170,7 @@ CONSOLE_NOTHING_NEW = (
     "the latest cards"
 )
 CONSOLE_NO_TOKEN = "no chat token set: printing digests to the console"
+NO_TOKEN_SHARED_DATABASE = (
+    "no chat token set and the database is shared: this worker polls feeds and delivers "
+    "nothing (the console prints digests only on SQLite; `digestbot chat` talks to the bot)"
+)

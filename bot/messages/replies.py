@@ -8,6 +8,30 @@ from bot.filters import MAX_FILTER_LENGTH, MAX_FILTERS, FilterParse
 from bot.i18n import ENGLISH, LANGUAGE_NAMES, LANGUAGES
 from bot.i18n import Translator as Tr
 from bot.messages.syntax import CommandSyntax
+from digests.textclean import clean_line
+
+SHOWN_INPUT = 40  # characters of a user's word quoted back in a reply
+
+
+def _cut(word: str, limit: int = SHOWN_INPUT) -> str:
+    # Control and invisible characters dropped, and cut: a 10,000-character word must not make
+    # the reply too long to send.
+    text = clean_line(word)
+    return text[: limit - 1] + "…" if len(text) > limit else text
+
+
+def shown(word: str) -> str:
+    """A word the user typed, quoted back (cleaned, at most 40 characters)."""
+    return f"'{_cut(word)}'"
+
+
+def shown_list(words: Sequence[str], limit: int = 10, *, t: Tr = ENGLISH) -> str:
+    """At most ``limit`` words, quoted back, and how many more there were."""
+    text = ", ".join(_cut(w) for w in words[:limit])
+    more = len(words) - limit
+    if more > 0:
+        text += t.gettext(" and {count} more").format(count=more)
+    return text
 
 
 def welcome(cmd: CommandSyntax, title: str | None, subscribed: bool, *, t: Tr = ENGLISH) -> str:
@@ -57,7 +81,7 @@ def help_text(cmd: CommandSyntax, *, t: Tr = ENGLISH) -> str:
 
 def unknown_command(cmd: CommandSyntax, name: str, *, t: Tr = ENGLISH) -> str:
     return t.gettext("I don't know {command}. Send {help} to see what I can do.").format(
-        command=cmd.typed(name), help=cmd("help")
+        command=cmd.typed(clean_line(name)), help=cmd("help")
     )
 
 
@@ -131,19 +155,21 @@ def filter_problems(parse: FilterParse, *, t: Tr = ENGLISH) -> str:
     if parse.too_long:
         lines.append(
             _("Too long (at most {limit} characters): {words}").format(
-                limit=MAX_FILTER_LENGTH, words=", ".join(parse.too_long)
+                limit=MAX_FILTER_LENGTH, words=shown_list(parse.too_long, t=t)
             )
         )
     if parse.too_short:
         lines.append(
-            _("Too short (at least 2 characters): {words}").format(words=", ".join(parse.too_short))
+            _("Too short (at least 2 characters): {words}").format(
+                words=shown_list(parse.too_short, t=t)
+            )
         )
     if parse.bad_chars:
         lines.append(
             _(
                 "Only letters, digits and - + . & ' # work in a keyword "
                 '(put a phrase in quotes: "supply chain"): {words}'
-            ).format(words=", ".join(parse.bad_chars))
+            ).format(words=shown_list(parse.bad_chars, t=t))
         )
     return "\n".join(lines)
 
@@ -168,6 +194,24 @@ def too_many_filters(cmd: CommandSyntax, current: int, adding: int, *, t: Tr = E
         "You can follow up to {limit} topics and keywords; you have {current} and asked for "
         "{adding} more. Remove some first, e.g. {example}, then try again."
     ).format(limit=MAX_FILTERS, current=current, adding=adding, example=cmd("unsubscribe", "WORD"))
+
+
+def too_many_words(
+    cmd: CommandSyntax, name: str, limit: int, sent: int, *, filters: bool, t: Tr = ENGLISH
+) -> str:
+    """More words than a command takes (``filters``: topics and keywords): nothing was done,
+    and the cap is stated."""
+    if filters:
+        text = t.gettext(
+            "{command} takes at most {limit} topics and keywords; you sent {sent}. Nothing was "
+            "changed: send fewer, e.g. {example}."
+        )
+    else:
+        text = t.gettext(
+            "{command} takes at most {limit} words; you sent {sent}. Nothing was changed: send "
+            "fewer, e.g. {example}."
+        )
+    return text.format(command=cmd(name), limit=limit, sent=sent, example=cmd(name, "WORD"))
 
 
 def not_subscribed(cmd: CommandSyntax, *, t: Tr = ENGLISH) -> str:
@@ -209,7 +253,7 @@ def unsubscribed_some(
     if removed:
         lines.append(_("Removed: {words}.").format(words=", ".join(removed)))
     if missing:
-        lines.append(_("You were not following: {words}.").format(words=", ".join(missing)))
+        lines.append(_("You were not following: {words}.").format(words=shown_list(missing, t=t)))
     lines.append(
         _("You now follow {following}. {list} shows your subscription.").format(
             following=now_following, list=cmd("list")
@@ -353,21 +397,29 @@ def settings_saved(
 
 
 def settings_bad_mode(cmd: CommandSyntax, word: str, *, t: Tr = ENGLISH) -> str:
-    head = t.gettext('I don\'t know the setting "{word}".').format(word=word)
+    head = t.gettext("I don't know the setting {word}.").format(word=shown(word))
     return f"{head}\n\n{settings_usage(cmd, t=t)}"
 
 
 def settings_bad_time(cmd: CommandSyntax, word: str, *, t: Tr = ENGLISH) -> str:
     return t.gettext(
-        '"{word}" is not a time of day. Write it as HH:MM on a 24-hour clock, e.g. {example}'
-    ).format(word=word, example=cmd("settings", "daily", "07:30"))
+        "{word} is not a time of day. Write it as HH:MM on a 24-hour clock, e.g. {example}"
+    ).format(word=shown(word), example=cmd("settings", "daily", "07:30"))
 
 
 def settings_bad_timezone(cmd: CommandSyntax, word: str, *, t: Tr = ENGLISH) -> str:
     return t.gettext(
-        'I don\'t know the timezone "{word}". Use an IANA name such as Europe/Berlin, '
+        "I don't know the timezone {word}. Use an IANA name such as Europe/Berlin, "
         "America/New_York or Asia/Shanghai (UTC works too): {example}"
-    ).format(word=word, example=cmd("settings", "timezone", "Europe/Berlin"))
+    ).format(word=shown(word), example=cmd("settings", "timezone", "Europe/Berlin"))
+
+
+def settings_timezone_region(
+    cmd: CommandSyntax, region: str, example: str, *, t: Tr = ENGLISH
+) -> str:
+    return t.gettext(
+        "{region} is a region, not a timezone: add the city whose clock you follow, e.g. {example}"
+    ).format(region=region, example=cmd("settings", "timezone", example))
 
 
 def settings_missing_timezone(cmd: CommandSyntax, *, t: Tr = ENGLISH) -> str:
@@ -378,6 +430,6 @@ def settings_missing_timezone(cmd: CommandSyntax, *, t: Tr = ENGLISH) -> str:
 
 def settings_too_many(cmd: CommandSyntax, words: Sequence[str], *, t: Tr = ENGLISH) -> str:
     head = t.gettext("Too many words after {command}: {words}").format(
-        command=cmd("settings"), words=" ".join(words)
+        command=cmd("settings"), words=shown_list(words, t=t)
     )
     return f"{head}\n\n{settings_usage(cmd, t=t)}"

@@ -4,7 +4,8 @@
 * :mod:`bot.store.feeds`: feeds and their polling state;
 * :mod:`bot.store.entries`: seen entries and stored cards;
 * :mod:`bot.store.subscriptions`: who gets what;
-* :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log.
+* :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log;
+* :mod:`bot.store.workers`: running workers (heartbeats) and chat updates already answered.
 
 :class:`SqlStore` combines them over one SQLAlchemy async engine; the same SQL runs on SQLite
 (aiosqlite, the default) and PostgreSQL (asyncpg). Its consumers depend on the small Protocols
@@ -56,6 +57,7 @@ from bot.store.schema import (
     subscriptions_t,
 )
 from bot.store.subscriptions import SqlSubscriptions
+from bot.store.workers import SqlWorkers
 from digests.models import Card
 
 # The command core's view of the store, under the name it had before the split.
@@ -137,8 +139,22 @@ class StoreTransaction:
         """Queue outbox rows; pairs already queued are left alone. Returns how many are new."""
         return await insert_outbox(self.conn, self.dialect, items, now)
 
+    async def hold_feed(self, feed_id: int, claim_token: str | None) -> bool:
+        """Fencing for a poll's writes: True while ``claim_token`` still holds the feed, and
+        then the feed's row stays locked until this transaction ends, so no other worker can
+        take the feed over before the poll's entries and outbox rows are in. False (the
+        caller rolls back) when the lease was taken over. No token: not fenced."""
+        if claim_token is None:
+            return True
+        result = await self.conn.execute(
+            sa.update(feeds_t)
+            .where(feeds_t.c.id == feed_id, feeds_t.c.claim_token == claim_token)
+            .values(claim_token=claim_token)
+        )
+        return bool(result.rowcount)
 
-class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox):
+
+class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlWorkers):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name

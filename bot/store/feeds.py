@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from bot.clock import utcnow
-from bot.models import FeedRecord
-from bot.store._sql import SqlBase, insert_ignore
-from bot.store.schema import feeds_t
+from bot.models import FeedRecord, PollSuccess
+from bot.store._sql import SqlBase, chunks, insert_ignore, lease_free, log, once
+from bot.store.schema import UTCDateTime, feeds_t
 
 __all__ = ["SqlFeeds"]
 
@@ -67,6 +68,52 @@ class SqlFeeds(SqlBase):
             rows = (await conn.execute(stmt)).all()
         return [feed_from_row(r) for r in rows]
 
+    async def claim_due_feeds(
+        self,
+        now: datetime,
+        *,
+        lease_seconds: float,
+        limit: int,
+        worker_id: str | None = None,
+        dead_before: datetime | None = None,
+    ) -> list[FeedRecord]:
+        """Lease up to ``limit`` feeds due at ``now`` for this worker, earliest due first.
+
+        A leased feed is polled by this worker alone: the others skip it (``SKIP LOCKED`` on
+        PostgreSQL, so a claim never waits for another) until the poll writes its next poll
+        time (:meth:`record_poll_success` / :meth:`record_poll_failure`, which end the lease)
+        or the lease runs out. One short transaction; the outer WHERE repeats the conditions
+        so that PostgreSQL re-checks them on the row version it locks.
+        """
+        token = str(uuid.uuid4())
+        due = sa.and_(
+            sa.or_(feeds_t.c.next_poll_at.is_(None), feeds_t.c.next_poll_at <= now),
+            lease_free(feeds_t, now, dead_before),
+        )
+        pick = (
+            sa.select(feeds_t.c.id)
+            .where(due)
+            .order_by(feeds_t.c.next_poll_at.is_(None).desc(), feeds_t.c.next_poll_at, feeds_t.c.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        picked = once(pick, "picked_feeds")
+        claim = (
+            sa.update(feeds_t)
+            .where(feeds_t.c.id.in_(sa.select(picked.c.id)), due)
+            .values(
+                claimed_until=now + timedelta(seconds=lease_seconds),
+                claim_token=token,
+                claimed_by=worker_id,
+            )
+            .returning(*feeds_t.c)
+        )
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(claim)).all()
+        feeds = [feed_from_row(r) for r in rows]
+        return sorted(feeds, key=lambda f: (f.next_poll_at is not None, f.next_poll_at, f.id))
+
     async def record_poll_success(
         self,
         feed_id: int,
@@ -76,11 +123,14 @@ class SqlFeeds(SqlBase):
         ttl_minutes: int | None,
         now: datetime,
         next_poll_at: datetime,
-    ) -> None:
+        claim_token: str | None = None,
+    ) -> bool:
+        """The poll went through; ends the lease. False (and nothing written) when
+        ``claim_token`` no longer holds the feed: another worker took it over."""
         async with self.engine.begin() as conn:
-            await conn.execute(
+            result = await conn.execute(
                 sa.update(feeds_t)
-                .where(feeds_t.c.id == feed_id)
+                .where(feeds_t.c.id == feed_id, _holds(claim_token))
                 .values(
                     etag=etag,
                     last_modified=last_modified,
@@ -90,23 +140,114 @@ class SqlFeeds(SqlBase):
                     last_polled_at=now,
                     next_poll_at=next_poll_at,
                     initialized=True,
+                    **_UNLEASED,
                 )
             )
+        return _fenced(result.rowcount, feed_id, claim_token, "success")
+
+    async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None:
+        """:meth:`record_poll_success` for many feeds in one transaction (an executemany):
+        thousands of unchanged feeds per cycle cost one commit, not one each. Fenced like it:
+        a feed whose lease another worker took is left alone."""
+        if not polls:
+            return
+        stmt = (
+            sa.update(feeds_t)
+            .where(
+                feeds_t.c.id == sa.bindparam("b_id"),
+                sa.or_(
+                    sa.bindparam("b_token", type_=sa.String()).is_(None),
+                    feeds_t.c.claim_token == sa.bindparam("b_token", type_=sa.String()),
+                ),
+            )
+            .values(
+                etag=sa.bindparam("b_etag"),
+                last_modified=sa.bindparam("b_last_modified"),
+                ttl_minutes=sa.bindparam("b_ttl"),
+                error_count=0,
+                last_error=None,
+                last_polled_at=sa.bindparam("b_at", type_=UTCDateTime()),
+                next_poll_at=sa.bindparam("b_next", type_=UTCDateTime()),
+                initialized=True,
+                **_UNLEASED,
+            )
+        )
+        rows = [
+            {
+                "b_id": p.feed_id,
+                "b_etag": p.etag,
+                "b_last_modified": p.last_modified,
+                "b_ttl": p.ttl_minutes,
+                "b_at": p.at,
+                "b_next": p.next_poll_at,
+                "b_token": p.claim_token,
+            }
+            for p in polls
+        ]
+        async with self.engine.begin() as conn:
+            for chunk in chunks(rows, 2000):
+                await conn.execute(stmt, list(chunk))
+
+    async def release_feeds(self, feeds: Sequence[FeedRecord]) -> None:
+        """Give back leases of claimed feeds left unpolled (the cycle's deadline passed), so
+        that they are due again at once rather than when their leases run out."""
+        held = [{"b_id": f.id, "b_token": f.claim_token} for f in feeds if f.claim_token]
+        if not held:
+            return
+        stmt = (
+            sa.update(feeds_t)
+            .where(
+                feeds_t.c.id == sa.bindparam("b_id"),
+                feeds_t.c.claim_token == sa.bindparam("b_token", type_=sa.String()),
+            )
+            .values(**_UNLEASED)
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt, held)
 
     async def record_poll_failure(
-        self, feed_id: int, *, error: str, now: datetime, next_poll_at: datetime
-    ) -> None:
+        self,
+        feed_id: int,
+        *,
+        error: str,
+        now: datetime,
+        next_poll_at: datetime,
+        claim_token: str | None = None,
+    ) -> bool:
+        """The poll failed; ends the lease. False when ``claim_token`` lost the feed."""
         async with self.engine.begin() as conn:
-            await conn.execute(
+            result = await conn.execute(
                 sa.update(feeds_t)
-                .where(feeds_t.c.id == feed_id)
+                .where(feeds_t.c.id == feed_id, _holds(claim_token))
                 .values(
                     error_count=feeds_t.c.error_count + 1,
                     last_error=error[:2000],
                     last_polled_at=now,
                     next_poll_at=next_poll_at,
+                    **_UNLEASED,
                 )
             )
+        return _fenced(result.rowcount, feed_id, claim_token, "failure")
+
+
+_UNLEASED: dict[str, Any] = {"claimed_until": None, "claim_token": None, "claimed_by": None}
+
+
+def _holds(claim_token: str | None) -> Any:
+    """Fencing: a write made under a lease lands only while that lease still holds the feed.
+    Writes without a token (``digestbot feeds``, tests) are not fenced."""
+    return sa.true() if claim_token is None else feeds_t.c.claim_token == claim_token
+
+
+def _fenced(rowcount: int | None, feed_id: int, claim_token: str | None, what: str) -> bool:
+    if rowcount or claim_token is None:
+        return True
+    log.warning(
+        "feed %d: poll %s not recorded: this worker's lease was taken over (stale claim)",
+        feed_id,
+        what,
+    )
+    return False
 
 
 def feed_from_row(row: Any) -> FeedRecord:
@@ -125,4 +266,5 @@ def feed_from_row(row: Any) -> FeedRecord:
         last_polled_at=m["last_polled_at"],
         added_at=m["added_at"],
         initialized=bool(m["initialized"]),
+        claim_token=m["claim_token"],
     )

@@ -8,15 +8,15 @@ again when its lease runs out; see :meth:`SqlOutbox.claim_due`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import OutboxItem, QueueRow, SentRecord, Subscription
-from bot.store._sql import SqlBase, chunks, insert_ignore
+from bot.models import OutboxItem, QueueRow, SentRecord
+from bot.store._sql import SqlBase, chunks, lease_free, log, once
 from bot.store.schema import cards_t, delivery_log_t, outbox_t, subscriptions_t
 from bot.store.subscriptions import SUBSCRIPTION_COLUMNS, subscription_from_values
 from digests.models import Card
@@ -35,24 +35,72 @@ async def insert_outbox(
     conn: AsyncConnection, dialect: str, items: Sequence[QueueRow], now: datetime
 ) -> int:
     """Queue ``items``; a (subscription, card) pair already queued is left alone. Returns how
-    many rows were new."""
-    rows = [
-        {
-            "subscription_id": s,
-            "card_id": c,
-            "not_before": nb,
-            "status": "pending",
-            "attempts": 0,
-            "created_at": now,
-        }
-        for s, c, nb in items
-    ]
+    many rows were new.
+
+    One card can go to tens of thousands of subscriptions, so the rows take each database's
+    fast path: one ``INSERT ... SELECT FROM unnest(arrays)`` on PostgreSQL, an executemany of
+    one prepared statement on SQLite (no per-row SQL compilation, no RETURNING).
+    """
+    if not items:
+        return 0
+    if dialect == "postgresql":
+        return await _insert_outbox_postgres(conn, items, now)
+    if dialect == "sqlite":
+        return await _insert_outbox_sqlite(conn, items, now)
+    raise NotImplementedError(f"digestbot supports SQLite and PostgreSQL, not {dialect}")
+
+
+_PG_BULK_OUTBOX = sa.text(
+    "INSERT INTO outbox (subscription_id, card_id, not_before, status, attempts, created_at) "
+    "SELECT s, c, nb, 'pending', 0, :now "
+    "FROM unnest(CAST(:subs AS integer[]), CAST(:cards AS integer[]), "
+    "CAST(:not_before AS timestamptz[])) AS rows(s, c, nb) "
+    "ON CONFLICT (subscription_id, card_id) DO NOTHING"
+).bindparams(sa.bindparam("now", type_=sa.DateTime(timezone=True)))
+
+
+async def _insert_outbox_postgres(
+    conn: AsyncConnection, items: Sequence[QueueRow], now: datetime
+) -> int:
     queued = 0
-    for chunk in chunks(rows):
-        stmt = insert_ignore(dialect, outbox_t, ["subscription_id", "card_id"])
-        result = await conn.execute(stmt.values(list(chunk)).returning(outbox_t.c.id))
-        queued += len(result.all())
+    for chunk in chunks(items, 50_000):
+        result = await conn.execute(
+            _PG_BULK_OUTBOX,
+            {
+                "subs": [s for s, _, _ in chunk],
+                "cards": [c for _, c, _ in chunk],
+                "not_before": [nb for _, _, nb in chunk],
+                "now": now,
+            },
+        )
+        queued += int(result.rowcount or 0)
     return queued
+
+
+_SQLITE_BULK_OUTBOX = (
+    "INSERT OR IGNORE INTO outbox "
+    "(subscription_id, card_id, not_before, status, attempts, created_at) "
+    "VALUES (?, ?, ?, 'pending', 0, ?)"
+)
+
+
+async def _insert_outbox_sqlite(
+    conn: AsyncConnection, items: Sequence[QueueRow], now: datetime
+) -> int:
+    # The column type's own conversion, so that the stored text is what SQLAlchemy writes.
+    to_db = outbox_t.c.not_before.type.bind_processor(conn.dialect)
+    assert to_db is not None
+    created = to_db(now)
+    rows = [(s, c, to_db(nb), created) for s, c, nb in items]
+    before = await _total_changes(conn)
+    await conn.exec_driver_sql(_SQLITE_BULK_OUTBOX, rows)
+    return await _total_changes(conn) - before
+
+
+async def _total_changes(conn: AsyncConnection) -> int:
+    # executemany's rowcount is not reliable through every driver layer; SQLite's own
+    # counter of changed rows is.
+    return int((await conn.exec_driver_sql("SELECT total_changes()")).scalar_one())
 
 
 class SqlOutbox(SqlBase):
@@ -74,92 +122,171 @@ class SqlOutbox(SqlBase):
         return int(result.rowcount or 0)
 
     async def claim_due(
-        self, now: datetime, *, lease_seconds: float, limit: int, platforms: Iterable[str]
+        self,
+        now: datetime,
+        *,
+        lease_seconds: float,
+        limit: int,
+        platforms: Iterable[str],
+        worker_id: str | None = None,
+        dead_before: datetime | None = None,
+        chats: int | None = None,
     ) -> list[OutboxItem]:
-        """Atomically lease due pending items of active subscriptions on ``platforms``.
+        """Lease up to ``chats`` chats with due items on ``platforms``, and up to ``limit`` of
+        their due pending items, for this worker.
 
-        The lease (``claimed_until``) keeps other workers off the items; when a worker dies its
-        lease runs out and the items are taken again. The outer WHERE repeats the conditions so
-        that PostgreSQL re-checks them on the row version it locks.
+        The lease is per chat (on its subscription row), not per item: a chat's items are
+        served by one worker at a time, in order and at the chat's pace, and a claim locks
+        only the chats it takes (``SKIP LOCKED`` on PostgreSQL: it never waits for another
+        worker's claim or records). Chats least recently served come first. The items are
+        stamped with the lease's token, which every later write about them must show
+        (fencing: see :meth:`record_sent`). A dead worker's chats come back when its lease
+        runs out, or at once when its heartbeat stopped before ``dead_before``.
         """
         platforms = list(platforms)
         if not platforms:
             return []
         token = str(uuid.uuid4())
-        # EXISTS looks up the subscription of each item it scans (a primary-key probe), where
-        # IN (SELECT ...) listed every active subscription, twice per claim.
-        active_sub = (
-            sa.select(subscriptions_t.c.id)
-            .where(
-                subscriptions_t.c.id == outbox_t.c.subscription_id,
-                subscriptions_t.c.active.is_(True),
-                subscriptions_t.c.platform.in_(platforms),
-            )
-            .exists()
+        until = now + timedelta(seconds=lease_seconds)
+        item_due = sa.and_(outbox_t.c.status == "pending", outbox_t.c.not_before <= now)
+        free_chat = sa.and_(
+            subscriptions_t.c.active.is_(True),
+            subscriptions_t.c.platform.in_(platforms),
+            lease_free(subscriptions_t, now, dead_before),
+            sa.exists().where(outbox_t.c.subscription_id == subscriptions_t.c.id, item_due),
         )
-        due = sa.and_(
-            outbox_t.c.status == "pending",
-            outbox_t.c.not_before <= now,
-            sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
-            active_sub,
-        )
-        # Earliest due first, in queue order: the order of ix_outbox_status_not_before (SQLite
-        # keeps equal keys in rowid order), so the scan stops after ``limit`` rows instead of
-        # sorting every pending item.
         pick = (
-            sa.select(outbox_t.c.id)
-            .where(due)
-            .order_by(outbox_t.c.not_before, outbox_t.c.id)
-            .limit(limit)
+            sa.select(subscriptions_t.c.id)
+            .where(free_chat)
+            .order_by(subscriptions_t.c.claimed_until.asc().nulls_first(), subscriptions_t.c.id)
+            .limit(chats or limit)
         )
         if self.dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
-        claim = (
-            sa.update(outbox_t)
-            .where(outbox_t.c.id.in_(pick.scalar_subquery()), due)
-            .values(claimed_until=now + timedelta(seconds=lease_seconds), claim_token=token)
-        )
-        # Items only, then each distinct card once: one card usually goes to many chats, and
-        # parsing its JSON per item was most of the cost of a claim.
-        fetch = (
-            sa.select(*ITEM_COLUMNS, *SUBSCRIPTION_COLUMNS)
-            .join(subscriptions_t, subscriptions_t.c.id == outbox_t.c.subscription_id)
-            .where(outbox_t.c.claim_token == token)
-            .order_by(outbox_t.c.id)
+        picked = once(pick, "picked_chats")
+        lease_chats = (
+            sa.update(subscriptions_t)
+            .where(subscriptions_t.c.id.in_(sa.select(picked.c.id)), free_chat)
+            .values(claimed_until=until, claim_token=token, claimed_by=worker_id)
+            .returning(*SUBSCRIPTION_COLUMNS)
         )
         async with self.engine.begin() as conn:
-            await conn.execute(claim)
-            rows = (await conn.execute(fetch)).all()
-            cards: dict[int, Card] = {}
+            chat_rows = (await conn.execute(lease_chats)).all()
+            if not chat_rows:
+                return []
+            chat_ids = [row[0] for row in chat_rows]
+            # The items of chats this worker now holds: nobody else writes them, so this
+            # UPDATE waits for no one (unless a dead holder's last write is still running).
+            take = (
+                sa.select(outbox_t.c.id)
+                .where(outbox_t.c.subscription_id.in_(chat_ids), item_due)
+                .order_by(outbox_t.c.not_before, outbox_t.c.id)
+                .limit(limit)
+            )
+            taken = once(take, "taken_items")
+            stamp = (
+                sa.update(outbox_t)
+                .where(outbox_t.c.id.in_(sa.select(taken.c.id)))
+                .values(claimed_until=until, claim_token=token)
+                .returning(*ITEM_COLUMNS, outbox_t.c.subscription_id)
+            )
+            rows = sorted((await conn.execute(stamp)).all(), key=lambda r: r[0])  # queue order
+            served = {row[4] for row in rows}
+            idle = [chat for chat in chat_ids if chat not in served]
+            if idle:  # the item limit left them out: free them for the next claim
+                await conn.execute(
+                    sa.update(subscriptions_t)
+                    .where(subscriptions_t.c.id.in_(idle))
+                    .values(claimed_until=None, claim_token=None, claimed_by=None)
+                )
+        # Each distinct card once, outside the claim's transaction: one card usually goes to
+        # many chats, and parsing its JSON per item was most of the cost of a claim.
+        cards: dict[int, Card] = {}
+        async with self.engine.connect() as conn:
             for chunk in chunks(sorted({row[1] for row in rows})):
                 found = await conn.execute(
                     sa.select(cards_t.c.id, cards_t.c.data).where(cards_t.c.id.in_(chunk))
                 )
                 cards.update((card_id, Card.from_dict(data)) for card_id, data in found)
-        subs: dict[int, Subscription] = {}
+        subs = {row[0]: subscription_from_values(row) for row in chat_rows}
         items = []
-        for row in rows:
-            item_id, card_id, attempts, not_before, sub_id = row[:5]
+        for item_id, card_id, attempts, not_before, sub_id in rows:
             card = cards.get(card_id)
             if card is None:  # its feed was removed meanwhile (the item went with it)
                 continue
-            sub = subs.get(sub_id)
-            if sub is None:
-                sub = subs[sub_id] = subscription_from_values(row[4:])
-            items.append(OutboxItem(item_id, sub, card_id, card, attempts, not_before))
+            items.append(
+                OutboxItem(item_id, subs[sub_id], card_id, card, attempts, not_before, token)
+            )
         return items
 
-    async def _update_items(self, ids: Sequence[int], values: dict[str, Any]) -> None:
+    async def release_chats(
+        self,
+        claim_token: str,
+        next_send: Mapping[int, datetime] | None = None,
+        topics_next_send: Mapping[tuple[str, str], datetime] | None = None,
+    ) -> None:
+        """End this worker's lease on the chats it claimed with ``claim_token``.
+
+        ``next_send`` (subscription id -> when the chat may get its next message) carries the
+        chat's pace over to whichever worker takes it next: the chat cannot be claimed before.
+        ``topics_next_send`` ((platform, chat id) -> the same) does so for every subscription
+        of a chat that has forum topics (each topic is a subscription of its own, but the
+        platform's limit is the chat's), unless another worker holds it.
+        """
+        next_send = dict(next_send or {})
+        async with self.engine.begin() as conn:
+            for (platform, chat_id), at in (topics_next_send or {}).items():
+                await conn.execute(
+                    sa.update(subscriptions_t)
+                    .where(
+                        subscriptions_t.c.platform == platform,
+                        subscriptions_t.c.chat_id == chat_id,
+                        subscriptions_t.c.claim_token.is_(None),
+                        sa.or_(
+                            subscriptions_t.c.claimed_until.is_(None),
+                            subscriptions_t.c.claimed_until < at,
+                        ),
+                    )
+                    .values(claimed_until=at)
+                )
+            for sub_id, at in next_send.items():
+                await conn.execute(
+                    sa.update(subscriptions_t)
+                    .where(
+                        subscriptions_t.c.id == sub_id, subscriptions_t.c.claim_token == claim_token
+                    )
+                    .values(claimed_until=at, claim_token=None, claimed_by=None)
+                )
+            await conn.execute(
+                sa.update(subscriptions_t)
+                .where(subscriptions_t.c.claim_token == claim_token)
+                .values(claimed_until=None, claim_token=None, claimed_by=None)
+            )
+
+    async def _update_items(
+        self, ids: Sequence[int], values: dict[str, Any], claim_token: str | None, what: str
+    ) -> int:
         if not ids:
-            return
+            return 0
+        held = sa.true() if claim_token is None else outbox_t.c.claim_token == claim_token
+        changed = 0
         async with self.engine.begin() as conn:
             for chunk in chunks(list(ids)):
-                await conn.execute(
-                    sa.update(outbox_t).where(outbox_t.c.id.in_(chunk)).values(values)
+                result = await conn.execute(
+                    sa.update(outbox_t).where(outbox_t.c.id.in_(chunk), held).values(values)
                 )
+                changed += int(result.rowcount or 0)
+        _log_stale(len(ids), changed, what)
+        return changed
 
     async def mark_retry(
-        self, ids: Sequence[int], not_before: datetime, error: str, *, count_attempt: bool = True
+        self,
+        ids: Sequence[int],
+        not_before: datetime,
+        error: str,
+        *,
+        count_attempt: bool = True,
+        claim_token: str | None = None,
     ) -> None:
         await self._update_items(
             ids,
@@ -170,9 +297,13 @@ class SqlOutbox(SqlBase):
                 "attempts": outbox_t.c.attempts + (1 if count_attempt else 0),
                 "last_error": error[:2000],
             },
+            claim_token,
+            "retry",
         )
 
-    async def mark_failed(self, ids: Sequence[int], error: str, now: datetime) -> None:
+    async def mark_failed(
+        self, ids: Sequence[int], error: str, now: datetime, *, claim_token: str | None = None
+    ) -> None:
         await self._update_items(
             ids,
             {
@@ -182,16 +313,19 @@ class SqlOutbox(SqlBase):
                 "attempts": outbox_t.c.attempts + 1,
                 "last_error": error[:2000],
             },
+            claim_token,
+            "failure",
         )
 
     async def record_sent(self, records: Sequence[SentRecord]) -> None:
-        """Record many sent messages in one transaction: one UPDATE, one (executemany) INSERT.
+        """Record many sent messages in one transaction: one UPDATE per lease, one
+        (executemany) INSERT of their log rows.
 
-        ``sent_at`` is the latest send of the lot for all of them (a batch spans ~0.1 s).
+        ``sent_at`` is the latest send of the lot for all of them. Items whose chat's lease
+        was taken over by another worker (their token changed) are left alone and logged.
         """
         if not records:
             return
-        ids = [item_id for record in records for item_id in record.item_ids]
         values = {
             "status": "sent",
             "sent_at": max(record.at for record in records),
@@ -200,6 +334,9 @@ class SqlOutbox(SqlBase):
             "attempts": outbox_t.c.attempts + 1,
             "last_error": None,
         }
+        by_token: dict[str | None, list[int]] = {}
+        for record in records:
+            by_token.setdefault(record.claim_token, []).extend(record.item_ids)
         log_rows = [
             {
                 "subscription_id": record.subscription_id,
@@ -211,14 +348,21 @@ class SqlOutbox(SqlBase):
             for record in records
         ]
         async with self.engine.begin() as conn:
-            for chunk in chunks(ids):
-                await conn.execute(
-                    sa.update(outbox_t).where(outbox_t.c.id.in_(chunk)).values(values)
-                )
+            for token, ids in by_token.items():
+                held = sa.true() if token is None else outbox_t.c.claim_token == token
+                changed = 0
+                for chunk in chunks(ids):
+                    result = await conn.execute(
+                        sa.update(outbox_t).where(outbox_t.c.id.in_(chunk), held).values(values)
+                    )
+                    changed += int(result.rowcount or 0)
+                _log_stale(len(ids), changed, "sent")
             await conn.execute(sa.insert(delivery_log_t), log_rows)
 
-    async def release(self, ids: Sequence[int]) -> None:
-        await self._update_items(ids, {"claimed_until": None, "claim_token": None})
+    async def release(self, ids: Sequence[int], *, claim_token: str | None = None) -> None:
+        await self._update_items(
+            ids, {"claimed_until": None, "claim_token": None}, claim_token, "release"
+        )
 
     async def log_delivery(
         self,
@@ -246,3 +390,14 @@ class SqlOutbox(SqlBase):
         counts = {"pending": 0, "sent": 0, "failed": 0}
         counts.update({status: int(n) for status, n in rows})
         return counts
+
+
+def _log_stale(asked: int, changed: int, what: str) -> None:
+    if changed < asked:
+        log.warning(
+            "outbox: %d of %d item(s) not recorded (%s): their chat's lease was taken over by "
+            "another worker (stale claim)",
+            asked - changed,
+            asked,
+            what,
+        )

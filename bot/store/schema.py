@@ -19,10 +19,13 @@ __all__ = [
     "delivery_log_t",
     "entry_key",
     "feeds_t",
+    "handled_updates_t",
     "metadata",
     "outbox_t",
     "seen_entries_t",
+    "send_budget_t",
     "subscriptions_t",
+    "workers_t",
 ]
 
 
@@ -60,6 +63,19 @@ metadata = sa.MetaData(
     }
 )
 
+
+def _lease_columns() -> list[sa.Column[object]]:
+    """A lease held by one worker: until when, the token its writes must show, which worker.
+
+    Feeds (one poller per due feed) and subscriptions (one sender per chat) carry one.
+    """
+    return [
+        sa.Column("claimed_until", UTCDateTime),
+        sa.Column("claim_token", sa.String(36)),
+        sa.Column("claimed_by", sa.String(100)),
+    ]
+
+
 feeds_t = sa.Table(
     "feeds",
     metadata,
@@ -76,6 +92,7 @@ feeds_t = sa.Table(
     sa.Column("last_polled_at", UTCDateTime),
     sa.Column("added_at", UTCDateTime, nullable=False),
     sa.Column("initialized", sa.Boolean, nullable=False, server_default=sa.false()),
+    *_lease_columns(),
 )
 
 seen_entries_t = sa.Table(
@@ -119,6 +136,7 @@ subscriptions_t = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("language", sa.String(10)),
+    *_lease_columns(),
     sa.UniqueConstraint(
         "platform", "chat_id", "thread", name="uq_subscriptions_platform_chat_thread"
     ),
@@ -145,6 +163,7 @@ outbox_t = sa.Table(
     sa.Column("sent_at", UTCDateTime),
     sa.UniqueConstraint("subscription_id", "card_id", name="uq_outbox_subscription_card"),
     sa.Index("ix_outbox_status_not_before", "status", "not_before"),
+    sa.Index("ix_outbox_subscription_status", "subscription_id", "status", "not_before"),
 )
 
 delivery_log_t = sa.Table(
@@ -156,4 +175,32 @@ delivery_log_t = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Column("item_count", sa.Integer, nullable=False, server_default="1"),
     sa.Column("at", UTCDateTime, nullable=False),
+)
+
+workers_t = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("roles", sa.String(100), nullable=False),
+    sa.Column("holds_updates", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+)
+
+send_budget_t = sa.Table(
+    "send_budget",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("tat", sa.Float, nullable=False),  # GCRA theoretical arrival time, epoch seconds
+)
+
+handled_updates_t = sa.Table(
+    "handled_updates",
+    metadata,
+    sa.Column("platform", sa.String(20), primary_key=True),
+    sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_handled_updates_at", "at"),
 )

@@ -16,6 +16,7 @@ from typing import Any
 
 from digests.models import Card
 from digests.render import hashtags, is_web_url, meta_parts, reading_time, shorten
+from digests.textclean import clean_card
 
 MAX_BLOCKS = 50
 MAX_HEADER_CHARS = 150
@@ -142,6 +143,7 @@ def _linkable(url: str) -> bool:
 
 def render_card(card: Card, *, index: int = 0) -> SlackMessage:
     """One card as a message; ``index`` makes the button's ``action_id`` unique in a digest."""
+    card = clean_card(card)  # cards stored before cleaning existed, or built elsewhere
     return SlackMessage(
         text=_fallback(card), blocks=_card_blocks(card, index), card_indexes=(index,)
     )
@@ -153,7 +155,7 @@ def render_digest(cards: Sequence[Card]) -> list[SlackMessage]:
     blocks: list[Block] = []
     texts: list[str] = []
     indexes: list[int] = []
-    for index, card in enumerate(cards):
+    for index, card in enumerate(map(clean_card, cards)):
         card_blocks = _card_blocks(card, index)
         text = _fallback(card)
         divider = [{"type": "divider"}] if blocks else []

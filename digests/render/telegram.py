@@ -21,6 +21,7 @@ from digests.render import (
     shorten_lines,
     utf16_len,
 )
+from digests.textclean import clean_card
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for one text message, in UTF-16 code units
 CARD_SEPARATOR = "\n\n"
@@ -128,6 +129,7 @@ def _wants_link(card: Card) -> bool:
 
 
 def _fit_for_message(card: Card, limit: int) -> tuple[Card, bool]:
+    card = clean_card(card)  # cards stored before cleaning existed, or built elsewhere
     link = _wants_link(card)
 
     def fits(c: Card) -> bool:

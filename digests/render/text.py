@@ -6,6 +6,7 @@ import textwrap
 
 from digests.models import Card
 from digests.render import hashtags, meta_parts, reading_time
+from digests.textclean import clean_card
 
 WIDTH = 88
 
@@ -22,6 +23,7 @@ def _fill(text: str, *, indent: str = "", first: str | None = None) -> str:
 
 
 def render_card(card: Card) -> str:
+    card = clean_card(card)  # the console is a terminal: an ESC from a feed must not reach it
     meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
     blocks = ["\n".join([card.title, " · ".join(meta), card.url])]
     if card.summary:

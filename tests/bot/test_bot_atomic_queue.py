@@ -3,12 +3,14 @@ while queueing leaves the entries unseen, so the next poll queues them again (no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from bot.ports import ChatRef
 from bot.store import Subscription
-from digests.models import Card
 from tests.bot.conftest import open_app
 from tests.bot.fakes import TRADE_BODY, FakeClock, FakeSender, FeedSite, Item
 
@@ -21,21 +23,24 @@ async def test_failure_while_queueing_loses_nothing(tmp_path: Path) -> None:
         await app.run_once()  # first poll of an empty feed
 
         site.add("a.example", Item(guid="n1", title="Trade news", body=TRADE_BODY))
-        real_matches = app.poller.matches
+        real_transaction = app.store.transaction
         calls = 0
 
-        def broken_once(card: Card, filters: Sequence[str]) -> bool:
-            nonlocal calls
-            calls += 1
-            if calls == 1:
-                raise RuntimeError("database went away mid-queue")
-            return real_matches(card, filters)
+        @contextlib.asynccontextmanager
+        async def broken_once() -> AsyncIterator[Any]:
+            async with real_transaction() as tx:
+                nonlocal calls
+                calls += 1
+                if calls == 1:
+                    # The entries and the card are written; then queueing fails.
+                    async def fail(*_args: object) -> int:
+                        raise RuntimeError("database went away mid-queue")
 
-        app.poller.matches = broken_once
-        # The subscription has no filters, so force the matcher to be consulted.
-        await app.store.save_subscription(
-            Subscription(chat=ChatRef("fake", "c"), filters=("trade",))
-        )
+                    yield SimpleNamespace(record_entries=tx.record_entries, enqueue=fail)
+                else:
+                    yield tx
+
+        app.store.transaction = broken_once  # type: ignore[method-assign]
         clock.advance(minutes=11)
         failed = await app.run_once()
         assert failed.feeds[0].error is not None and sender.delivered == []

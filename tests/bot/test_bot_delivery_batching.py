@@ -91,7 +91,8 @@ def delivery(store: SqlStore, sender: FakeSender, clock: FakeClock, **policy: fl
         {"fake": sender},
         pacer=Pacer(enabled=False),
         clock=clock,
-        policy=DeliveryPolicy(**policy),  # type: ignore[arg-type]
+        # These tests are about the write-behind batches: one worker, not a record per send.
+        policy=DeliveryPolicy(**{"record_each": False, **policy}),  # type: ignore[arg-type]
     )
 
 
@@ -195,3 +196,20 @@ async def test_a_group_migrating_onto_a_subscribed_supergroup_sends_each_card_on
     assert old is not None and not old.active
     assert await db.outbox_counts() == {"pending": 0, "sent": 3, "failed": 0}
     assert [chat for chat, _ in sender.attempts] == ["-1", "-1001", "-1001"]
+
+
+async def test_each_send_is_recorded_before_the_next_to_the_same_chat(db: CountingStore) -> None:
+    clock, sender = FakeClock(), FakeSender(cards_per_message=1)
+    await queue(db, clock, ["solo"], cards=3)
+    recorded_before_send: list[int] = []
+    real_send = sender.send
+
+    async def send(chat_id: str, message: OutgoingMessage) -> SendResult:
+        recorded_before_send.append((await db.outbox_counts())["sent"])
+        return await real_send(chat_id, message)
+
+    sender.send = send  # type: ignore[method-assign]
+    report = await delivery(db, sender, clock, record_each=True, flush_seconds=3600).run()
+    assert report.sent == 3
+    # A kill -9 between two sends would repeat only the one in flight.
+    assert recorded_before_send == [0, 1, 2]

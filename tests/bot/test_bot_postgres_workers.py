@@ -72,3 +72,50 @@ async def test_three_workers_send_each_card_once(tmp_path: Path) -> None:
     for chat in range(5):
         assert sorted(sender.titles_for(str(chat))) == ["Climate two", "Trade one"]
     assert len(sender.delivered) == 10
+
+
+async def test_three_workers_fetch_each_due_feed_once_per_period(tmp_path: Path) -> None:
+    if not POSTGRES_URL:
+        pytest.skip("DIGESTBOT_TEST_POSTGRES_URL is not set")
+    site, clock = FeedSite(), FakeClock()
+    sender = FakeSender(cards_per_message=1)
+    schema = await create_schema()
+    apps = [
+        App(
+            make_settings(POSTGRES_URL or "", tmp_path),
+            fetch_transport=site.transport,
+            adapters=[FakeAdapter(sender)],
+            clock=clock,
+            pacing=False,
+            store=store_in_schema(schema),
+        )
+        for _ in range(3)
+    ]
+    hosts = [f"f{n}.example" for n in range(12)]
+    try:
+        for app in apps:
+            await app.__aenter__()
+        await apps[0].store.save_subscription(Subscription(chat=ChatRef("fake", "1")))
+        for host in hosts:
+            await apps[0].store.add_feed(site.add(host))
+
+        def feed_requests() -> list[str]:
+            return [url for url in site.requests if url.endswith("/feed.xml")]
+
+        await asyncio.gather(*(app.poll() for app in apps))
+        assert sorted(feed_requests()) == sorted(site.url(h) for h in hosts)  # once each
+        for host in hosts:
+            site.add(host, Item(f"{host}-1", f"Trade in {host}", TRADE_BODY))
+        # Within the period nobody polls again, however often the workers wake up.
+        clock.advance(minutes=5)
+        await asyncio.gather(*(app.poll() for app in apps))
+        assert len(feed_requests()) == 12
+        clock.advance(minutes=6)
+        await asyncio.gather(*(app.poll() for app in apps))
+        assert len(feed_requests()) == 24
+        await asyncio.gather(*(app.deliver() for app in apps))
+    finally:
+        for app in apps:
+            await app.aclose()
+        await drop_schema(schema)
+    assert sorted(sender.titles_for("1")) == sorted(f"Trade in {h}" for h in hosts)

@@ -108,3 +108,26 @@ def test_a_mistyped_setting_names_the_variable(
     monkeypatch.setenv("DIGESTBOT_POLL_INTERVAL", "ten minutes")
     assert main(["status"]) == 2
     assert "DIGESTBOT_POLL_INTERVAL" in capsys.readouterr().err
+
+
+def test_format_workers_names_live_dead_leases_and_the_lock_holder() -> None:
+    from datetime import timedelta
+
+    from bot.models import WorkerRecord
+    from bot.status_cli import format_workers
+
+    def worker(name: str, seen: float, holds: bool = False) -> WorkerRecord:
+        at = NOW - timedelta(seconds=seen)
+        return WorkerRecord(name, "h", 1, ("poll", "deliver", "updates"), holds, at, at)
+
+    text = format_workers(
+        [worker("w1", 2, holds=True), worker("w2", 4), worker("w3", 60, holds=True)],
+        {"w2": (3, 40)},
+        NOW,
+        15,
+    )
+    assert text.splitlines()[0] == "workers: 2 live, 1 dead"
+    assert "w1 (poll,deliver,updates): seen 2 s ago, leases 0 feed(s) 0 chat(s), holds" in text
+    assert "w2 (poll,deliver,updates): seen 4 s ago, leases 3 feed(s) 40 chat(s)" in text
+    assert "w3 (poll,deliver,updates): DEAD (no heartbeat for 60 s)" in text
+    assert text.splitlines()[-1] == "update lock (Telegram long polling): w1"

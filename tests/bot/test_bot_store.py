@@ -209,6 +209,8 @@ async def test_mark_sent_retry_failed(any_store: SqlStore) -> None:
     await any_store.mark_failed([c.id], "rejected", NOW)
     assert await any_store.outbox_counts() == {"pending": 1, "sent": 1, "failed": 1}
     assert await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"]) == []
+    assert a.claim_token is not None
+    await any_store.release_chats(a.claim_token)  # the round ends: the chat is free again
     again = await any_store.claim_due(
         NOW + timedelta(seconds=30), lease_seconds=60, limit=10, platforms=["fake"]
     )
@@ -216,16 +218,113 @@ async def test_mark_sent_retry_failed(any_store: SqlStore) -> None:
     await any_store.log_delivery(a.subscription.id, "sent", None, NOW)
 
 
-async def test_concurrent_claims_never_share_an_item(any_store: SqlStore) -> None:
-    await _queued(any_store, n_cards=20, chats=3)
+async def test_concurrent_claims_never_share_a_chat(any_store: SqlStore) -> None:
+    await _queued(any_store, n_cards=20, chats=6)
     results = await asyncio.gather(
         *[
-            any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"])
+            any_store.claim_due(NOW, lease_seconds=60, limit=100, platforms=["fake"], chats=2)
             for _ in range(6)
         ]
     )
     ids = [item.id for batch in results for item in batch]
-    assert len(ids) == len(set(ids)) == 60
+    assert len(ids) == len(set(ids)) == 120
+    owners = {}
+    for batch in results:
+        for item in batch:
+            assert owners.setdefault(item.subscription.id, item.claim_token) == item.claim_token
+    assert len(owners) == 6
+
+
+async def test_a_chat_is_leased_whole_and_writes_are_fenced(any_store: SqlStore) -> None:
+    await _queued(any_store, n_cards=3, chats=2)
+    first = await any_store.claim_due(NOW, lease_seconds=60, limit=2, platforms=["fake"])
+    # The item limit ends inside the first chat: the second chat is not held idle.
+    assert [i.subscription.chat.chat_id for i in first] == ["0", "0"]
+    second = await any_store.claim_due(NOW, lease_seconds=120, limit=10, platforms=["fake"])
+    assert [i.subscription.chat.chat_id for i in second] == ["1", "1", "1"]
+    # The first worker stalls past its lease; another takes the chat over, with a new token.
+    later = NOW + timedelta(seconds=61)
+    taken = await any_store.claim_due(later, lease_seconds=60, limit=10, platforms=["fake"])
+    assert [i.subscription.chat.chat_id for i in taken] == ["0", "0", "0"]
+    stale, fresh = first[0], taken[0]
+    assert stale.id == fresh.id and stale.claim_token != fresh.claim_token
+    # The stale worker's writes change nothing ...
+    await any_store.record_sent([SentRecord(0, (stale.id,), later, stale.claim_token)])
+    await any_store.mark_retry([first[1].id], later, "x", claim_token=stale.claim_token)
+    await any_store.mark_failed([first[1].id], "x", later, claim_token=stale.claim_token)
+    assert await any_store.outbox_counts() == {"pending": 6, "sent": 0, "failed": 0}
+    # ... the holder's do.
+    await any_store.record_sent([SentRecord(0, (fresh.id,), later, fresh.claim_token)])
+    assert await any_store.outbox_counts() == {"pending": 5, "sent": 1, "failed": 0}
+
+
+async def test_a_released_chat_keeps_its_pace_across_workers(any_store: SqlStore) -> None:
+    (sub,), _ = await _queued(any_store, n_cards=2)
+    items = await any_store.claim_due(NOW, lease_seconds=60, limit=1, platforms=["fake"])
+    token = items[0].claim_token
+    assert token is not None
+    await any_store.record_sent([SentRecord(sub, (items[0].id,), NOW, token)])
+    await any_store.release_chats(token, {sub: NOW + timedelta(seconds=3)})
+    assert await any_store.claim_due(NOW, lease_seconds=60, limit=9, platforms=["fake"]) == []
+    later = NOW + timedelta(seconds=3.5)
+    assert len(await any_store.claim_due(later, lease_seconds=60, limit=9, platforms=["fake"])) == 1
+
+
+async def test_forum_topics_of_one_chat_share_its_pace(any_store: SqlStore) -> None:
+    """Each topic is a subscription (leased on its own), but Telegram's limit is the group's:
+    releasing one topic at its pace holds the chat's other topics back as long."""
+    feed, _ = await any_store.add_feed("https://example.org/feed.xml")
+    [stored] = await any_store.record_entries(feed.id, [("e1", card(1))], NOW)
+    subs = [
+        await any_store.save_subscription(Subscription(chat=ChatRef("fake", "-100", thread)))
+        for thread in ("11", "22")
+    ]
+    other = await any_store.save_subscription(Subscription(chat=ChatRef("fake", "-200")))
+    await any_store.enqueue([(s.id or 0, stored.id, NOW) for s in (*subs, other)], NOW)
+    claimed = await any_store.claim_due(NOW, lease_seconds=60, limit=1, platforms=["fake"])
+    [item] = [i for i in claimed if i.subscription.chat.thread == "11"] or claimed[:1]
+    token = item.claim_token
+    assert token is not None and item.subscription.chat.chat_id == "-100"
+    await any_store.record_sent([SentRecord(item.subscription.id or 0, (item.id,), NOW, token)])
+    paced = NOW + timedelta(seconds=3)
+    await any_store.release_chats(
+        token, {item.subscription.id or 0: paced}, {("fake", "-100"): paced}
+    )
+    now_due = await any_store.claim_due(NOW, lease_seconds=60, limit=9, platforms=["fake"])
+    assert [i.subscription.chat.chat_id for i in now_due] == ["-200"]  # the other chat only
+    later = await any_store.claim_due(
+        NOW + timedelta(seconds=3.5), lease_seconds=60, limit=9, platforms=["fake"]
+    )
+    assert [i.subscription.chat.chat_id for i in later] == ["-100"]
+
+
+async def test_a_dead_workers_chats_and_feeds_are_taken_at_once(any_store: SqlStore) -> None:
+    await _queued(any_store, n_cards=1)
+    await any_store.heartbeat("dead", host="h", pid=1, roles=("deliver",), now=NOW)
+    await any_store.heartbeat("alive", host="h", pid=2, roles=("deliver",), now=NOW)
+    claim = dict(lease_seconds=300, limit=9, platforms=["fake"])
+    assert await any_store.claim_due(NOW, worker_id="dead", **claim)  # type: ignore[arg-type]
+    await any_store.heartbeat(
+        "alive", host="h", pid=2, roles=("deliver",), now=NOW + timedelta(seconds=30)
+    )
+    soon = NOW + timedelta(seconds=31)
+    # The lease has 270 s to go, but its holder's heartbeat stopped 31 s ago.
+    assert await any_store.claim_due(soon, worker_id="alive", **claim) == []  # type: ignore[arg-type]
+    dead_before = soon - timedelta(seconds=15)
+    taken = await any_store.claim_due(soon, worker_id="alive", dead_before=dead_before, **claim)  # type: ignore[arg-type]
+    assert len(taken) == 1
+    feed = await any_store.claim_due_feeds(NOW, lease_seconds=300, limit=5, worker_id="dead")
+    assert len(feed) == 1
+    again = await any_store.claim_due_feeds(
+        soon, lease_seconds=300, limit=5, worker_id="alive", dead_before=dead_before
+    )
+    assert [f.id for f in again] == [feed[0].id]
+    assert (
+        await any_store.record_poll_failure(
+            feed[0].id, error="x", now=soon, next_poll_at=soon, claim_token=feed[0].claim_token
+        )
+        is False
+    )
 
 
 async def test_two_workers_record_an_entry_once(any_store: SqlStore) -> None:

@@ -366,3 +366,28 @@ async def test_private_addresses_allowed_by_default() -> None:
     # The library default (preview, tests) reads what the user points it at.
     ok = await _get(lambda _r: httpx.Response(200, content=_stream(b"x")), url="http://127.0.0.1/")
     assert ok.content == b"x"
+
+
+async def test_unchanged_polls_reuse_one_connection() -> None:
+    peers: set[object] = set()
+
+    async def feed(request: web.Request) -> web.Response:
+        peers.add(request.transport.get_extra_info("peername") if request.transport else None)
+        if request.headers.get("If-None-Match") == '"v1"':
+            return web.Response(status=304, headers={"ETag": '"v1"'})
+        return web.Response(text="<rss/>", headers={"ETag": '"v1"'})
+
+    app = web.Application()
+    app.router.add_get("/feed", feed)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/feed"
+    try:
+        async with Fetcher(CFG) as fetcher:
+            first = await fetcher.get(url)
+            for _ in range(5):
+                assert (await fetcher.get(url, etag=first.etag)).not_modified
+    finally:
+        await runner.cleanup()
+    assert len(peers) == 1  # a 304 no longer costs a new TCP connection

@@ -186,3 +186,12 @@ def test_limit_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
 )
 def test_looks_like_feed(content: bytes, content_type: str | None, expected: bool) -> None:
     assert looks_like_feed(content, content_type) is expected
+
+
+def test_an_item_listed_twice_previews_once(capsys: pytest.CaptureFixture[str], site: Site) -> None:
+    link = site.add("/twice", article_page("Council story twice"))
+    item = rss_item("Council story twice", link, date="27 Nov 2026 08:00:00 GMT")
+    feed_url = site.add("/twice.rss", rss([item, item]), content_type="application/rss+xml")
+    code, out, err = run(capsys, [feed_url])
+    assert code == 0, err
+    assert [c["title"] for c in json_lines(out)] == ["Council story twice"]

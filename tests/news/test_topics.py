@@ -233,3 +233,167 @@ def test_tag_with_keywords_shared_and_nested_across_topics() -> None:
     # both supply chains. economy 4: both supply chains and the two lone chains. war 3: the
     # three trade wars, each also counted for trade.
     assert taxonomy.tag(title="", text=text) == ("trade", "economy", "war")
+
+
+# --- Keywords in other languages --------------------------------------------------------------
+
+LANGUAGES = ["en", "zh", "ja", "ko", "de", "fr", "es", "ru", "ar", "pt", "it"]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Taxonomy:
+    return Taxonomy.load(REPO / "config" / "topics.toml")
+
+
+def test_every_topic_has_keywords_in_every_language(shipped: Taxonomy) -> None:
+    assert set(LANGUAGES) <= set(shipped.languages())
+    for language in shipped.languages():
+        if language == "en":
+            continue
+        table = shipped.translations[language]
+        assert set(table) == set(shipped.names()), language
+        for name, words in table.items():
+            assert 15 <= len(words) <= 45, (language, name)
+
+
+# A few sentences a piece on trade would hold, in each language, with no English keyword.
+TRADE = {
+    "zh": "两国贸易额去年增长百分之五。双方同意降低关税，并推动自由贸易协定谈判。",
+    "ja": "両国の貿易額は昨年5%増えた。双方は関税の引き下げで合意し、自由貿易協定の交渉を進める。",
+    "ko": "양국의 교역 규모는 작년에 5% 늘었다. "
+    "양측은 관세를 낮추고 자유무역협정 협상을 추진하기로 했다.",
+    "de": "Der Handel zwischen beiden Ländern wuchs um fünf Prozent. Beide Seiten wollen die Zölle"
+    " senken und ein Handelsabkommen aushandeln.",
+    "fr": "Le commerce entre les deux pays a progressé de 5 %. Les deux parties veulent baisser les"
+    " droits de douane et relancer les exportations.",
+    "es": "El comercio entre ambos países creció un 5 %. Las dos partes quieren reducir los"
+    " aranceles y firmar un tratado de libre comercio.",
+    "ru": "Товарооборот двух стран вырос на 5 процентов. Стороны договорились снизить пошлины и"
+    " расширить торговлю.",
+    "ar": "نمت التجارة بين البلدين بنسبة 5 في المائة. واتفق الجانبان على خفض الرسوم الجمركية"
+    " وتعزيز الصادرات.",
+    "pt": "O comércio entre os dois países cresceu 5%. As duas partes querem reduzir as tarifas e"
+    " ampliar as exportações.",
+    "it": "Il commercio tra i due Paesi è cresciuto del 5%. Le due parti vogliono ridurre i dazi e"
+    " aumentare le esportazioni.",
+}
+
+
+@pytest.mark.parametrize("language", sorted(TRADE))
+def test_trade_piece_is_tagged_trade_in_its_language(shipped: Taxonomy, language: str) -> None:
+    tags = shipped.tag(title="", text=TRADE[language], language=language)
+    assert tags and tags[0] == "trade", tags
+    # Without a language: told by script (zh, ja, ko, ar, ru), else English keywords only.
+    untold = shipped.tag(title="", text=TRADE[language])
+    assert ("trade" in untold) is (language in {"zh", "ja", "ko", "ar", "ru"}), untold
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "expected"),
+    [
+        ("zh", "世界杯：球队主教练谈比赛", "sport"),
+        ("ja", "日銀が金利を据え置き、円安が続く", "economy"),
+        ("ko", "정부, 탄소중립 위한 재생에너지 확대", "climate"),
+        ("de", "Bundestag stimmt über Gesetzentwurf ab", "politics"),
+        ("fr", "Le vaccin contre le virus arrive à l'hôpital", "health"),
+        ("es", "La NASA lanza un telescopio para estudiar Marte", "science"),
+        ("ru", "Министр иностранных дел провёл переговоры с послом", "diplomacy"),
+        ("ar", "والذكاء الاصطناعي يغير صناعة الرقائق", "technology"),
+        ("pt", "Empresa anuncia fusão e lucro recorde na bolsa", "business"),
+        ("it", "Il museo apre una mostra di pittura e cinema", "culture"),
+        ("de", "Drohnenangriff trotz Waffenruhe", "security"),
+    ],
+)
+def test_title_keyword_in_each_language(
+    shipped: Taxonomy, language: str, title: str, expected: str
+) -> None:
+    assert expected in shipped.tag(title=title, text="", language=language)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "absent"),
+    [
+        # German "war" is "was", "Art" is "kind": the English list is not used for German.
+        (
+            "de",
+            "Es war eine Art Kompromiss. Es war spät, und es war kalt.",
+            {"security", "science"},
+        ),
+        # A prefix keyword must not run into unrelated words: "рак*" was not listed, "ракета" is.
+        ("ru", "Ракета стартовала. Ракетный двигатель работал штатно.", {"health"}),
+        # Spanish "partido" is a party and a match: listed under politics only.
+        ("es", "El partido ganó. El partido presentó su programa.", {"sport"}),
+        # Korean "경기" (game) also means the economy's state: not a sport keyword.
+        ("ko", "경기 침체가 길어지고 있다. 경기 회복은 더디다.", {"sport"}),
+    ],
+)
+def test_false_friends_do_not_tag(
+    shipped: Taxonomy, language: str, text: str, absent: set[str]
+) -> None:
+    assert not absent & set(shipped.tag(title="", text=text, language=language))
+
+
+@pytest.mark.parametrize(
+    ("phrases", "text", "found"),
+    [
+        pytest.param(("торгов*",), "Объём торговли вырос", True, id="ru-prefix"),
+        pytest.param(("торгов*",), "Наторговали много", False, id="ru-prefix-word-start"),
+        pytest.param(("Handels*",), "Das Handelsabkommen steht", True, id="de-compound"),
+        pytest.param(("Handels*",), "Es handelt sich um", False, id="de-not-handelt"),
+        pytest.param(("التجارة",), "وقال إن والتجارة تنمو", True, id="ar-proclitic"),
+        pytest.param(("التجارة",), "تجارب التجارةالحرة", False, id="ar-whole-word"),
+        pytest.param(("贸易",), "中韩贸易额增长", True, id="zh-substring"),
+        pytest.param(("무역",), "무역은 늘었다", True, id="ko-particle"),
+        pytest.param(("경기 침체",), "경기침체가 길어진다", True, id="ko-space-optional"),
+        pytest.param(("ai",), "AI技术发展很快", True, id="latin-next-to-cjk"),
+        pytest.param(("ai",), "Said the AIM team", False, id="latin-whole-word"),
+        pytest.param(("commerce",), "Le Commerce extérieur", True, id="fr-case"),
+        pytest.param(("comercio",), "los comercios locales", True, id="es-plural"),
+    ],
+)
+def test_phrase_pattern_across_scripts(phrases: tuple[str, ...], text: str, found: bool) -> None:
+    assert (phrase_pattern(phrases).search(text) is not None) is found
+
+
+@pytest.mark.parametrize(
+    ("filters", "fields", "expected"),
+    [
+        pytest.param(["commerce"], {"title": "Le commerce mondial ralentit"}, True, id="fr"),
+        pytest.param(["Handel"], {"summary": ("Der Handel mit China wächst.",)}, True, id="de"),
+        pytest.param(["Handel"], {"summary": ("Es handelt sich um Zölle.",)}, False, id="de-word"),
+        pytest.param(["贸易"], {"title": "中韩贸易额创新高"}, True, id="zh-substring"),
+        pytest.param(["関税"], {"key_facts": ("政府は関税を10%引き上げた。",)}, True, id="ja"),
+        pytest.param(["무역"], {"summary": ("양국 무역은 늘었다.",)}, True, id="ko-particle"),
+        pytest.param(["торговля"], {"title": "Торговля растёт"}, True, id="ru-case"),
+        pytest.param(["تجارة"], {"title": "تجارة الصين تنمو"}, True, id="ar"),
+    ],
+)
+def test_keyword_filters_in_the_cards_language(
+    filters: list[str], fields: dict[str, object], expected: bool
+) -> None:
+    base: dict[str, object] = {"topics": (), "categories": (), "summary": (), "key_facts": ()}
+    card = _card(**{**base, **fields})
+    assert matches(card, filters, SMALL) is expected
+
+
+def test_bad_language_key(tmp_path: Path) -> None:
+    path = tmp_path / "topics.toml"
+    path.write_text("[topics.trade]\nkeywords = ['trade']\nFrench = ['commerce']\n", "utf-8")
+    with pytest.raises(TaxonomyError, match="neither"):
+        Taxonomy.load(path)
+    path.write_text("[topics.trade]\nkeywords = ['trade']\nfr = []\n", "utf-8")
+    with pytest.raises(TaxonomyError, match="no keywords in 'fr'"):
+        Taxonomy.load(path)
+
+
+@pytest.mark.parametrize("language", ["de", "ru", "ar", "zh"])
+@pytest.mark.parametrize("seed", range(2))
+def test_tag_counts_what_findall_counts_in_each_language(
+    shipped: Taxonomy, language: str, seed: int
+) -> None:
+    table = shipped.translations[language]
+    text = _keyword_soup(Taxonomy(table), seed)
+    starts = shipped._starts_in(text, language)
+    for name, words in table.items():
+        pattern = phrase_pattern(words)
+        assert _count(pattern, text, starts) == len(pattern.findall(text)), name
