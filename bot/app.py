@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +41,9 @@ from bot.commands import CommandCore
 from bot.console import CONSOLE_CHAT, ConsoleAdapter, chat_repl
 from bot.delivery import Delivery, DeliveryPolicy, DeliveryReport
 from bot.filters import TaxonomyCatalog, TopicCatalog
+from bot.metrics import Metrics
 from bot.models import Subscription
+from bot.operations import AdminReports, Operations
 from bot.pacing import Pacer
 from bot.poller import FeedReport, Poller
 from bot.ports import ChatAdapter, ChatSender
@@ -132,8 +133,14 @@ class App:
         config = settings.pipeline_config()
         self.taxonomy = Taxonomy.load(config.topics_path)
         self.catalog: TopicCatalog = TaxonomyCatalog(self.taxonomy)
+        self.metrics = Metrics()
         self.commands = CommandCore(
-            self.store, self.catalog, clock=self.clock, group_commands=settings.group_commands
+            self.store,
+            self.catalog,
+            clock=self.clock,
+            admin=AdminReports(settings, self.store, self.clock),
+            metrics=self.metrics,
+            group_commands=settings.group_commands,
         )
         if adapters is None:
             adapters = build_adapters(settings, self.commands, console_out=console_out)
@@ -149,6 +156,7 @@ class App:
             clock=self.clock,
             backfill_platforms=("console",),
             backfill_count=CONSOLE_BACKFILL,
+            metrics=self.metrics,
             feed_concurrency=settings.poll_concurrency,
             worker_id=self.worker_id,
             lease_seconds=settings.lease_seconds,
@@ -169,6 +177,16 @@ class App:
             policy=delivery_policy or DeliveryPolicy(lease_seconds=settings.lease_seconds),
             worker_id=self.worker_id,
             dead_after=dead_after,
+            metrics=self.metrics,
+        )
+        self._started: list[str] = []  # platforms this worker serves now (for /readyz)
+        self.ops = Operations(
+            settings,
+            self.store,
+            self.delivery,
+            self.metrics,
+            clock=self.clock,
+            platforms_started=lambda: list(self._started),
         )
         self._leader: UpdateLeader | None = None
         # Two locks, not one: a long poll (many feeds, slow pages) must not hold back hourly
@@ -222,17 +240,26 @@ class App:
         await self.store.close()
 
     async def sync_feeds_file(self) -> None:
-        """Add the feeds of ``settings.feeds_file`` (feeds added by CLI are left alone)."""
+        """The feeds file manages its feeds: each is added (or updated), and a feed that came
+        from the file but is no longer in it is removed. Feeds added by command stay."""
         from bot.feeds_cli import load_feeds_file
 
         path = self.settings.feeds_file
         if not path.exists():
             log.info("no feeds file at %s; `digestbot feeds add URL` adds feeds", path)
             return
-        for entry in load_feeds_file(path):
-            _, created = await self.store.add_feed(entry.url, name=entry.name, topics=entry.topics)
+        listed = load_feeds_file(path)
+        for entry in listed:
+            _, created = await self.store.add_feed(
+                entry.url, name=entry.name, topics=entry.topics, origin="file"
+            )
             if created:
                 log.info("feed added from %s: %s", path.name, entry.url)
+        wanted = {entry.url for entry in listed}
+        for feed in await self.store.list_feeds():
+            if feed.origin == "file" and feed.url not in wanted:
+                await self.store.remove_feed(feed.url)
+                log.info("feed removed: no longer in %s: %s", path.name, feed.url)
 
     async def _ensure_console_subscriber(self) -> None:
         if await self.store.get_subscription(CONSOLE_CHAT) is None:
@@ -288,6 +315,10 @@ class App:
         if "poll" in self.roles:
             async with self._poll_lock:
                 feeds = await self.poll()
+                try:
+                    await self.ops.check_alerts()
+                except Exception:  # alerts must never stop digests
+                    log.exception("checking alert conditions failed")
         if "deliver" in self.roles:
             async with self._deliver_lock:
                 delivery = await self.deliver()
@@ -331,9 +362,16 @@ class App:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         started: list[ChatAdapter] = []
+        ops_started = False
         try:
             await self.heartbeat.start()
             started = await self._start_receiving()
+            # Delivery works on every configured platform whether or not this worker also
+            # receives its updates (long polling may be another worker's role).
+            self._started = list(self.senders)
+            roles = [*self.roles, *(f"updates:{a.platform}" for a in started)]
+            await self.ops.start(roles + (["http"] if self.settings.http_port else []))
+            ops_started = True
             interval = max(1, self.settings.poll_interval)
             scheduler = AsyncIOScheduler(timezone=UTC)
             scheduler.add_job(
@@ -372,6 +410,9 @@ class App:
                     log.info("finishing %d in-flight job(s)", len(running))
                 await asyncio.gather(*self._jobs.values(), return_exceptions=True)
         finally:
+            self._started.clear()
+            if ops_started:
+                await self.ops.stop()
             await self.heartbeat.stop()
             for adapter in reversed(started):
                 self._stopped.add(id(adapter))
@@ -385,15 +426,24 @@ class App:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request URL at INFO; the Telegram Bot API puts the token in the URL.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+
+
+def once_exit_code(report: CycleReport) -> tuple[int, str | None]:
+    """``digestbot run --once``'s exit code for cron, and the line saying why when not 0.
+
+    1 when at least one due feed was polled and every polled feed failed, or a send failed
+    for a reason other than the chat being gone; 0 otherwise (one failing feed among working
+    ones is a warning in the log, not a failed run).
+    """
+    polled, failed = len(report.feeds), len(report.failed_feeds)
+    if polled and failed == polled:
+        return 1, f"all {polled} feed(s) due this cycle failed; see the errors above"
+    if report.delivery.errors:
+        return 1, f"{report.delivery.errors} card(s) could not be sent; see the errors above"
+    return 0, None
 
 
 def _summary(report: CycleReport) -> str:
@@ -411,10 +461,10 @@ async def _worker(settings: Settings, once: bool) -> int:
         if once:
             report = await app.run_once()
             log.info("%s", _summary(report))
-            if report.feeds and len(report.failed_feeds) == len(report.feeds):
-                # For cron: every feed failing is worth a non-zero exit (one failing is not).
-                log.error("every feed failed this cycle; see the errors above")
-                return 1
+            code, problem = once_exit_code(report)
+            if problem:
+                log.error("%s", problem)
+                return code
             if not report.delivery.sent and "console" in app.senders:
                 log.info(msg.CONSOLE_NOTHING_NEW)
             return 0

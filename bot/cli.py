@@ -12,11 +12,21 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("digestbot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digestbot",
         description="News-digest bot for Telegram and Slack: summary, key facts, editor's note.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     preview = sub.add_parser(
@@ -54,9 +64,11 @@ def _build_parser() -> argparse.ArgumentParser:
     exp = feeds_sub.add_parser("export", help="export feeds as OPML (to stdout or a file)")
     exp.add_argument("file", nargs="?")
 
-    sub.add_parser(
-        "status", help="feeds, subscriptions and outbox at a glance (exit 1 if something fails)"
+    status = sub.add_parser(
+        "status",
+        help="feeds, subscriptions, outbox and recent failures (exit 1 for a current problem)",
     )
+    status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -191,7 +203,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "status":
         from bot.status_cli import main_status
 
-        return main_status(settings)
+        return main_status(settings, as_json=args.json)
     if args.command == "db":
         from bot.app import upgrade_database
 

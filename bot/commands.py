@@ -34,7 +34,8 @@ from bot.clock import utcnow
 from bot.command_settings import apply_settings
 from bot.filters import MAX_FILTERS, TopicCatalog, parse_filters, split_words
 from bot.i18n import Translator, language_of, translator
-from bot.ports import ChatRef, Choice, CommandRequest, Reply
+from bot.metrics import Metrics
+from bot.ports import AdminDesk, ChatRef, Choice, CommandRequest, Reply
 from bot.schedule import next_due, parse_timezone
 from bot.store import Subscription, SubscriptionStore
 
@@ -104,8 +105,12 @@ class CommandCore:
         digest_size: int = 5,
         syntax: Callable[[str], msg.CommandSyntax] = msg.syntax_for,
         group_commands: str = "admins",
+        admin: AdminDesk | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.admin = admin
+        self.metrics = metrics
         self.catalog = catalog
         self.clock = clock
         self.digest_size = digest_size
@@ -125,6 +130,17 @@ class CommandCore:
 
     async def handle(self, request: CommandRequest) -> Reply:
         name = request.name.lower().lstrip("/")
+        if self.metrics is not None and request.sent_at is not None:
+            lag = (self.clock() - request.sent_at).total_seconds()
+            self.metrics.update_lag_seconds.labels(platform=request.chat.platform).observe(
+                max(0.0, lag)
+            )
+        # The operators' admin chats also get the operations reports (elsewhere /status is
+        # the subscriber's /list).
+        admin = self.admin
+        if admin is not None and name in ("status", "feeds") and admin.is_admin_chat(request.chat):
+            report = admin.status_text() if name == "status" else admin.feeds_text()
+            return Reply(await report)
         name = ALIASES.get(name, name)
         cmd = self.syntax(request.chat.platform)
         current = await self.store.get_subscription(request.chat)
@@ -309,7 +325,7 @@ class CommandCore:
         words = split_words(request.args)
         if not words or [w.lower() for w in words] == ["all"]:
             dropped = await self.store.deactivate_subscription(
-                current.id, "unsubscribed by the user", self.clock()
+                current.id, "unsubscribed by the user", self.clock(), cancel=True
             )
             return Reply(msg.unsubscribed_all(cmd, dropped, t=t))
         if not current.filters:
@@ -321,7 +337,7 @@ class CommandCore:
         remaining = tuple(f for f in current.filters if f not in wanted)
         if not remaining:
             await self.store.deactivate_subscription(
-                current.id, "unsubscribed by the user", self.clock()
+                current.id, "unsubscribed by the user", self.clock(), cancel=True
             )
             return Reply(msg.unsubscribed_last(cmd, removed, t=t), choices=subscribe_button)
         await self._save(replace(current, filters=remaining), current)

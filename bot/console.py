@@ -45,7 +45,9 @@ class ConsoleSender:
 
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
-        self.sent: list[tuple[str, OutgoingMessage]] = []
+        # A count, not the messages: a long-running console worker must not keep every
+        # message it ever printed.
+        self.sent_count = 0
 
     def render(self, cards: Sequence[Card]) -> list[OutgoingMessage]:
         messages = []
@@ -57,8 +59,8 @@ class ConsoleSender:
     async def send(self, chat_id: str, message: OutgoingMessage) -> SendResult:
         self.out.write(f"{_RULE}\n{message.fallback_text.rstrip()}\n")
         self.out.flush()
-        self.sent.append((chat_id, message))
-        return Sent(str(len(self.sent)))
+        self.sent_count += 1
+        return Sent(str(self.sent_count))
 
     def min_interval(self, chat_id: str) -> float:
         return 0.0

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.clock import utcnow
+from bot.metrics import Metrics
 from bot.models import OutboxItem, Subscription
 from bot.pacing import Pacer
 from bot.ports import (
@@ -99,6 +100,9 @@ class DeliveryReport:
     failed: int = 0
     retry: int = 0
     chats_gone: int = 0
+    # Of ``failed``: items the platform refused or that ran out of attempts (not the ones
+    # dropped because their chat is gone, which is the chat's doing, not a fault).
+    errors: int = 0
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
@@ -106,6 +110,7 @@ class DeliveryReport:
         self.failed += other.failed
         self.retry += other.retry
         self.chats_gone += other.chats_gone
+        self.errors += other.errors
 
     def __str__(self) -> str:
         return (
@@ -140,6 +145,7 @@ class Delivery:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         policy: DeliveryPolicy | None = None,
+        metrics: Metrics | None = None,
         worker_id: str | None = None,
         dead_after: float | None = None,
         budget: SendBudget | None = None,
@@ -153,7 +159,19 @@ class Delivery:
         self.clock = clock
         self.sleep = sleep
         self.policy = policy or DeliveryPolicy()
+        self.metrics = metrics or Metrics()
         self._stopping = False
+        # Platforms whose token was rejected: (until when, why). Nothing is claimed for them
+        # meanwhile; their items keep their attempts.
+        self._paused: dict[str, tuple[datetime, str]] = {}
+
+    def paused_platforms(self) -> dict[str, str]:
+        """Platforms whose bot token is being rejected, with the reason (for alerts, status)."""
+        return {platform: reason for platform, (_, reason) in self._paused.items()}
+
+    def _is_paused(self, platform: str) -> bool:
+        paused = self._paused.get(platform)
+        return paused is not None and self.clock() < paused[0]
 
     def request_stop(self) -> None:
         """Finish the messages being sent, leave the rest pending (released) and return."""
@@ -188,7 +206,7 @@ class Delivery:
                 now,
                 lease_seconds=self.policy.lease_seconds,
                 limit=self.policy.batch_limit,
-                platforms=self.senders,
+                platforms=[p for p in self.senders if not self._is_paused(p)],
                 worker_id=self.worker_id,
                 dead_before=dead_before,
                 chats=self.policy.claim_chats,
@@ -266,7 +284,11 @@ class Delivery:
         carried: set[int] = set()
         for position, message in enumerate(messages):
             # At least one message per chat and round, so that a slow claim cannot stall it.
-            if self._stopping or (position and self.clock() > deadline):
+            if (
+                self._stopping
+                or (position and self.clock() > deadline)
+                or self._is_paused(sub.chat.platform)
+            ):
                 return  # the caller releases what was not sent
             ids = [items[k].id for k in message.card_indexes if 0 <= k < len(items)]
             carried.update(ids)
@@ -279,6 +301,7 @@ class Delivery:
                 result = self._send_failed(sub, exc)
             match result:
                 case Sent(migrated_to=migrated_to):
+                    self._sent(sub.chat.platform, len(ids))
                     outcome.handled.update(ids)
                     outcome.report.sent += len(ids)
                     outcome.report.messages += 1
@@ -297,6 +320,7 @@ class Delivery:
                     # not dropped with the pending ones.
                     await recorder.flush()
                     await self._gone(sub, reason, items, outcome)
+                    self.metrics.chats_deactivated.labels(platform=sub.chat.platform).inc()
                     return
                 case RetryLater():
                     rest = [items[k].id for m in messages[position:] for k in m.card_indexes]
@@ -328,6 +352,32 @@ class Delivery:
             await self._fail(sub, ids, reason, outcome, items[0].claim_token)
             return None
         return _in_thread(messages, sub.chat.thread)
+
+    def _sent(self, platform: str, cards: int) -> None:
+        self.metrics.messages_sent.labels(platform=platform).inc()
+        self.metrics.cards_sent.labels(platform=platform).inc(cards)
+        if self._paused.pop(platform, None) is not None:
+            log.info("%s accepts the bot token again: delivery resumed", platform)
+            self.metrics.token_rejected.labels(platform=platform).set(0)
+
+    def _count_retry(self, platform: str, result: RetryLater, items: int) -> None:
+        self.metrics.messages_retried.labels(platform=platform).inc(items)
+        if result.kind == "rate_limited":
+            self.metrics.rate_limited.labels(platform=platform).inc()
+            self.metrics.rate_limit_wait_seconds.labels(platform=platform).inc(result.after_seconds)
+        elif result.kind == "token_rejected":
+            if platform not in self._paused:
+                log.error(
+                    "%s rejects the bot token (%s): delivery to %s is paused and retried every "
+                    "%.0f s; nothing is dropped",
+                    platform,
+                    result.reason,
+                    platform,
+                    result.after_seconds,
+                )
+            until = self.clock() + timedelta(seconds=max(1.0, result.after_seconds))
+            self._paused[platform] = (until, result.reason)
+            self.metrics.token_rejected.labels(platform=platform).set(1)
 
     async def _pace(self, sender: ChatSender, sub: Subscription) -> None:
         if not self.pacer.enabled:
@@ -390,9 +440,11 @@ class Delivery:
             reason,
         )
         await self.store.mark_failed(ids, reason, self.clock(), claim_token=claim_token)
+        self.metrics.messages_rejected.labels(platform=sub.chat.platform).inc(len(ids))
         await self.store.log_delivery(sub.id, "failed", reason, self.clock(), len(ids))
         outcome.handled.update(ids)
         outcome.report.failed += len(ids)
+        outcome.report.errors += len(ids)
 
     async def _gone(
         self, sub: Subscription, reason: str, items: list[OutboxItem], outcome: _ChatOutcome
@@ -431,6 +483,7 @@ class Delivery:
             await self._fail(sub, give_up, reason, outcome, token)
         if not again:
             return
+        self._count_retry(sub.chat.platform, result, len(again))
         attempts = max(by_id[i].attempts for i in again)
         # The platform's own wait (429 retry_after) is the right delay; with none given (a
         # network failure), back off exponentially.

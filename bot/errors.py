@@ -9,7 +9,8 @@
     │       ├── TelegramSetupError   TELEGRAM_* settings, or a token Telegram refuses
     │       ├── SlackConfigError     SLACK_* settings that cannot work together
     │       ├── FeedsFileError       the feeds file (DIGESTBOT_FEEDS_FILE) or an OPML file
-    │       └── DatabaseUrlError     a DATABASE_URL digestbot cannot use
+    │       ├── DatabaseUrlError     a DATABASE_URL digestbot cannot use
+    │       └── FeedUrlError         a feed URL digestbot will not poll (not http/https, ...)
     ├── StoreError                   here: the database cannot be reached or used
     └── FetchError, FeedError, ExtractionError  digests.errors: per-item news failures
 
@@ -31,6 +32,7 @@ __all__ = [
     "ConfigError",
     "DatabaseUrlError",
     "DigestError",
+    "FeedUrlError",
     "FeedsFileError",
     "SetupError",
     "SlackConfigError",
@@ -64,6 +66,10 @@ class FeedsFileError(SetupError):
 
 class DatabaseUrlError(SetupError):
     """``DATABASE_URL`` names a database or driver digestbot does not run on."""
+
+
+class FeedUrlError(SetupError):
+    """A feed URL that cannot be polled; the message says why and what works."""
 
 
 class StoreError(DigestError):

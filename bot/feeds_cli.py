@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -29,10 +30,12 @@ from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
 from defusedxml import ElementTree as SafeET
 
-from bot.errors import FeedsFileError
+from bot.errors import FeedsFileError, FeedUrlError
+from bot.feed_urls import normalize_feed_url
 from bot.models import FeedRecord
 from bot.settings import Settings
-from bot.store import open_store
+from bot.status_cli import feed_error
+from bot.store import SqlStore, open_store
 from digests.textclean import is_clean
 
 __all__ = [
@@ -83,7 +86,7 @@ def resolve_feed_url(url: str, base_dir: Path) -> str:
     if scheme in ("http", "https"):
         if not parts.hostname:
             raise FeedsFileError(f"the feed URL {url[:80]!r} has no host name")
-        return url
+        return normalize_feed_url(url)  # one spelling per feed (case, default port, fragment)
     if scheme == "file":
         return url
     if len(scheme) > 1 and "://" in url:
@@ -125,9 +128,13 @@ def load_feeds_file(path: Path) -> list[FeedConfig]:
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict) or not str(entry.get("url", "")).strip():
             raise _bad_feeds_file(path, f"feed #{number} has no url")
+        try:
+            url = resolve_feed_url(str(entry["url"]), path.parent)
+        except (FeedsFileError, FeedUrlError) as exc:
+            raise _bad_feeds_file(path, f"feed #{number}: {exc}") from None
         feeds.append(
             FeedConfig(
-                url=resolve_feed_url(str(entry["url"]).strip(), path.parent),
+                url=url,
                 name=str(entry["name"]) if entry.get("name") else None,
                 topics=_topics(entry.get("topics"), path),
             )
@@ -184,19 +191,64 @@ def render_opml(feeds: Sequence[FeedRecord]) -> str:
 # --- the command --------------------------------------------------------------------------
 
 
-def _health(feed: FeedRecord) -> str:
+def feed_health(feed: FeedRecord) -> str:
+    """One line: failing (and why), never polled, or last poll; next poll; origin."""
     if feed.error_count:
-        return f"FAILING x{feed.error_count}: {feed.last_error}"
-    if feed.last_polled_at is None:
-        return "not polled yet"
-    return f"ok, polled {feed.last_polled_at:%Y-%m-%d %H:%M} UTC"
+        health = f"FAILING x{feed.error_count}: {feed_error(feed)}"
+    elif feed.last_polled_at is None:
+        health = "not polled yet"
+    else:
+        health = f"ok, polled {feed.last_polled_at:%Y-%m-%d %H:%M} UTC"
+    if feed.next_poll_at is not None:
+        health += f"; next poll {feed.next_poll_at:%Y-%m-%d %H:%M} UTC"
+    if feed.origin == "file":
+        health += "; from the feeds file"
+    return health
+
+
+async def _import(store: SqlStore, file: str) -> int:
+    data = await asyncio.to_thread(Path(file).read_bytes)
+    imported = parse_opml(data)
+    added = refused = 0
+    for entry in imported:
+        try:
+            url = normalize_feed_url(entry.url)
+        except FeedUrlError as exc:
+            refused += 1
+            print(f"digestbot feeds: skipped: {exc}", file=sys.stderr)
+            continue
+        _, created = await store.add_feed(url, name=entry.name, topics=entry.topics)
+        added += created
+    print(f"imported {len(imported) - refused} feed(s) from {file}: {added} new")
+    return 1 if refused else 0
+
+
+async def _remove(store: SqlStore, value: str, feeds_file: Path) -> int:
+    url = value
+    with contextlib.suppress(FeedUrlError):
+        url = normalize_feed_url(value) if urlsplit(value).scheme else value
+    feed = await store.get_feed(url)
+    if feed is not None and feed.origin == "file":
+        # The file manages its feeds: removed here, the feed would come back at the next
+        # start. Say where to remove it instead.
+        print(
+            f"{url} comes from the feeds file {feeds_file}: remove it there (the worker drops "
+            "it at its next start)",
+            file=sys.stderr,
+        )
+        return 1
+    if feed is not None and await store.remove_feed(url):
+        print(f"removed: {url}")
+        return 0
+    print(f"no such feed: {url} (digestbot feeds list shows them)", file=sys.stderr)
+    return 1
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     async with open_store(settings.database_url) as store:
         action = args.feeds_command
         if action == "add":
-            url = resolve_feed_url(args.url, Path.cwd())
+            url = normalize_feed_url(args.url)
             feed_topics = _topics(args.topics) if args.topics else ()
             feed, created = await store.add_feed(url, name=args.name, topics=feed_topics)
             verb = "added" if created else "already there, updated"
@@ -208,24 +260,12 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 print("no feeds yet: digestbot feeds add URL")
             for feed in feeds:
                 topics = f" [{', '.join(feed.topics)}]" if feed.topics else ""
-                print(f"{feed.url}  {feed.name or ''}{topics}\n    {_health(feed)}")
+                print(f"{feed.url}  {feed.name or ''}{topics}\n    {feed_health(feed)}")
             return 0
         if action == "remove":
-            url = resolve_feed_url(args.url, Path.cwd())
-            if await store.remove_feed(url):
-                print(f"removed: {url}")
-                return 0
-            print(f"no such feed: {url} (digestbot feeds list shows them)", file=sys.stderr)
-            return 1
+            return await _remove(store, args.url, settings.feeds_file)
         if action == "import":
-            data = await asyncio.to_thread(Path(args.file).read_bytes)
-            imported = parse_opml(data)
-            added = 0
-            for entry in imported:
-                _, created = await store.add_feed(entry.url, name=entry.name, topics=entry.topics)
-                added += created
-            print(f"imported {len(imported)} feed(s) from {args.file}: {added} new")
-            return 0
+            return await _import(store, args.file)
         if action == "export":
             text = render_opml(await store.list_feeds())
             if args.file:

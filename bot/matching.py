@@ -24,6 +24,7 @@ Public API::
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -65,12 +66,25 @@ def keyword_key(keyword: str) -> str:
     return piece.casefold()[:_KEY_LENGTH]
 
 
+# Subscriptions share most of their filter words: a rebuild normalises each word once.
+_normalized = functools.lru_cache(maxsize=65_536)(normalize_filter)
+
+
+def _filter_words(filters: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(map(_normalized, filters)) - {""}
+
+
+@functools.lru_cache(maxsize=65_536)
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    # Compiling a phrase pattern costs milliseconds; rebuilt indexes keep the compiled ones.
+    return phrase_pattern([keyword])
+
+
 class _Keywords:
     """Keywords behind their prefilter keys; each keyword's pattern compiled once."""
 
     def __init__(self) -> None:
         self._by_key: dict[str, set[str]] = {}
-        self._patterns: dict[str, re.Pattern[str]] = {}
         self._lengths: dict[int, int] = {}  # key length -> how many keys have it
 
     def add(self, keyword: str) -> None:
@@ -87,7 +101,6 @@ class _Keywords:
         if found is None:
             return
         found.discard(keyword)
-        self._patterns.pop(keyword, None)
         if not found:
             del self._by_key[key]
             self._lengths[len(key)] -= 1
@@ -105,13 +118,7 @@ class _Keywords:
                 hit = by_key.get(folded[start : start + length])
                 if hit:
                     candidates.update(hit)
-        return {k for k in candidates if self._pattern(k).search(text)}
-
-    def _pattern(self, keyword: str) -> re.Pattern[str]:
-        pattern = self._patterns.get(keyword)
-        if pattern is None:
-            pattern = self._patterns[keyword] = phrase_pattern([keyword])
-        return pattern
+        return {k for k in candidates if _keyword_pattern(k).search(text)}
 
 
 class SubscriptionIndex:
@@ -130,8 +137,9 @@ class SubscriptionIndex:
 
     def add(self, sub: IndexedSubscription) -> None:
         """Index ``sub`` (replacing what was indexed under its id)."""
-        self.remove(sub.id)
-        words = frozenset(normalize_filter(f) for f in sub.filters) - {""}
+        if sub.id in self._subs:
+            self.remove(sub.id)
+        words = _filter_words(sub.filters)
         self._subs[sub.id] = sub
         self._words_of[sub.id] = words
         if not words:

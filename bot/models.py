@@ -13,6 +13,7 @@ from digests.models import Card
 
 __all__ = [
     "MODES",
+    "AlertState",
     "ChatRef",
     "FeedRecord",
     "OutboxItem",
@@ -54,6 +55,7 @@ class FeedRecord:
     last_polled_at: datetime | None
     added_at: datetime
     initialized: bool  # the first poll happened: its entries were recorded, not broadcast
+    origin: str = "command"  # "file": managed by the feeds file; "command": by the CLI
     # Set when this worker holds the feed's lease: its writes about the poll must show it.
     claim_token: str | None = None
 
@@ -118,6 +120,19 @@ class SentRecord:
     item_ids: tuple[int, ...]
     at: datetime
     claim_token: str | None = None  # the chat's lease the send was made under
+
+
+@dataclass(frozen=True, slots=True)
+class AlertState:
+    """What is known of one alert condition (see ``bot.alerts``)."""
+
+    key: str  # "feed:<url>", "token:<platform>", "outbox:<platform>", "worker:<name>"
+    kind: str  # feed_failing | token_rejected | outbox_stuck | worker_crashed
+    active: bool = False
+    since: datetime | None = None  # when it was first seen holding (this time)
+    notified: bool = False  # the admin chats were told it holds (and not yet that it ended)
+    last_sent_at: datetime | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from typing import Protocol
 
 from bot.clock import utcnow
 from bot.matching import SubscriptionIndex
+from bot.metrics import Metrics
 from bot.models import FeedRecord, PollSuccess
 from bot.ports import PollerStore
 from bot.schedule import exponential_backoff, plan_queue_indexed
@@ -157,6 +159,7 @@ class Poller:
         backfill_platforms: Sequence[str] = (),
         backfill_count: int = 3,
         concurrency: int = 4,
+        metrics: Metrics | None = None,
         feed_concurrency: int = 50,
         cycle_deadline: float | None = None,
         worker_id: str | None = None,
@@ -178,6 +181,7 @@ class Poller:
         self.backfill_platforms = tuple(backfill_platforms)
         self.backfill_count = backfill_count
         self.concurrency = concurrency
+        self.metrics = metrics or Metrics()
         self.feed_concurrency = max(1, feed_concurrency)
         # A cycle should end before the next one is due.
         self.cycle_deadline = cycle_deadline or max(60.0, float(interval))
@@ -264,7 +268,9 @@ class Poller:
             log.warning("feed %s: lease taken over by another worker; poll dropped", feed.url)
             return None
         except DigestError as exc:
-            report = await self._failed(feed, str(exc))
+            # The feed's own URL is on the record already: keep only the reason.
+            same = getattr(exc, "url", None) == feed.url
+            report = await self._failed(feed, (same and getattr(exc, "reason", None)) or str(exc))
         except TimeoutError:
             report = await self._failed(
                 feed, f"not done within the poll cycle's {self.cycle_deadline:g}s deadline"
@@ -295,14 +301,19 @@ class Poller:
             error,
             retry_at.strftime("%Y-%m-%d %H:%M UTC"),
         )
+        self.metrics.feed_polls.labels(outcome="failed").inc()
         return FeedReport(feed.url, error=error)
 
     async def poll_feed(self, feed: FeedRecord, *, deadline: float | None = None) -> FeedReport:
         """Poll one feed; the fetch and the cards must be done by ``deadline`` (loop time)."""
-        async with asyncio.timeout_at(deadline):
-            fetched = await self.pipeline.fetch_feed(
-                feed.url, etag=feed.etag, last_modified=feed.last_modified
-            )
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout_at(deadline):
+                fetched = await self.pipeline.fetch_feed(
+                    feed.url, etag=feed.etag, last_modified=feed.last_modified
+                )
+        finally:  # failed fetches count: a host that times out is what the histogram shows
+            self.metrics.fetch_seconds.observe(time.perf_counter() - started)
         parsed = fetched.feed
         if parsed is None:
             now = self.clock()
@@ -319,6 +330,7 @@ class Poller:
             )
             if deadline is None:  # polled on its own: record it now
                 await self._flush_unchanged()
+            self.metrics.feed_polls.labels(outcome="not_modified").inc()
             return FeedReport(feed.url, not_modified=True)
         entries: tuple[FeedEntry, ...] = parsed.entries  # type: ignore[attr-defined]
         unique = list({e.entry_id: e for e in entries}.values())
@@ -328,8 +340,14 @@ class Poller:
         to_build, only_seen = split_first_poll(
             new, first_poll, self.first_poll_cards, self.max_new_cards
         )
+        started = time.perf_counter()
         async with asyncio.timeout_at(deadline):
             outcomes = await self.pipeline.cards_for_entries(to_build, concurrency=self.concurrency)
+        if to_build:
+            self.metrics.card_build_seconds.observe((time.perf_counter() - started) / len(to_build))
+        read = sum(isinstance(o, Card) for o in outcomes)
+        self.metrics.articles_read.inc(read)
+        self.metrics.articles_unreadable.inc(len(outcomes) - read)
         pairs: list[tuple[str, Card | None]] = []
         for entry, outcome in zip(to_build, outcomes, strict=True):
             if isinstance(outcome, Card):
@@ -365,6 +383,8 @@ class Poller:
             rows = plan_queue_indexed(to_queue, index.matching, now, platforms=platforms)
             queued = await tx.enqueue(rows, now)
         await self._success(feed, fetched, parsed.ttl_minutes)  # type: ignore[attr-defined]
+        self.metrics.feed_polls.labels(outcome="ok").inc()
+        self.metrics.cards_queued.inc(queued)
         return FeedReport(
             feed.url,
             new_entries=len(new),

@@ -30,6 +30,7 @@ from bot.models import (
 from digests.models import Card
 
 __all__ = [
+    "AdminDesk",
     "ChannelInfo",
     "ChatAdapter",
     "ChatDirectory",
@@ -92,6 +93,17 @@ class CommandRequest:
     language: str | None = None  # the user's own language (Telegram ``language_code``)
     # The platform's answers about members and channels; None where it has none.
     chats: ChatDirectory | None = field(default=None, compare=False)
+    sent_at: datetime | None = None  # when the user sent it, if the platform says (lag metric)
+
+
+class AdminDesk(Protocol):
+    """What the operators' admin chats may ask in chat (``/status``, ``/feeds``)."""
+
+    def is_admin_chat(self, chat: ChatRef) -> bool: ...
+
+    async def status_text(self) -> str: ...
+
+    async def feeds_text(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +170,9 @@ class RetryLater:
     after_seconds: float
     reason: str
     counts_as_attempt: bool = True
+    # "transient" (network, 5xx), "rate_limited" (429) or "token_rejected" (the platform
+    # refuses the bot token: delivery to the whole platform pauses, an admin is alerted).
+    kind: str = "transient"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +242,7 @@ class CommandStore(Protocol):
     async def save_subscription(self, sub: Subscription) -> Subscription: ...
 
     async def deactivate_subscription(
-        self, subscription_id: int, reason: str, now: datetime
+        self, subscription_id: int, reason: str, now: datetime, *, cancel: bool = False
     ) -> int: ...
 
     async def reschedule_pending(self, subscription_id: int, not_before: datetime) -> int: ...

@@ -10,13 +10,15 @@ reach a log line, and :meth:`Settings.secret_values` lets an error line mask the
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import DatabaseUrlError
+from bot.models import ChatRef
 from digests.config import CONFIG_DIR, PipelineConfig
 
 # The databases the store runs on, by URL scheme (bare schemes get their async driver).
@@ -55,6 +57,26 @@ class Settings(BaseSettings):
     )
     redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
     log_level: str = Field(default="INFO", validation_alias="DIGESTBOT_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias="DIGESTBOT_LOG_FORMAT"
+    )
+
+    # --- operations ----------------------------------------------------------------------
+    http_port: int | None = Field(default=None, validation_alias="DIGESTBOT_HTTP_PORT")
+    http_host: str = Field(default="0.0.0.0", validation_alias="DIGESTBOT_HTTP_HOST")
+    admin_chats: str = Field(default="", validation_alias="DIGESTBOT_ADMIN_CHATS")
+    alert_feed_failing_hours: float = Field(
+        default=6.0, gt=0, validation_alias="DIGESTBOT_ALERT_FEED_FAILING_HOURS"
+    )
+    alert_outbox_minutes: float = Field(
+        default=30.0, gt=0, validation_alias="DIGESTBOT_ALERT_OUTBOX_MINUTES"
+    )
+    status_window_hours: float = Field(
+        default=24.0, gt=0, validation_alias="DIGESTBOT_STATUS_WINDOW_HOURS"
+    )
+    worker_name: str = Field(
+        default_factory=socket.gethostname, validation_alias="DIGESTBOT_WORKER_NAME"
+    )
     allow_private_addresses: bool = Field(
         default=False, validation_alias="DIGESTBOT_ALLOW_PRIVATE_ADDRESSES"
     )
@@ -88,9 +110,18 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     port: int = Field(default=3000, validation_alias="PORT")
 
+    @field_validator("admin_chats")
+    @classmethod
+    def _admin_chats_parse(cls, value: str) -> str:
+        parse_admin_chats(value)  # raises ValueError naming the bad entry
+        return value
+
     @classmethod
     def load(cls) -> Settings:
         return cls()
+
+    def admin_chat_refs(self) -> list[ChatRef]:
+        return parse_admin_chats(self.admin_chats)
 
     def secret_values(self) -> list[str]:
         """Every secret set: tokens, signing and webhook secrets.
@@ -135,3 +166,18 @@ def check_database_url(url: str) -> str:
         f"DATABASE_URL is {shown}: digestbot runs on PostgreSQL or SQLite; set it to "
         "postgresql://USER:PASSWORD@HOST:5432/DB or sqlite:///FILE.sqlite3"
     )
+
+
+def parse_admin_chats(value: str) -> list[ChatRef]:
+    """``"telegram:123456,slack:C0123"`` -> chat refs; ValueError naming a bad entry."""
+    chats = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        platform, sep, chat_id = (x.strip() for x in part.partition(":"))
+        if not sep or not chat_id or platform not in ("telegram", "slack"):
+            raise ValueError(
+                f"{part!r} is not PLATFORM:CHAT_ID (e.g. telegram:123456 or slack:C0123)"
+            )
+        chats.append(ChatRef(platform, chat_id))
+    return chats

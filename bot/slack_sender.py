@@ -130,7 +130,10 @@ class SlackSender:
         status, headers, error = _error_parts(exc)
         if status == 429 or error == "ratelimited":
             return RetryLater(
-                _retry_after(headers), "slack: rate limited (429)", counts_as_attempt=False
+                _retry_after(headers),
+                "slack: rate limited (429)",
+                counts_as_attempt=False,
+                kind="rate_limited",
             )
         if error in GONE_ERRORS:
             return ChatGone(error)
@@ -141,7 +144,12 @@ class SlackSender:
                 error,
                 TOKEN_ERROR_PAUSE,
             )
-            return RetryLater(TOKEN_ERROR_PAUSE, f"slack: {error}", counts_as_attempt=False)
+            return RetryLater(
+                TOKEN_ERROR_PAUSE,
+                f"slack: {error}",
+                counts_as_attempt=False,
+                kind="token_rejected",
+            )
         if status is not None and status >= 500:
             return RetryLater(self._server_error_backoff, f"slack: HTTP {status}")
         if error in TRANSIENT_ERRORS:

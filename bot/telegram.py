@@ -242,6 +242,7 @@ class TelegramAdapter:
         if chat is None:
             return None
         user = update.effective_user
+        message = update.effective_message
         return CommandRequest(
             chat=chat_ref(chat, message),
             name=name,
@@ -253,6 +254,7 @@ class TelegramAdapter:
             sender_is_chat=message is not None and sender_is_chat(message),
             language=user.language_code if user else None,
             chats=self.chats,
+            sent_at=message.date if message is not None else None,
         )
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -41,6 +41,9 @@ GROUP_CHAT_INTERVAL = 3.0  # Telegram: 20 messages per minute to the same group
 # which backs off exponentially with the number of attempts.
 NETWORK_BACKOFF = 0.0
 
+# How long delivery to Telegram pauses after the Bot API rejected the token, before trying again.
+TOKEN_REJECTED_PAUSE = 600.0
+
 # BadRequest descriptions that mean the chat itself is gone, not this message.
 _CHAT_GONE = (
     "chat not found",
@@ -70,7 +73,19 @@ def classify(exc: TelegramError, *, network_backoff: float = NETWORK_BACKOFF) ->
     handled by the sender before this (they are resent), but still map to a sane value."""
     if isinstance(exc, RetryAfter):
         return RetryLater(
-            retry_after_seconds(exc), "rate limited by Telegram (429)", counts_as_attempt=False
+            retry_after_seconds(exc),
+            "rate limited by Telegram (429)",
+            counts_as_attempt=False,
+            kind="rate_limited",
+        )
+    if isinstance(exc, InvalidToken):
+        # 401/404 from the Bot API: the token was revoked or mistyped. Every chat would fail
+        # the same way, so this pauses delivery to Telegram instead of using up attempts.
+        return RetryLater(
+            TOKEN_REJECTED_PAUSE,
+            "telegram: the bot token was rejected (check TELEGRAM_BOT_TOKEN)",
+            counts_as_attempt=False,
+            kind="token_rejected",
         )
     if isinstance(exc, Forbidden):
         return ChatGone(exc.message)
@@ -149,7 +164,10 @@ class TelegramSender:
         return GROUP_CHAT_INTERVAL if chat_id.startswith("-") else PRIVATE_CHAT_INTERVAL
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> SendResult:
-        await self._ensure_ready()
+        try:
+            await self._ensure_ready()
+        except InvalidToken as exc:
+            return classify(exc)
         target = _chat_id(chat_id)
         payload = message.payload
         if message.thread:
@@ -166,7 +184,8 @@ class TelegramSender:
                 log.info("telegram chat %s became supergroup %s; resending", chat_id, migrated_to)
                 target = exc.new_chat_id
             except InvalidToken as exc:
-                raise _redacted(exc) from None  # a broken setup: no message will ever go out
+                # A revoked or mistyped token: delivery pauses Telegram, nothing is dropped.
+                return classify(_redacted(exc))
             except TelegramError as exc:
                 if not (is_parse_error(exc) and payload.get("parse_mode")):
                     return classify(exc, network_backoff=self._network_backoff)

@@ -170,6 +170,36 @@ CONSOLE_NOTHING_NEW = (
     "the latest cards"
 )
 CONSOLE_NO_TOKEN = "no chat token set: printing digests to the console"
+
+
+# --- alerts to the operators' admin chats (bot.alerts); operator English, not translated ------
+
+_ALERT_TITLES = {
+    "feed_failing": ("A feed keeps failing", "A feed works again"),
+    "token_rejected": ("The bot token is rejected", "The bot token works again"),
+    "outbox_stuck": ("Cards are waiting too long", "Cards go out again"),
+    "worker_crashed": ("A worker restarted after a crash", "A worker restarted after a crash"),
+}
+
+
+def alert_title(kind: str, *, ended: bool) -> str:
+    titles = _ALERT_TITLES.get(kind, ("Something needs attention", "Back to normal"))
+    return f"digestbot: {titles[1] if ended else titles[0]}"
+
+
+def alert_text(kind: str, detail: str, *, ended: bool) -> str:
+    if ended:
+        return f"Resolved: {detail}" if detail else "Resolved."
+    hints = {
+        "feed_failing": "Check the feed URL (`digestbot feeds list` shows its error).",
+        "token_rejected": "Delivery to this platform is paused and nothing is dropped; set a "
+        "valid token and restart the worker.",
+        "outbox_stuck": "Check the worker's log and `digestbot status`.",
+        "worker_crashed": "The previous run did not stop cleanly; its log's last lines say why.",
+    }
+    return f"{detail}. {hints.get(kind, '')}".strip()
+
+
 NO_TOKEN_SHARED_DATABASE = (
     "no chat token set and the database is shared: this worker polls feeds and delivers "
     "nothing (the console prints digests only on SQLite; `digestbot chat` talks to the bot)"

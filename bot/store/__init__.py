@@ -5,6 +5,7 @@
 * :mod:`bot.store.entries`: seen entries and stored cards;
 * :mod:`bot.store.subscriptions`: who gets what;
 * :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log;
+* :mod:`bot.store.ops`: health checks, outbox and failure summaries, alert conditions.
 * :mod:`bot.store.workers`: running workers (heartbeats) and chat updates already answered.
 
 :class:`SqlStore` combines them over one SQLAlchemy async engine; the same SQL runs on SQLite
@@ -44,6 +45,7 @@ from bot.models import (
 from bot.ports import CommandStore, DeliveryStore, PollerStore
 from bot.store.entries import SqlEntries, insert_entries
 from bot.store.feeds import SqlFeeds
+from bot.store.ops import SqlOps
 from bot.store.outbox import SqlOutbox, insert_outbox
 from bot.store.schema import (
     UTCDateTime,
@@ -154,7 +156,7 @@ class StoreTransaction:
         return bool(result.rowcount)
 
 
-class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlWorkers):
+class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlWorkers, SqlOps):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name

@@ -100,8 +100,10 @@ class SqlEntries(SqlBase):
         stmt = sa.select(
             cards_t.c.id, cards_t.c.feed_id, cards_t.c.data, cards_t.c.created_at
         ).order_by(order_published, cards_t.c.published_at.desc(), cards_t.c.id.desc())
-        if feed_id is not None:
-            stmt = stmt.where(cards_t.c.feed_id == feed_id)
+        # Cards of no feed are alerts to admin chats (bot.alerts), never news.
+        stmt = stmt.where(
+            cards_t.c.feed_id.is_not(None) if feed_id is None else cards_t.c.feed_id == feed_id
+        )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt.limit(limit))).all()
         return [StoredCard(i, f, Card.from_dict(data), at) for i, f, data, at in rows]

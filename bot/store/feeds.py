@@ -19,9 +19,15 @@ __all__ = ["SqlFeeds"]
 
 class SqlFeeds(SqlBase):
     async def add_feed(
-        self, url: str, *, name: str | None = None, topics: Sequence[str] = ()
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        topics: Sequence[str] = (),
+        origin: str | None = None,
     ) -> tuple[FeedRecord, bool]:
-        """``(feed, created)``; an existing feed gets the name and topics given, if any."""
+        """``(feed, created)``; an existing feed gets the name, topics and origin given, if
+        any (``origin="file"``: the feeds file manages it from now on)."""
         now = utcnow()
         async with self.engine.begin() as conn:
             stmt = insert_ignore(self.dialect, feeds_t, ["url"]).values(
@@ -31,10 +37,13 @@ class SqlFeeds(SqlBase):
                 added_at=now,
                 error_count=0,
                 initialized=False,
+                origin=origin or "command",
             )
             created = (await conn.execute(stmt.returning(feeds_t.c.id))).first() is not None
-            if not created and (name is not None or topics):
+            if not created and (name is not None or topics or origin):
                 values: dict[str, Any] = {}
+                if origin:
+                    values["origin"] = origin
                 if name is not None:
                     values["name"] = name
                 if topics:
@@ -266,5 +275,6 @@ def feed_from_row(row: Any) -> FeedRecord:
         last_polled_at=m["last_polled_at"],
         added_at=m["added_at"],
         initialized=bool(m["initialized"]),
+        origin=m["origin"],
         claim_token=m["claim_token"],
     )

@@ -149,8 +149,16 @@ class SqlOutbox(SqlBase):
         token = str(uuid.uuid4())
         until = now + timedelta(seconds=lease_seconds)
         item_due = sa.and_(outbox_t.c.status == "pending", outbox_t.c.not_before <= now)
+        # Alerts (cards of no feed, see bot.alerts) reach admin chats whether or not they
+        # subscribe to digests; everything else needs an active subscription.
+        due_alert = sa.exists().where(
+            outbox_t.c.subscription_id == subscriptions_t.c.id,
+            item_due,
+            cards_t.c.id == outbox_t.c.card_id,
+            cards_t.c.feed_id.is_(None),
+        )
         free_chat = sa.and_(
-            subscriptions_t.c.active.is_(True),
+            sa.or_(subscriptions_t.c.active.is_(True), due_alert),
             subscriptions_t.c.platform.in_(platforms),
             lease_free(subscriptions_t, now, dead_before),
             sa.exists().where(outbox_t.c.subscription_id == subscriptions_t.c.id, item_due),

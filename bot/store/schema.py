@@ -15,6 +15,7 @@ from sqlalchemy.engine import Dialect
 
 __all__ = [
     "UTCDateTime",
+    "alerts_t",
     "cards_t",
     "delivery_log_t",
     "entry_key",
@@ -92,6 +93,9 @@ feeds_t = sa.Table(
     sa.Column("last_polled_at", UTCDateTime),
     sa.Column("added_at", UTCDateTime, nullable=False),
     sa.Column("initialized", sa.Boolean, nullable=False, server_default=sa.false()),
+    # "file": listed in the feeds file, which manages it (added, updated and removed with the
+    # file); "command": added by `digestbot feeds add` or an OPML import.
+    sa.Column("origin", sa.String(10), nullable=False, server_default="command"),
     *_lease_columns(),
 )
 
@@ -175,6 +179,20 @@ delivery_log_t = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Column("item_count", sa.Integer, nullable=False, server_default="1"),
     sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# One row per alert condition ("feed:<url>", "token:<platform>", "outbox:<platform>", ...):
+# whether it holds, since when, and what the admin chats were last told about it.
+alerts_t = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("since", UTCDateTime),
+    sa.Column("notified", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("last_sent_at", UTCDateTime),
+    sa.Column("detail", sa.Text),
 )
 
 workers_t = sa.Table(

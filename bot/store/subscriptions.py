@@ -151,10 +151,11 @@ class SqlSubscriptions(SqlBase):
             return tuple((await conn.execute(stmt)).one())
 
     async def deactivate_subscription(
-        self, subscription_id: int, reason: str, now: datetime
+        self, subscription_id: int, reason: str, now: datetime, *, cancel: bool = False
     ) -> int:
-        """Deactivate and drop its pending items (as failed, with the reason); returns how
-        many were dropped."""
+        """Deactivate and drop its pending items with the reason; returns how many were
+        dropped. ``cancel``: the user unsubscribed, so the items are ``cancelled``, not
+        ``failed`` (nothing went wrong)."""
         self.subscriptions_revision += 1
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -168,7 +169,12 @@ class SqlSubscriptions(SqlBase):
                     outbox_t.c.subscription_id == subscription_id,
                     outbox_t.c.status == "pending",
                 )
-                .values(status="failed", last_error=reason, claimed_until=None, claim_token=None)
+                .values(
+                    status="cancelled" if cancel else "failed",
+                    last_error=reason,
+                    claimed_until=None,
+                    claim_token=None,
+                )
             )
         return int(result.rowcount or 0)
 

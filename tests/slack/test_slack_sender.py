@@ -36,7 +36,9 @@ async def test_rate_limit_is_retry_later_then_delivered(fake_api: FakeSlackApi) 
     [message] = sender.render([make_card()])
     first = await sender.send("C0NEWS", message)
     # slack_sdk's retry handlers are off: the 429 comes back at once, with Slack's delay
-    assert first == RetryLater(7.0, "slack: rate limited (429)", counts_as_attempt=False)
+    assert first == RetryLater(
+        7.0, "slack: rate limited (429)", counts_as_attempt=False, kind="rate_limited"
+    )
     assert fake_api.delivered("C0NEWS") == []
     assert isinstance(await sender.send("C0NEWS", message), Sent)
     assert len(fake_api.delivered("C0NEWS")) == 1
@@ -71,7 +73,9 @@ async def test_token_errors_pause_delivery_without_deactivating(
     fake_api.script("chat.postMessage", "C0TOKEN", Error(error))
     [message] = sender.render([make_card()])
     result = await sender.send("C0TOKEN", message)
-    assert result == RetryLater(TOKEN_ERROR_PAUSE, f"slack: {error}", counts_as_attempt=False)
+    assert result == RetryLater(
+        TOKEN_ERROR_PAUSE, f"slack: {error}", counts_as_attempt=False, kind="token_rejected"
+    )
     assert "SLACK_BOT_TOKEN" in caplog.text
 
 

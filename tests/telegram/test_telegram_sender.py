@@ -37,7 +37,12 @@ HTML = OutgoingMessage(
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [
-        (RetryAfter(7), RetryLater(7.0, "rate limited by Telegram (429)", counts_as_attempt=False)),
+        (
+            RetryAfter(7),
+            RetryLater(
+                7.0, "rate limited by Telegram (429)", counts_as_attempt=False, kind="rate_limited"
+            ),
+        ),
         (Forbidden("Forbidden: bot was blocked by the user"), ChatGone),
         (Forbidden("Forbidden: bot was kicked from the group chat"), ChatGone),
         (BadRequest("Bad Request: chat not found"), ChatGone),
@@ -52,6 +57,15 @@ HTML = OutgoingMessage(
         (TimedOut(), RetryLater),
         (ChatMigrated(-1001), RetryLater),
         (TelegramError("Invalid server response"), RetryLater),
+        (
+            InvalidToken("Unauthorized"),
+            RetryLater(
+                600.0,
+                "telegram: the bot token was rejected (check TELEGRAM_BOT_TOKEN)",
+                counts_as_attempt=False,
+                kind="token_rejected",
+            ),
+        ),
     ],
 )
 def test_classify(exc: TelegramError, expected: object) -> None:
@@ -131,7 +145,7 @@ async def test_429_is_retry_later_with_telegrams_delay(fake: FakeBotApi, bot: Bo
     sender = TelegramSender(bot)
     fake.fail_next(5, "retry_after", retry_after=3)
     assert await sender.send("5", HTML) == RetryLater(
-        3.0, "rate limited by Telegram (429)", counts_as_attempt=False
+        3.0, "rate limited by Telegram (429)", counts_as_attempt=False, kind="rate_limited"
     )
     assert fake.sent == []
     assert isinstance(await sender.send("5", HTML), Sent)  # nothing lost when retried
@@ -190,14 +204,17 @@ async def test_migrated_group_gets_the_message_at_its_new_id(fake: FakeBotApi, b
     assert [m.chat_id for m in fake.sent] == [-1000055]
 
 
-async def test_invalid_token_raises(fake: FakeBotApi) -> None:
+async def test_invalid_token_pauses_instead_of_failing(fake: FakeBotApi) -> None:
+    # A rejected token is the setup's fault, not the message's: the result pauses delivery to
+    # Telegram without using up the items' attempts, and never carries the token.
     request = AiohttpRequest()
     await request.initialize()
     try:
         sender = TelegramSender(Bot(WRONG_TOKEN, base_url=fake.base_url, request=request))
-        with pytest.raises(InvalidToken) as caught:  # a broken setup, not a message failure
-            await sender.send("5", HTML)
-        assert WRONG_TOKEN not in str(caught.value)
+        result = await sender.send("5", HTML)
+        assert isinstance(result, RetryLater)
+        assert (result.kind, result.counts_as_attempt) == ("token_rejected", False)
+        assert WRONG_TOKEN not in result.reason
     finally:
         await request.shutdown()
 

@@ -2,7 +2,7 @@
 subscriptions.language.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0006
 Create Date: 2026-12-01 22:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

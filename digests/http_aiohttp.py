@@ -1,0 +1,88 @@
+"""The fetcher's aiohttp path: what :class:`digests.http.Fetcher` uses unless a test plugs in
+an httpx transport. Same limits and answers as the httpx path (connect and read timeouts,
+size cap before and after decompression, bounded redirects, private addresses refused on
+every hop); only the client differs, because it costs a tenth of the CPU per request.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+
+from digests.config import PipelineConfig
+from digests.errors import FetchError
+from digests.http import _ACCEPT, _ACCEPT_ENCODING, RawResponse, _refuse_private_host, read_body
+from digests.models import FetchedResource
+
+__all__ = ["aiohttp_get", "open_session"]
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def open_session(config: PipelineConfig) -> aiohttp.ClientSession:
+    in_flight = max(1, config.max_in_flight)
+    # The fetcher's own gates bound requests per site; the connector only keeps connections
+    # alive for reuse. Bodies are decompressed by the fetcher, under its size cap.
+    connector = aiohttp.TCPConnector(limit=2 * in_flight, limit_per_host=0)
+    return aiohttp.ClientSession(
+        connector=connector,
+        auto_decompress=False,
+        headers={"User-Agent": config.user_agent},
+        timeout=aiohttp.ClientTimeout(
+            total=None, sock_connect=config.connect_timeout, sock_read=config.read_timeout
+        ),
+    )
+
+
+async def aiohttp_get(
+    session: aiohttp.ClientSession,
+    url: str,
+    cfg: PipelineConfig,
+    etag: str | None,
+    last_modified: str | None,
+) -> FetchedResource:
+    headers = {"Accept": _ACCEPT, "Accept-Encoding": _ACCEPT_ENCODING}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    current = url
+    try:
+        for _ in range(cfg.max_redirects + 1):
+            parts = urlsplit(current)
+            if not cfg.allow_private_addresses:
+                await _refuse_private_host(url, parts.hostname or "", parts.port)
+            async with session.get(current, headers=headers, allow_redirects=False) as response:
+                location = response.headers.get("Location")
+                if response.status in _REDIRECTS and location:
+                    current = urljoin(str(response.url), location)
+                    scheme = urlsplit(current).scheme.lower()
+                    if scheme not in ("http", "https"):
+                        raise FetchError(url, f"redirected to an unsupported URL scheme {scheme!r}")
+                    continue
+                raw = RawResponse(
+                    str(response.url),
+                    response.status,
+                    response.reason,
+                    response.headers,
+                    response.content.iter_chunked(65_536),
+                )
+                return await read_body(raw, cfg.max_response_bytes, etag, last_modified)
+    except aiohttp.ClientError as exc:
+        raise FetchError(url, _describe(exc, cfg)) from exc
+    raise FetchError(url, f"more than {cfg.max_redirects} redirects")
+
+
+def _describe(exc: aiohttp.ClientError, cfg: PipelineConfig) -> str:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return f"no connection within {cfg.connect_timeout:g}s"
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return f"no data for {cfg.read_timeout:g}s (read timeout)"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return "connection refused"
+        return f"could not connect: {exc.os_error or exc}"
+    if isinstance(exc, aiohttp.InvalidURL):
+        return f"invalid URL: {exc}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
