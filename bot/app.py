@@ -15,7 +15,8 @@ Public API::
     upgrade_database(settings) -> int        # `digestbot db upgrade`
 
 Adapters: with ``adapters=None`` they come from settings: Telegram when ``TELEGRAM_BOT_TOKEN``
-is set, Slack when ``SLACK_BOT_TOKEN`` is (plus its signing secret or app token), both when both,
+is set, Slack when ``SLACK_BOT_TOKEN`` is (plus its signing secret or app token) or
+``SLACK_CLIENT_ID`` is (OAuth: installs in many workspaces), both when both,
 else the console adapter ("no chat token set: printing digests to the console"). With the
 console adapter wired, a built-in console subscriber (everything, instant) is created once,
 and it receives the newest 3 cards of each newly added feed; chats never get such a backfill.
@@ -78,19 +79,24 @@ class CycleReport:
 
 
 def build_adapters(
-    settings: Settings, commands: CommandCore, *, console_out: TextIO | None = None
+    settings: Settings,
+    commands: CommandCore,
+    *,
+    console_out: TextIO | None = None,
+    store: SqlStore | None = None,
 ) -> list[ChatAdapter]:
     """The chat adapters the credentials in ``settings`` ask for (console when none, printing
-    to ``console_out``, standard output by default)."""
+    to ``console_out``, standard output by default). Slack in OAuth mode keeps its
+    installations in ``store``."""
     adapters: list[ChatAdapter] = []
     if settings.telegram_bot_token is not None:
         from bot.telegram import build_telegram_adapter
 
         adapters.append(build_telegram_adapter(settings, commands))
-    if settings.slack_bot_token is not None:
+    if settings.slack_enabled:
         from bot.slack import build_slack_adapter
 
-        adapters.append(build_slack_adapter(settings, commands))
+        adapters.append(build_slack_adapter(settings, commands, store=store))
     if not adapters:
         if not settings.database_url.startswith("sqlite"):
             # A shared database: a console "chat" here would subscribe the terminal of every
@@ -143,7 +149,9 @@ class App:
             group_commands=settings.group_commands,
         )
         if adapters is None:
-            adapters = build_adapters(settings, self.commands, console_out=console_out)
+            adapters = build_adapters(
+                settings, self.commands, console_out=console_out, store=self.store
+            )
         self.adapters: list[ChatAdapter] = list(adapters)
         self.senders: dict[str, ChatSender] = {a.platform: a.sender for a in self.adapters}
         self._fetcher = Fetcher(config, transport=fetch_transport)

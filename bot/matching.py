@@ -20,19 +20,20 @@ Public API::
     index = SubscriptionIndex(topic_names)
     index.add(IndexedSubscription(...)); index.remove(sub_id)
     index.matching(card) -> list[IndexedSubscription]
+    filters_matcher(topic_names, filters) -> (card -> bool)     # one filter list, e.g. /digest
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from digests.models import Card
 from digests.topics import match_text, normalize_filter, phrase_pattern
 
-__all__ = ["IndexedSubscription", "SubscriptionIndex", "keyword_key"]
+__all__ = ["IndexedSubscription", "SubscriptionIndex", "filters_matcher", "keyword_key"]
 
 _KEY_LENGTH = 6  # longest prefilter key: long enough to be rare, short enough to index cheaply
 _WORD_RUN = re.compile(r"\w+")
@@ -83,7 +84,10 @@ def _keyword_pattern(keyword: str) -> re.Pattern[str]:
 class _Keywords:
     """Keywords behind their prefilter keys; each keyword's pattern compiled once."""
 
-    def __init__(self) -> None:
+    def __init__(self, scan_above: int = 64) -> None:
+        # Few keys (a /digest's filters): look each up in the text. Many (every
+        # subscription's): look every short piece of the text up among them.
+        self._scan_above = scan_above
         self._by_key: dict[str, set[str]] = {}
         self._lengths: dict[int, int] = {}  # key length -> how many keys have it
 
@@ -111,6 +115,11 @@ class _Keywords:
         folded = text.casefold()
         candidates: set[str] = set(self._by_key.get("", ()))
         by_key = self._by_key
+        if len(by_key) <= self._scan_above:
+            for key, keywords in by_key.items():
+                if key in folded:
+                    candidates.update(keywords)
+            return {k for k in candidates if _keyword_pattern(k).search(text)}
         for length in self._lengths:
             if length == 0:
                 continue
@@ -124,13 +133,13 @@ class _Keywords:
 class SubscriptionIndex:
     """Active subscriptions by what they ask for; see the module docstring."""
 
-    def __init__(self, topic_names: Collection[str] = ()) -> None:
+    def __init__(self, topic_names: Collection[str] = (), *, scan_above: int = 64) -> None:
         self._topic_names = frozenset(normalize_filter(t) for t in topic_names)
         self._subs: dict[int, IndexedSubscription] = {}
         self._words_of: dict[int, frozenset[str]] = {}
         self._everything: set[int] = set()
         self._by_word: dict[str, set[int]] = {}
-        self._keywords = _Keywords()
+        self._keywords = _Keywords(scan_above)
 
     def __len__(self) -> int:
         return len(self._subs)
@@ -175,3 +184,11 @@ class SubscriptionIndex:
         for keyword in self._keywords.found_in(match_text(card)):
             ids.update(self._by_word[keyword])
         return [self._subs[i] for i in sorted(ids)]
+
+
+def filters_matcher(topic_names: Collection[str], filters: Sequence[str]) -> Callable[[Card], bool]:
+    """``matches(card, filters, taxonomy)`` for many cards: the keyword prefilter skips the
+    patterns for cards that cannot match (most, for a rare keyword)."""
+    index = SubscriptionIndex(topic_names)
+    index.add(IndexedSubscription(0, "", tuple(filters), "instant", None, "UTC"))
+    return lambda card: bool(index.matching(card))

@@ -20,6 +20,7 @@ __all__ = [
     "PollSuccess",
     "QueueRow",
     "SentRecord",
+    "SlackInstallation",
     "StoredCard",
     "Subscription",
     "WorkerRecord",
@@ -146,3 +147,27 @@ class WorkerRecord:
     holds_updates: bool  # it consumes the chat updates (Telegram long polling) now
     started_at: datetime
     seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SlackInstallation:
+    """The app installed in one Slack workspace, as stored.
+
+    ``workspace`` is what subscriptions are keyed by (:mod:`bot.slack_workspaces`): the
+    enterprise id for an org-wide install, else the team id. ``bot_token`` is the stored value:
+    Fernet ciphertext when ``token_encrypted`` (see :mod:`bot.token_cipher`).
+    """
+
+    workspace: str
+    enterprise_id: str | None
+    team_id: str | None
+    is_enterprise_install: bool
+    bot_token: str
+    token_encrypted: bool
+    installed_at: datetime
+    team_name: str | None = None
+    app_id: str | None = None
+    bot_id: str | None = None
+    bot_user_id: str | None = None
+    bot_scopes: str | None = None
+    installer_user_id: str | None = None

@@ -172,6 +172,8 @@ class RetryLater:
     counts_as_attempt: bool = True
     # "transient" (network, 5xx), "rate_limited" (429) or "token_rejected" (the platform
     # refuses the bot token: delivery to the whole platform pauses, an admin is alerted).
+    # Slack in OAuth mode has one token per workspace: "workspace_token_rejected" and
+    # "workspace_paused" pause that workspace inside the sender, and count as transient here.
     kind: str = "transient"
 
 

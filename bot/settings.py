@@ -109,6 +109,20 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     port: int = Field(default=3000, validation_alias="PORT")
+    # OAuth ("Add to Slack" in any number of workspaces) instead of one SLACK_BOT_TOKEN.
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_CLIENT_SECRET"
+    )
+    slack_state_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_STATE_SECRET"
+    )
+    slack_redirect_uri: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
+    slack_channel_commands: Literal["everyone", "admins"] = Field(
+        default="everyone", validation_alias="DIGESTBOT_SLACK_CHANNEL_COMMANDS"
+    )
+    # Fernet key(s), comma-separated, newest first: bot tokens are stored encrypted with it.
+    secret_key: SecretStr | None = Field(default=None, validation_alias="DIGESTBOT_SECRET_KEY")
 
     @field_validator("admin_chats")
     @classmethod
@@ -119,6 +133,15 @@ class Settings(BaseSettings):
     @classmethod
     def load(cls) -> Settings:
         return cls()
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Slack in OAuth mode: installed per workspace from ``/slack/install``."""
+        return bool(self.slack_client_id or self.slack_client_secret)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None or self.slack_oauth
 
     def admin_chat_refs(self) -> list[ChatRef]:
         return parse_admin_chats(self.admin_chats)
@@ -137,6 +160,9 @@ class Settings(BaseSettings):
                 self.slack_bot_token,
                 self.slack_signing_secret,
                 self.slack_app_token,
+                self.slack_client_secret,
+                self.slack_state_secret,
+                self.secret_key,
             )
             if value is not None and value.get_secret_value()
         ]

@@ -9,6 +9,12 @@ the slow work afterwards, as Slack drops a request that is not acked within 3 se
 Two ways to receive requests: Socket Mode when ``SLACK_APP_TOKEN`` is set (no public URL
 needed), otherwise the Events API and slash commands over HTTP at ``/slack/events`` on
 ``PORT``, verified with ``SLACK_SIGNING_SECRET``.
+
+Two ways to be installed (:mod:`bot.slack_settings`): one workspace with ``SLACK_BOT_TOKEN``,
+chats keyed by channel id as always; or OAuth (:mod:`bot.slack_oauth`), where the same HTTP
+server also serves ``/slack/install`` and ``/slack/oauth_redirect``, every request is answered
+with its workspace's token, chats are keyed by workspace and channel
+(:mod:`bot.slack_workspaces`), and ``app_uninstalled``/``tokens_revoked`` stop that workspace.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from bot import messages as msg
 from bot.errors import SlackConfigError
 from bot.ports import ChatRef, CommandHandler, CommandRequest, Reply
 from bot.settings import Settings
+from bot.slack_app import build_bolt
 from bot.slack_blocks import (
     CHOICE_ACTION,
     build_request,
@@ -37,7 +44,17 @@ from bot.slack_blocks import (
     is_direct_message,
     reply_messages,
 )
-from bot.slack_sender import SlackSender, delivery_client
+from bot.slack_members import SlackMembers
+from bot.slack_oauth import InstallationStore, SlackInstallations
+from bot.slack_sender import SlackSender
+from bot.slack_settings import check_settings
+from bot.slack_workspaces import (
+    ChannelCommands,
+    changes_subscription,
+    may_change,
+    qualify,
+    workspace_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +88,8 @@ class SlackAdapter:
         app_token: str | None = None,
         host: str = "0.0.0.0",
         port: int = 3000,
+        installations: SlackInstallations | None = None,
+        channel_commands: ChannelCommands = "everyone",
     ) -> None:
         self.bolt = bolt
         self.client = client
@@ -79,10 +98,15 @@ class SlackAdapter:
         self._app_token = app_token
         self._host = host
         self._port = port
+        # OAuth mode: chats are qualified by workspace, uninstalls stop a workspace.
+        self.installations = installations
+        self._channel_commands = channel_commands
+        self._members = SlackMembers()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
-        self._dm_channels: dict[str, str] = {}  # user id -> the bot's DM channel with them
+        # (workspace, user id) -> the bot's DM channel with them
+        self._dm_channels: dict[tuple[str, str], str] = {}
         self._register()
 
     @property
@@ -110,18 +134,24 @@ class SlackAdapter:
                 self._socket = None
                 raise
             log.info("slack: connected with Socket Mode")
-            return
         web_app = web.Application()
-        web_app.router.add_post(EVENTS_PATH, self._http_request)
+        if not self._app_token:
+            web_app.router.add_post(EVENTS_PATH, self._http_request)
+        flow = self.bolt.oauth_flow
+        if flow is not None:  # the install pages need HTTP even with Socket Mode
+            web_app.router.add_get(flow.install_path, self._install_page)
+            web_app.router.add_get(flow.redirect_uri_path, self._oauth_redirect)
+        if not web_app.router.routes():
+            return
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         try:
             await web.TCPSite(self._runner, self._host, self._port).start()
         except BaseException:
-            await self._runner.cleanup()
-            self._runner = None
+            await self.stop()
             raise
-        log.info("slack: serving %s on %s:%s", EVENTS_PATH, self._host, self.port)
+        paths = [r.resource.canonical for r in web_app.router.routes() if r.resource]
+        log.info("slack: serving %s on %s:%s", ", ".join(paths), self._host, self.port)
 
     async def stop(self) -> None:
         """Stop taking requests, and let replies to requests already acked reach the user."""
@@ -152,6 +182,18 @@ class SlackAdapter:
         bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
+    async def _install_page(self, request: web.Request) -> web.Response:
+        assert self.bolt.oauth_flow is not None
+        bolt_response = await self.bolt.oauth_flow.handle_installation(
+            await to_bolt_request(request)
+        )
+        return await to_aiohttp_response(bolt_response)
+
+    async def _oauth_redirect(self, request: web.Request) -> web.Response:
+        assert self.bolt.oauth_flow is not None
+        bolt_response = await self.bolt.oauth_flow.handle_callback(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
     # --- listeners --------------------------------------------------------------------------
 
     def _register(self) -> None:
@@ -160,9 +202,29 @@ class SlackAdapter:
         self.bolt.action(CARD_LINK_ACTION)(self._on_card_link)
         self.bolt.event("app_mention")(self._on_mention)
         self.bolt.event("app_home_opened")(self._on_home_opened)
+        self.bolt.event("app_uninstalled")(self._on_uninstalled)
+        self.bolt.event("tokens_revoked")(self._on_tokens_revoked)
+
+    def _workspace(self, context: Any) -> str:
+        """The workspace a request came from: what OAuth-mode chat ids are qualified by."""
+        key = workspace_key(
+            context.get("enterprise_id"),
+            context.get("team_id"),
+            context.get("is_enterprise_install"),
+        )
+        return key or ""
+
+    def _chat(self, context: Any, channel_id: str) -> ChatRef:
+        workspace = self._workspace(context) if self.installations is not None else None
+        return ChatRef(PLATFORM, qualify(workspace, channel_id))
 
     async def _on_slash_command(
-        self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], respond: Respond
+        self,
+        ack: Callable[[], Awaitable[None]],
+        body: dict[str, Any],
+        respond: Respond,
+        context: Any,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
         await self._tracked(
@@ -172,11 +234,18 @@ class SlackAdapter:
                 channel_name=body.get("channel_name"),
                 user_id=body["user_id"],
                 respond=respond,
+                context=context,
+                client=client,
             )
         )
 
     async def _on_choice(
-        self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], respond: Respond
+        self,
+        ack: Callable[[], Awaitable[None]],
+        body: dict[str, Any],
+        respond: Respond,
+        context: Any,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
         action = body["actions"][0]
@@ -188,33 +257,55 @@ class SlackAdapter:
                 channel_name=channel.get("name"),
                 user_id=body["user"]["id"],
                 respond=respond,
+                context=context,
+                client=client,
             )
         )
 
     async def _on_card_link(self, ack: Callable[[], Awaitable[None]]) -> None:
         await ack()
 
-    async def _on_mention(self, event: dict[str, Any]) -> None:
+    async def _on_mention(
+        self, event: dict[str, Any], context: Any, client: AsyncWebClient
+    ) -> None:
         channel_id, user_id = event["channel"], event.get("user")
-        chat = ChatRef(PLATFORM, channel_id)
+        chat = self._chat(context, channel_id)
         request = CommandRequest(
             chat, "help", user_id=user_id, is_group=not is_direct_message(channel_id)
         )
         reply = await self._handle(request)
         for message in reply_messages(reply, limit=1):
             if user_id:
-                await self.client.chat_postEphemeral(
+                await client.chat_postEphemeral(
                     channel=channel_id, user=user_id, text=message.text, blocks=message.blocks
                 )
 
-    async def _on_home_opened(self, event: dict[str, Any]) -> None:
+    async def _on_home_opened(
+        self, event: dict[str, Any], context: Any, client: AsyncWebClient
+    ) -> None:
         if event.get("tab", "home") != "home":
             return
         user_id = event["user"]
-        channel_id = event.get("channel") or await self._dm_channel(user_id, "")
-        request = CommandRequest(ChatRef(PLATFORM, channel_id), "list", user_id=user_id)
+        channel_id = event.get("channel") or await self._dm_channel(client, context, user_id, "")
+        request = CommandRequest(self._chat(context, channel_id), "list", user_id=user_id)
         reply = await self._handle(request)
-        await self.client.views_publish(user_id=user_id, view=home_view(reply))
+        await client.views_publish(user_id=user_id, view=home_view(reply))
+
+    async def _on_uninstalled(self, context: Any) -> None:
+        await self._stop_workspace(context, "app uninstalled")
+
+    async def _on_tokens_revoked(self, event: dict[str, Any], context: Any) -> None:
+        # Only the bot token matters: digestbot asks for no user tokens.
+        if (event.get("tokens") or {}).get("bot"):
+            await self._stop_workspace(context, "bot token revoked")
+
+    async def _stop_workspace(self, context: Any, why: str) -> None:
+        if self.installations is None:
+            log.error("slack: %s: SLACK_BOT_TOKEN no longer works; install the app again", why)
+            return
+        workspace = self._workspace(context)
+        if workspace:
+            await self.installations.uninstall(workspace, why)
 
     # --- the one path every command takes ---------------------------------------------------
 
@@ -226,16 +317,21 @@ class SlackAdapter:
         channel_name: str | None,
         user_id: str,
         respond: Respond,
+        context: Any,
+        client: AsyncWebClient,
     ) -> None:
         # A subscription belongs to the channel the command came from; from a DM it belongs to
         # the bot's own DM with the user (the only DM the bot can post digests to).
         direct = not channel_id or is_direct_message(channel_id, channel_name)
         if direct:
-            channel_id = await self._dm_channel(user_id, channel_id)
-        chat = ChatRef(PLATFORM, channel_id)
+            channel_id = await self._dm_channel(client, context, user_id, channel_id)
+        chat = self._chat(context, channel_id)
         title = None if direct or not channel_name else f"#{channel_name}"
         request = build_request(text, chat, user_id=user_id, is_group=not direct, title=title)
-        reply = await self._handle(request)
+        if await self._allowed(request, client, context, channel_id):
+            reply = await self._handle(request)
+        else:
+            reply = Reply(msg.channel_admins_only(msg.SLACK))
         for message in reply_messages(reply):
             response = await respond(
                 text=message.text,
@@ -254,17 +350,46 @@ class SlackAdapter:
             log.exception("slack: command %r failed in %s", request.name, request.chat.chat_id)
             return Reply(msg.COMMAND_FAILED)
 
-    async def _dm_channel(self, user_id: str, fallback: str) -> str:
-        if user_id in self._dm_channels:
-            return self._dm_channels[user_id]
+    async def _allowed(
+        self, request: CommandRequest, client: AsyncWebClient, context: Any, channel_id: str
+    ) -> bool:
+        """``DIGESTBOT_SLACK_CHANNEL_COMMANDS``: who may change a channel's subscription."""
+        changes = changes_subscription(request.name, request.args)
+        if may_change(
+            self._channel_commands,
+            changes=changes,
+            in_channel=request.is_group,
+            is_admin=False,
+            is_channel_creator=False,
+        ):
+            return True
+        workspace, user_id = self._workspace(context), request.user_id or ""
+        is_admin = await self._members.is_admin(client, workspace, user_id)
+        creator = (
+            None if is_admin else await self._members.channel_creator(client, workspace, channel_id)
+        )
+        return may_change(
+            self._channel_commands,
+            changes=changes,
+            in_channel=request.is_group,
+            is_admin=is_admin,
+            is_channel_creator=creator == user_id,
+        )
+
+    async def _dm_channel(
+        self, client: AsyncWebClient, context: Any, user_id: str, fallback: str
+    ) -> str:
+        key = (self._workspace(context), user_id)
+        if key in self._dm_channels:
+            return self._dm_channels[key]
         try:
-            response = await self.client.conversations_open(users=user_id)
+            response = await client.conversations_open(users=user_id)
         except SlackApiError as exc:
             # Without the im:write scope the command still works for the channel it came from.
             log.warning("slack: conversations.open failed (%s)", exc.response.get("error"))
             return fallback
         channel = str(response["channel"]["id"])
-        self._dm_channels[user_id] = channel
+        self._dm_channels[key] = channel
         return channel
 
     async def _tracked(self, work: Awaitable[None]) -> None:
@@ -282,72 +407,30 @@ class SlackAdapter:
 # --- wiring -----------------------------------------------------------------------------------
 
 
-class _ClientGivenFilter(logging.Filter):
-    """Bolt reads ``SLACK_BOT_TOKEN`` from the environment by itself and then warns, at every
-    start, that the client we pass (the one pointed at ``SLACK_API_URL``) wins over it. That
-    is what we want, so the warning is noise."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
-
-
-def _secret(value: Any) -> str | None:
-    return value.get_secret_value() if value is not None else None
-
-
-def check_settings(settings: Settings) -> tuple[str, str | None, str | None]:
-    """``(bot_token, signing_secret, app_token)``; :class:`SlackConfigError` says what to set."""
-    token = _secret(settings.slack_bot_token)
-    secret = _secret(settings.slack_signing_secret)
-    app_token = _secret(settings.slack_app_token)
-    if not token:
-        raise SlackConfigError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…)")
-    if not token.startswith("xox"):
-        raise SlackConfigError(
-            "SLACK_BOT_TOKEN must be the Bot User OAuth Token (xoxb-…) from OAuth & Permissions;"
-            " an xapp- token belongs in SLACK_APP_TOKEN"
-        )
-    if app_token is not None and not app_token.startswith("xapp-"):
-        raise SlackConfigError(
-            "SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write"
-            " scope, from Basic Information > App-Level Tokens"
-        )
-    if not app_token and not secret:
-        raise SlackConfigError(
-            "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor"
-            " SLACK_SIGNING_SECRET (HTTP mode, /slack/events) is: set one of them"
-        )
-    return token, secret, app_token
-
-
 def build_slack_adapter(
-    settings: Settings, commands: CommandHandler, *, host: str = "0.0.0.0"
+    settings: Settings,
+    commands: CommandHandler,
+    *,
+    host: str = "0.0.0.0",
+    store: InstallationStore | None = None,
 ) -> SlackAdapter:
     """The Slack adapter and its sender, from settings; fails fast on an unusable combination.
 
     Nothing talks to Slack here: Bolt checks the token with ``auth.test`` (at
-    ``SLACK_API_URL``) on the first request it handles, not at construction.
+    ``SLACK_API_URL``) on the first request it handles, not at construction. OAuth mode
+    (``SLACK_CLIENT_ID`` ...) keeps its installations in ``store``.
     """
-    token, secret, app_token = check_settings(settings)
-    client = delivery_client(token, settings.slack_api_url)
-    bolt_log = logging.getLogger("bot.slack.bolt")
-    if not any(isinstance(f, _ClientGivenFilter) for f in bolt_log.filters):
-        bolt_log.addFilter(_ClientGivenFilter())
-    bolt = AsyncApp(
-        client=client,
-        # Socket Mode requests are not signed; Bolt skips verification for them by itself.
-        signing_secret=secret or "",
-        name="digestbot",
-        logger=bolt_log,
-    )
+    parts = build_bolt(settings, store)
     return SlackAdapter(
-        bolt=bolt,
-        client=client,
-        sender=SlackSender(client),
+        bolt=parts.bolt,
+        client=parts.client,
+        sender=parts.sender,
         commands=commands,
-        app_token=app_token,
+        app_token=parts.app_token,
         host=host,
         port=settings.port,
+        installations=parts.installations,
+        channel_commands=settings.slack_channel_commands,
     )
 
 

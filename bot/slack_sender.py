@@ -10,8 +10,9 @@ SDK, and a connection error after the request left must not silently post a mess
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -25,6 +26,7 @@ from bot.ports import (
     SendResult,
     Sent,
 )
+from bot.slack_workspaces import split_chat_id
 from digests.models import Card
 from digests.render.slack import render_digest
 
@@ -55,6 +57,8 @@ TOKEN_ERRORS = frozenset(
     }
 )
 TOKEN_ERROR_PAUSE = 600.0  # seconds between tries while the token is rejected
+# RetryLater.kind of a refused token in OAuth mode: that workspace pauses (here), not Slack.
+WORKSPACE_TOKEN_REJECTED = "workspace_token_rejected"
 # The markup was refused, the channel is fine: the same message as plain text may still pass.
 MARKUP_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long"})
 # Passing trouble on Slack's side, reported in a 200 answer.
@@ -73,8 +77,26 @@ def delivery_client(token: str, base_url: str, *, timeout: int = 30) -> AsyncWeb
     return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
 
+class WorkspaceTokens(Protocol):
+    """The bot token of each workspace the app is installed in (OAuth mode)."""
+
+    async def bot_token(self, workspace: str) -> str | None:
+        """The workspace's token, or None when the app is not installed there (any more)."""
+        ...
+
+    def forget(self, workspace: str) -> None:
+        """Drop what is cached for the workspace: its token was refused."""
+        ...
+
+
 class SlackSender:
-    """:class:`bot.ports.ChatSender` for Slack channels and DMs (``chat_id`` = channel id)."""
+    """:class:`bot.ports.ChatSender` for Slack channels and DMs.
+
+    ``chat_id`` is a channel id with the one token of ``client``, or a workspace-qualified one
+    (``T0TEAM:C0NEWS``, see :mod:`bot.slack_workspaces`) sent with that workspace's token from
+    ``tokens``. A workspace whose token Slack refuses, or that got a 429, is paused as a whole
+    for the wait (its other channels are not tried meanwhile); other workspaces go on.
+    """
 
     platform = "slack"
 
@@ -82,14 +104,20 @@ class SlackSender:
         self,
         client: AsyncWebClient,
         *,
+        tokens: WorkspaceTokens | None = None,
         min_interval: float = 1.0,
         server_error_backoff: float = SERVER_ERROR_BACKOFF,
         network_error_backoff: float = NETWORK_ERROR_BACKOFF,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
+        self._tokens = tokens
         self._min_interval = min_interval
         self._server_error_backoff = server_error_backoff
         self._network_error_backoff = network_error_backoff
+        self._clock = clock
+        self._clients: dict[str, AsyncWebClient] = {}  # token -> client
+        self._paused: dict[str, float] = {}  # workspace -> paused until (clock)
 
     def render(self, cards: Sequence[Card]) -> list[OutgoingMessage]:
         return [
@@ -107,26 +135,70 @@ class SlackSender:
         return self._min_interval
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> SendResult:
-        result = await self._post(chat_id, message.payload)
+        workspace, channel = split_chat_id(chat_id)
+        if workspace is None or self._tokens is None:
+            client: AsyncWebClient | SendResult = self._client
+        else:
+            client = await self._workspace_client(workspace)
+        if not isinstance(client, AsyncWebClient):
+            return client
+        result = await self._post(client, workspace, channel, message.payload)
         if isinstance(result, Rejected) and result.reason in MARKUP_ERRORS:
             log.warning("slack refused the blocks for %s (%s); sending plain text", chat_id, result)
             text = message.fallback_text[:PLAIN_TEXT_LIMIT] or "(empty digest)"
-            return await self._post(chat_id, {"text": text})
+            result = await self._post(client, workspace, channel, {"text": text})
+        if workspace is not None and isinstance(result, RetryLater):
+            self._pause(workspace, result)
         return result
 
-    async def _post(self, chat_id: str, payload: Mapping[str, Any]) -> SendResult:
+    async def _workspace_client(self, workspace: str) -> AsyncWebClient | SendResult:
+        """The client with the workspace's token, or why nothing may be sent there now."""
+        assert self._tokens is not None
+        paused_until = self._paused.get(workspace)
+        if paused_until is not None:
+            left = paused_until - self._clock()
+            if left > 0:
+                return RetryLater(
+                    left,
+                    "slack: workspace paused",
+                    counts_as_attempt=False,
+                    kind="workspace_paused",
+                )
+            del self._paused[workspace]
+        token = await self._tokens.bot_token(workspace)
+        if token is None:
+            return ChatGone("the Slack app is not installed in the workspace")
+        client = self._clients.get(token)
+        if client is None:
+            client = self._clients[token] = delivery_client(
+                token, self._client.base_url, timeout=self._client.timeout
+            )
+        return client
+
+    def _pause(self, workspace: str, result: RetryLater) -> None:
+        if result.kind in ("rate_limited", WORKSPACE_TOKEN_REJECTED):
+            until = self._clock() + result.after_seconds
+            self._paused[workspace] = max(until, self._paused.get(workspace, until))
+
+    async def _post(
+        self,
+        client: AsyncWebClient,
+        workspace: str | None,
+        channel: str,
+        payload: Mapping[str, Any],
+    ) -> SendResult:
         try:
-            response = await self._client.chat_postMessage(
-                channel=chat_id, unfurl_links=False, unfurl_media=False, **payload
+            response = await client.chat_postMessage(
+                channel=channel, unfurl_links=False, unfurl_media=False, **payload
             )
         except SlackApiError as exc:
-            return self._classify(exc)
+            return self._classify(exc, workspace)
         except (aiohttp.ClientError, TimeoutError) as exc:
             return RetryLater(self._network_error_backoff, f"network: {type(exc).__name__}")
         ts = response.get("ts")
         return Sent(str(ts) if ts is not None else None)
 
-    def _classify(self, exc: SlackApiError) -> SendResult:
+    def _classify(self, exc: SlackApiError, workspace: str | None) -> SendResult:
         status, headers, error = _error_parts(exc)
         if status == 429 or error == "ratelimited":
             return RetryLater(
@@ -138,23 +210,39 @@ class SlackSender:
         if error in GONE_ERRORS:
             return ChatGone(error)
         if error in TOKEN_ERRORS:
-            log.error(
-                "slack rejected the bot token (%s): check SLACK_BOT_TOKEN and that the app is "
-                "still installed; delivery to Slack is retried every %.0f s, nothing is dropped",
-                error,
-                TOKEN_ERROR_PAUSE,
-            )
+            # One workspace's token says nothing of the others': only the one-token mode
+            # pauses the whole platform (delivery does that for "token_rejected").
+            one_token = workspace is None or self._tokens is None
+            self._token_refused(error, workspace)
             return RetryLater(
                 TOKEN_ERROR_PAUSE,
                 f"slack: {error}",
                 counts_as_attempt=False,
-                kind="token_rejected",
+                kind="token_rejected" if one_token else WORKSPACE_TOKEN_REJECTED,
             )
         if status is not None and status >= 500:
             return RetryLater(self._server_error_backoff, f"slack: HTTP {status}")
         if error in TRANSIENT_ERRORS:
             return RetryLater(self._server_error_backoff, f"slack: {error}")
         return Rejected(error or f"HTTP {status}")
+
+    def _token_refused(self, error: str, workspace: str | None) -> None:
+        if workspace is None or self._tokens is None:
+            log.error(
+                "slack rejected the bot token (%s): check SLACK_BOT_TOKEN and that the app is "
+                "still installed; delivery to Slack is retried every %.0f s, nothing is dropped",
+                error,
+                TOKEN_ERROR_PAUSE,
+            )
+            return
+        self._tokens.forget(workspace)
+        log.error(
+            "slack rejected the bot token of workspace %s (%s): delivery there pauses for "
+            "%.0f s, nothing is dropped; other workspaces go on",
+            workspace,
+            error,
+            TOKEN_ERROR_PAUSE,
+        )
 
 
 def _error_parts(exc: SlackApiError) -> tuple[int | None, Mapping[str, str], str]:
@@ -183,4 +271,4 @@ def _retry_after(headers: Mapping[str, Any]) -> float:
         return DEFAULT_RETRY_AFTER
 
 
-__all__ = ["GONE_ERRORS", "MARKUP_ERRORS", "SlackSender", "delivery_client"]
+__all__ = ["GONE_ERRORS", "MARKUP_ERRORS", "SlackSender", "WorkspaceTokens", "delivery_client"]

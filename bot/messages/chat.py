@@ -101,6 +101,14 @@ def stale_button(cmd: CommandSyntax, *, t: Tr = ENGLISH) -> str:
     return t.gettext("This button no longer works; try {help}.").format(help=cmd("help"))
 
 
+def channel_admins_only(cmd: CommandSyntax, *, t: Tr = ENGLISH) -> str:
+    """Slack, ``DIGESTBOT_SLACK_CHANNEL_COMMANDS=admins``: a member who may not change it."""
+    return t.gettext(
+        "Only workspace admins and the member who created this channel can change its "
+        "subscription. Anyone can use {list}, {topics} and {digest}."
+    ).format(list=cmd("list"), topics=cmd("topics"), digest=cmd("digest"))
+
+
 def more_cards(hidden: int, *, t: Tr = ENGLISH) -> str:
     """Slack: the cards of a reply that did not fit in the messages one reply may post."""
     return t.ngettext(
@@ -110,6 +118,11 @@ def more_cards(hidden: int, *, t: Tr = ENGLISH) -> str:
     ).format(count=hidden)
 
 
+# Slack OAuth mode: a request from a workspace the app has no installation for (Bolt says it).
+SLACK_NOT_INSTALLED = N_(
+    "digestbot is not installed in this workspace (any more). A workspace admin can add it "
+    "again from the bot's install page."
+)
 SLACK_HOME_TITLE = N_("Your news digests")
 SLACK_HOME_EMPTY = N_("No subscriptions yet.")
 SLACK_HOME_FOOTER = (

@@ -5,6 +5,7 @@
 * :mod:`bot.store.entries`: seen entries and stored cards;
 * :mod:`bot.store.subscriptions`: who gets what;
 * :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log;
+* :mod:`bot.store.slack_installs`: Slack workspaces the app is installed in, OAuth states.
 * :mod:`bot.store.ops`: health checks, outbox and failure summaries, alert conditions.
 * :mod:`bot.store.workers`: running workers (heartbeats) and chat updates already answered.
 
@@ -58,6 +59,7 @@ from bot.store.schema import (
     seen_entries_t,
     subscriptions_t,
 )
+from bot.store.slack_installs import SqlSlackInstalls
 from bot.store.subscriptions import SqlSubscriptions
 from bot.store.workers import SqlWorkers
 from digests.models import Card
@@ -156,7 +158,9 @@ class StoreTransaction:
         return bool(result.rowcount)
 
 
-class SqlStore(SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlWorkers, SqlOps):
+class SqlStore(
+    SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlWorkers, SqlOps, SqlSlackInstalls
+):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name

@@ -95,15 +95,26 @@ class SqlEntries(SqlBase):
             return await insert_entries(conn, self.dialect, feed_id, entries, now)
 
     async def latest_cards(self, limit: int, *, feed_id: int | None = None) -> list[StoredCard]:
-        # Newest by publication date when known, then by arrival; NULL dates sort last on both.
-        order_published = sa.case((cards_t.c.published_at.is_(None), 1), else_=0)
-        stmt = sa.select(
-            cards_t.c.id, cards_t.c.feed_id, cards_t.c.data, cards_t.c.created_at
-        ).order_by(order_published, cards_t.c.published_at.desc(), cards_t.c.id.desc())
+        """The ``limit`` newest cards: by publication date when known, newest first, then the
+        undated ones newest first. Two index walks (``ix_cards_published_at_id``) that stop at
+        the limit; one query sorting every stored card took tens of milliseconds at 10,000."""
+        base = sa.select(cards_t.c.id, cards_t.c.feed_id, cards_t.c.data, cards_t.c.created_at)
         # Cards of no feed are alerts to admin chats (bot.alerts), never news.
-        stmt = stmt.where(
+        base = base.where(
             cards_t.c.feed_id.is_not(None) if feed_id is None else cards_t.c.feed_id == feed_id
         )
+        dated = (
+            base.where(cards_t.c.published_at.is_not(None))
+            .order_by(cards_t.c.published_at.desc(), cards_t.c.id.desc())
+            .limit(limit)
+        )
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt.limit(limit))).all()
+            rows = list((await conn.execute(dated)).all())
+            if len(rows) < limit:
+                undated = (
+                    base.where(cards_t.c.published_at.is_(None))
+                    .order_by(cards_t.c.id.desc())
+                    .limit(limit - len(rows))
+                )
+                rows.extend((await conn.execute(undated)).all())
         return [StoredCard(i, f, Card.from_dict(data), at) for i, f, data, at in rows]

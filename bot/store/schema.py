@@ -25,6 +25,8 @@ __all__ = [
     "outbox_t",
     "seen_entries_t",
     "send_budget_t",
+    "slack_installations_t",
+    "slack_oauth_states_t",
     "subscriptions_t",
     "workers_t",
 ]
@@ -121,6 +123,7 @@ cards_t = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("feed_id", "entry_key", name="uq_cards_feed_entry"),
     sa.Index("ix_cards_created_at", "created_at"),
+    sa.Index("ix_cards_published_at_id", "published_at", "id"),
 )
 
 subscriptions_t = sa.Table(
@@ -221,4 +224,37 @@ handled_updates_t = sa.Table(
     sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Index("ix_handled_updates_at", "at"),
+)
+
+# One row per Slack workspace the app is installed in (``workspace``: the enterprise id for an
+# org-wide install, else the team id). ``bot_token`` is Fernet ciphertext when
+# ``token_encrypted``; it is cleared when the app is uninstalled or its token revoked.
+slack_installations_t = sa.Table(
+    "slack_installations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace", sa.String(32), nullable=False, unique=True),
+    sa.Column("enterprise_id", sa.String(32)),
+    sa.Column("team_id", sa.String(32)),
+    sa.Column("team_name", sa.String(200)),
+    sa.Column("is_enterprise_install", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("app_id", sa.String(32)),
+    sa.Column("bot_id", sa.String(32)),
+    sa.Column("bot_user_id", sa.String(32)),
+    sa.Column("bot_scopes", sa.Text),
+    sa.Column("bot_token", sa.Text),
+    sa.Column("token_encrypted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("installer_user_id", sa.String(32)),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("installed_at", UTCDateTime, nullable=False),
+    sa.Column("uninstalled_at", UTCDateTime),
+)
+
+# OAuth ``state`` values handed out by /slack/install, each good once until it expires.
+slack_oauth_states_t = sa.Table(
+    "slack_oauth_states",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("state", sa.String(64), nullable=False, unique=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
 )

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.matching import IndexedSubscription, SubscriptionIndex, keyword_key
+from bot.matching import IndexedSubscription, SubscriptionIndex, filters_matcher, keyword_key
 from digests.config import CONFIG_DIR
 from digests.models import Card
 from digests.topics import Taxonomy, matches
@@ -23,10 +23,13 @@ def _sub(sub_id: int, filters: tuple[str, ...]) -> IndexedSubscription:
 
 
 def _agree(card: Card, filter_sets: list[tuple[str, ...]], taxonomy: Taxonomy) -> None:
-    index = SubscriptionIndex(taxonomy.names())
-    index.add_all(_sub(n, filters) for n, filters in enumerate(filter_sets))
     expected = [n for n, filters in enumerate(filter_sets) if matches(card, filters, taxonomy)]
-    assert [s.id for s in index.matching(card)] == expected
+    for scan_above in (0, 64):  # both ways of finding candidate keywords
+        index = SubscriptionIndex(taxonomy.names(), scan_above=scan_above)
+        index.add_all(_sub(n, filters) for n, filters in enumerate(filter_sets))
+        assert [s.id for s in index.matching(card)] == expected
+    for n, filters in enumerate(filter_sets):
+        assert filters_matcher(taxonomy.names(), filters)(card) is (n in expected)
 
 
 def _matcher_table() -> list[Any]:
@@ -40,9 +43,10 @@ def test_index_follows_the_matcher_table(
     filters: list[str], card_fields: dict[str, object], expected: bool
 ) -> None:
     card = test_topics._card(**card_fields)
-    index = SubscriptionIndex(test_topics.SMALL.names())
-    index.add(_sub(1, tuple(filters)))
-    assert bool(index.matching(card)) is expected
+    for scan_above in (0, 64):
+        index = SubscriptionIndex(test_topics.SMALL.names(), scan_above=scan_above)
+        index.add(_sub(1, tuple(filters)))
+        assert bool(index.matching(card)) is expected
 
 
 def test_add_remove_and_replace() -> None:

@@ -11,11 +11,19 @@ learns whether Slack would have accepted it. Answers can be scripted per method 
 
 Slash-command and interaction payloads carry a ``response_url``: :meth:`response_url` gives one
 on this server, and the posts to it land in :attr:`FakeSlackApi.responses`.
+
+For the OAuth install flow, :meth:`FakeSlackApi.add_workspace` makes a workspace that a code
+installs in: ``oauth.v2.access`` (client id and secret as HTTP Basic auth, as slack_sdk sends
+them) trades the code, once, for a bot token of that workspace; ``auth.test`` answers per token;
+:meth:`FakeSlackApi.revoke` makes a workspace's tokens answer ``token_revoked`` everywhere, as
+Slack does once the app is uninstalled. ``users.info`` and ``conversations.info`` answer from
+:attr:`FakeSlackApi.users` and :attr:`FakeSlackApi.channel_creators`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -62,6 +70,17 @@ Scripted = Error | RateLimited | Status
 
 
 @dataclass
+class Workspace:
+    team_id: str
+    name: str
+    bot_token: str
+    bot_user_id: str
+    enterprise_id: str | None = None
+    installer: str = "U0INSTALLER"
+    revoked: bool = False
+
+
+@dataclass
 class Call:
     method: str
     params: dict[str, Any]
@@ -76,6 +95,12 @@ class FakeSlackApi:
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     dm_channels: dict[str, str] = field(default_factory=dict)  # user id -> the bot's DM with them
+    client_id: str = "1111.2222"
+    client_secret: str = "fake-client-secret"
+    workspaces: dict[str, Workspace] = field(default_factory=dict)  # by team id
+    codes: dict[str, str] = field(default_factory=dict)  # OAuth code -> team id (used once)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> users.info user
+    channel_creators: dict[str, str] = field(default_factory=dict)  # channel id -> user id
 
     def __post_init__(self) -> None:
         self._scripts: dict[tuple[str, str | None], deque[Scripted]] = defaultdict(deque)
@@ -91,6 +116,7 @@ class FakeSlackApi:
     async def __aenter__(self) -> FakeSlackApi:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs users.info and others
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
@@ -122,6 +148,25 @@ class FakeSlackApi:
             c
             for c in self.calls
             if c.method == method and (channel is None or c.params.get("channel") == channel)
+        ]
+
+    def add_workspace(self, team_id: str, name: str, code: str) -> Workspace:
+        """A workspace the app can be installed in with ``code`` (Slack's redirect gives it)."""
+        token = f"xoxb-{team_id.lower()}-{len(self.workspaces) + 1}-s3cr3t{team_id[-3:].lower()}"
+        workspace = Workspace(team_id, name, token, f"U0BOT{team_id[-3:]}")
+        self.workspaces[team_id] = workspace
+        self.codes[code] = team_id
+        return workspace
+
+    def revoke(self, team_id: str) -> None:
+        """The app is gone from the workspace: its token answers ``token_revoked``."""
+        self.workspaces[team_id].revoked = True
+
+    def tokens_used(self, method: str, channel: str | None = None) -> list[str]:
+        """The bearer token of each call to ``method`` (to ``channel``)."""
+        return [
+            c.headers.get("Authorization", "").removeprefix("Bearer ")
+            for c in self.calls_to(method, channel)
         ]
 
     def delivered(self, channel: str) -> list[dict[str, Any]]:
@@ -164,6 +209,7 @@ class FakeSlackApi:
         params = await _read_params(request)
         headers = dict(request.headers)
         answer = self._answer(method, params, headers)
+        params.pop("_workspace", None)
         self.calls.append(Call(method, params, headers, _answered(answer)))
         self._changed.set()
         if isinstance(answer, RateLimited):
@@ -184,9 +230,16 @@ class FakeSlackApi:
     def _answer(
         self, method: str, params: dict[str, Any], headers: dict[str, str]
     ) -> dict[str, Any] | RateLimited | Status:
+        if method == "oauth.v2.access":
+            return self._oauth_v2_access(params, headers)
         token_kind = "xapp-" if method == "apps.connections.open" else "xoxb-"
-        if not headers.get("Authorization", "").startswith("Bearer " + token_kind):
+        authorization = headers.get("Authorization", "")
+        if not authorization.startswith("Bearer " + token_kind):
             return {"ok": False, "error": "not_authed"}
+        workspace = self._workspace_of(authorization.removeprefix("Bearer "))
+        if workspace is not None and workspace.revoked:
+            return {"ok": False, "error": "token_revoked"}
+        params["_workspace"] = workspace
         channel = params.get("channel")
         for key in ((method, channel), (method, None)):
             queue = self._scripts.get(key)
@@ -201,7 +254,57 @@ class FakeSlackApi:
         result: dict[str, Any] = handler(params)
         return result
 
+    def _workspace_of(self, token: str) -> Workspace | None:
+        return next((w for w in self.workspaces.values() if w.bot_token == token), None)
+
+    def _oauth_v2_access(self, params: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if headers.get("Authorization") != f"Basic {expected}":
+            return {"ok": False, "error": "invalid_client_id"}
+        team_id = self.codes.pop(str(params.get("code")), None)
+        if team_id is None:
+            return {"ok": False, "error": "invalid_code"}
+        workspace = self.workspaces[team_id]
+        workspace.revoked = False
+        return {
+            "ok": True,
+            "access_token": workspace.bot_token,
+            "token_type": "bot",
+            "scope": "commands,chat:write,chat:write.public,app_mentions:read,im:write",
+            "bot_user_id": workspace.bot_user_id,
+            "app_id": "A0DIGEST",
+            "team": {"id": workspace.team_id, "name": workspace.name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": workspace.installer},
+        }
+
+    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(params.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": {"id": params["user"], **user}}
+
+    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel"))
+        creator = self.channel_creators.get(channel)
+        if creator is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "creator": creator}}
+
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        workspace: Workspace | None = params.get("_workspace")
+        if workspace is not None:
+            return {
+                "ok": True,
+                "url": f"https://{workspace.name.lower()}.slack.test/",
+                "team": workspace.name,
+                "user": "digestbot",
+                "team_id": workspace.team_id,
+                "user_id": workspace.bot_user_id,
+                "bot_id": "B" + workspace.bot_user_id[1:],
+                "is_enterprise_install": False,
+            }
         return {
             "ok": True,
             "url": "https://fake.slack.test/",

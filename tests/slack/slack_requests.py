@@ -57,11 +57,12 @@ class SlackRequests:
         channel_name: str = "news",
         user_id: str = "U0ALICE",
         response_url: str,
+        team_id: str = TEAM_ID,
         **post: Any,
     ) -> tuple[int, str]:
         form = {
             "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
+            "team_id": team_id,
             "team_domain": "fake",
             "channel_id": channel_id,
             "channel_name": channel_name,
@@ -110,17 +111,19 @@ class SlackRequests:
         body = urlencode({"payload": json.dumps(payload)})
         return await self.post(body, "application/x-www-form-urlencoded")
 
-    async def event(self, event: dict[str, Any], **post: Any) -> tuple[int, str]:
+    async def event(
+        self, event: dict[str, Any], *, team_id: str = TEAM_ID, **post: Any
+    ) -> tuple[int, str]:
         envelope = {
             "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
+            "team_id": team_id,
             "api_app_id": "A0DIGEST",
             "event": event,
             "type": "event_callback",
             "event_id": f"Ev{time.monotonic_ns()}",
             "event_time": int(time.time()),
             "authorizations": [
-                {"team_id": TEAM_ID, "user_id": "U0BOT", "is_bot": True, "enterprise_id": None}
+                {"team_id": team_id, "user_id": "U0BOT", "is_bot": True, "enterprise_id": None}
             ],
         }
         return await self.post(json.dumps(envelope), "application/json", **post)

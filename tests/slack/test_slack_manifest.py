@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from bot.slack import SLASH_COMMAND
+from bot.slack_oauth import BOT_SCOPES
 from tests.slack.slack_requests import SlackRequests
 
 MANIFEST = Path(__file__).resolve().parents[2] / "config" / "slack-manifest.yml"
@@ -30,6 +31,12 @@ def test_manifest_declares_the_bot_scopes_it_needs() -> None:
     } <= scopes
 
 
+def test_manifest_scopes_are_the_ones_the_install_asks_for() -> None:
+    assert set(load()["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
+    text = MANIFEST.read_text(encoding="utf-8")
+    assert "/slack/oauth_redirect" in text and "/slack/install" in text
+
+
 def test_manifest_slash_command_matches_the_adapter() -> None:
     manifest = load()
     [command] = manifest["features"]["slash_commands"]
@@ -42,7 +49,12 @@ def test_manifest_slash_command_matches_the_adapter() -> None:
 def test_manifest_events_socket_mode_and_interactivity() -> None:
     manifest = load()
     settings = manifest["settings"]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "app_home_opened"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
+    }
     assert settings["socket_mode_enabled"] is True
     assert settings["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True

@@ -1,0 +1,69 @@
+"""What the Slack adapter asks Slack about people and channels, cached for a few minutes.
+
+``users.info`` (is the member a workspace admin or owner?) and ``conversations.info`` (who
+created the channel?) back ``DIGESTBOT_SLACK_CHANNEL_COMMANDS=admins``; the decision itself is
+:func:`bot.slack_workspaces.may_change`. A failed look-up (a missing scope, Slack down) counts
+as "no": under ``admins`` only a member Slack vouches for changes a channel's subscription.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+__all__ = ["SlackMembers"]
+
+log = logging.getLogger(__name__)
+
+CACHE_SECONDS = 300.0
+
+
+class SlackMembers:
+    def __init__(
+        self, *, ttl: float = CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._cache: dict[tuple[str, str, str], tuple[float, Any]] = {}
+
+    async def _cached(self, key: tuple[str, str, str], fetch: Any) -> Any:
+        hit = self._cache.get(key)
+        now = self._clock()
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        try:
+            value = await fetch()
+        except SlackApiError as exc:
+            data = getattr(exc.response, "data", None)
+            error = data.get("error") if isinstance(data, dict) else "unreadable answer"
+            log.warning("slack: %s failed (%s)", key[0], error)
+            return None  # not cached: the next command asks again
+        self._cache[key] = (now, value)
+        return value
+
+    async def is_admin(self, client: AsyncWebClient, workspace: str, user_id: str) -> bool:
+        """Whether the member is an admin or owner of the workspace (``users.info``)."""
+
+        async def fetch() -> bool:
+            user = (await client.users_info(user=user_id))["user"]
+            return any(bool(user.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
+
+        return bool(await self._cached(("users.info", workspace, user_id), fetch))
+
+    async def channel_creator(
+        self, client: AsyncWebClient, workspace: str, channel_id: str
+    ) -> str | None:
+        """The member who created the channel (``conversations.info``), if Slack says."""
+
+        async def fetch() -> str | None:
+            channel = (await client.conversations_info(channel=channel_id))["channel"]
+            creator = channel.get("creator")
+            return str(creator) if creator else None
+
+        result = await self._cached(("conversations.info", workspace, channel_id), fetch)
+        return result if isinstance(result, str) else None
