@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self, TextIO
+from typing import TYPE_CHECKING, Self, TextIO
 
 import httpx
 
@@ -61,11 +61,38 @@ from bot.workers import (
     worker_identity,
 )
 
+if TYPE_CHECKING:
+    from digests.llm import LlmSummarizer
+
 __all__ = ["App", "CycleReport", "run_chat", "run_worker", "upgrade_database"]
 
 log = logging.getLogger(__name__)
 
 CONSOLE_BACKFILL = 3
+
+
+def build_llm_summarizer(
+    settings: Settings, store: SqlStore, *, transport: httpx.AsyncBaseTransport | None = None
+) -> LlmSummarizer | None:
+    """The LLM summarizer ``DIGESTBOT_LLM_URL`` asks for, caching in the store; ``None`` (and
+    nothing imported) when it is not set."""
+    config = settings.llm_config()
+    if config is None:
+        return None
+    from digests.llm import LlmSummarizer
+    from digests.llm_client import ChatClient
+
+    client = ChatClient(
+        config.url,
+        model=config.model,
+        api_key=config.api_key,
+        timeout=config.timeout,
+        deadline=config.deadline,
+        max_retries=config.max_retries,
+        transport=transport,
+    )
+    log.info("summaries by %s at %s (guarded; extractive on any doubt)", config.model, config.url)
+    return LlmSummarizer(client, config, max_summary_words=settings.summary_words, cache=store)
 
 
 @dataclass
@@ -124,6 +151,7 @@ class App:
     ) -> None:
         from digests.http import Fetcher
         from digests.pipeline import NewsPipeline
+        from digests.summarizer import EXTRACTIVE
         from digests.topics import Taxonomy
 
         self.settings = settings
@@ -155,7 +183,18 @@ class App:
         self.adapters: list[ChatAdapter] = list(adapters)
         self.senders: dict[str, ChatSender] = {a.platform: a.sender for a in self.adapters}
         self._fetcher = Fetcher(config, transport=fetch_transport)
-        self.pipeline = NewsPipeline(self._fetcher, self.taxonomy, config)
+        # None when DIGESTBOT_LLM_URL is not set; its outcomes go to /metrics.
+        self.llm = build_llm_summarizer(settings, self.store)
+        if self.llm is not None:
+            counted = self.metrics.llm_summaries
+            self.llm.counters.subscribe(lambda outcome: counted.labels(outcome=outcome).inc())
+        self.pipeline = NewsPipeline(
+            self._fetcher,
+            self.taxonomy,
+            config,
+            summarizer=self.llm or EXTRACTIVE,
+            summary_mode=settings.summary_mode,
+        )
         self.poller = Poller(
             self.store,
             self.pipeline,
@@ -166,6 +205,7 @@ class App:
             backfill_count=CONSOLE_BACKFILL,
             metrics=self.metrics,
             feed_concurrency=settings.poll_concurrency,
+            serial_writes=self.store.dialect == "sqlite",
             worker_id=self.worker_id,
             lease_seconds=settings.lease_seconds,
             dead_after=dead_after,
@@ -243,6 +283,8 @@ class App:
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         await self._fetcher.aclose()
+        if self.llm is not None:
+            await self.llm.aclose()
         if self.budget is not None:
             await self.budget.aclose()
         await self.store.close()

@@ -56,6 +56,12 @@ def _build_parser() -> argparse.ArgumentParser:
     add.add_argument("url")
     add.add_argument("--name")
     add.add_argument("--topics", help="comma-separated topics every entry of this feed gets")
+    add.add_argument(
+        "--summary",
+        choices=("llm", "extractive"),
+        help="who writes this feed's summaries: the LLM server (DIGESTBOT_LLM_URL), guarded, "
+        "or the author's own sentences (default: DIGESTBOT_SUMMARY_MODE)",
+    )
     feeds_sub.add_parser("list", help="list feeds and their health")
     remove = feeds_sub.add_parser("remove", help="remove a feed")
     remove.add_argument("url")

@@ -68,6 +68,10 @@ class DatabaseUrlError(SetupError):
     """``DATABASE_URL`` names a database or driver digestbot does not run on."""
 
 
+class LlmSetupError(SetupError):
+    """The LLM summary settings cannot work; the message says which variable to set."""
+
+
 class FeedUrlError(SetupError):
     """A feed URL that cannot be polled; the message says why and what works."""
 

@@ -209,7 +209,8 @@ def feed_health(feed: FeedRecord) -> str:
 async def _import(store: SqlStore, file: str) -> int:
     data = await asyncio.to_thread(Path(file).read_bytes)
     imported = parse_opml(data)
-    added = refused = 0
+    refused = 0
+    good: list[tuple[str, str | None, Sequence[str]]] = []
     for entry in imported:
         try:
             url = normalize_feed_url(entry.url)
@@ -217,8 +218,8 @@ async def _import(store: SqlStore, file: str) -> int:
             refused += 1
             print(f"digestbot feeds: skipped: {exc}", file=sys.stderr)
             continue
-        _, created = await store.add_feed(url, name=entry.name, topics=entry.topics)
-        added += created
+        good.append((url, entry.name, entry.topics))
+    added = await store.add_feeds(good)
     print(f"imported {len(imported) - refused} feed(s) from {file}: {added} new")
     return 1 if refused else 0
 
@@ -244,13 +245,23 @@ async def _remove(store: SqlStore, value: str, feeds_file: Path) -> int:
     return 1
 
 
+def _summary_mode(feed: FeedRecord, settings: Settings) -> str:
+    mode = feed.summary_mode or settings.summary_mode
+    shown = mode if feed.summary_mode else f"{mode} (default)"
+    if mode == "llm" and not settings.llm_url:
+        shown += ", extractive until DIGESTBOT_LLM_URL is set"
+    return shown
+
+
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     async with open_store(settings.database_url) as store:
         action = args.feeds_command
         if action == "add":
             url = normalize_feed_url(args.url)
             feed_topics = _topics(args.topics) if args.topics else ()
-            feed, created = await store.add_feed(url, name=args.name, topics=feed_topics)
+            feed, created = await store.add_feed(
+                url, name=args.name, topics=feed_topics, summary_mode=args.summary
+            )
             verb = "added" if created else "already there, updated"
             print(f"{verb}: {feed.url}  (the worker picks it up at its next poll)")
             return 0
@@ -260,7 +271,10 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 print("no feeds yet: digestbot feeds add URL")
             for feed in feeds:
                 topics = f" [{', '.join(feed.topics)}]" if feed.topics else ""
-                print(f"{feed.url}  {feed.name or ''}{topics}\n    {feed_health(feed)}")
+                print(
+                    f"{feed.url}  {feed.name or ''}{topics}\n    {feed_health(feed)}; "
+                    f"summary: {_summary_mode(feed, settings)}"
+                )
             return 0
         if action == "remove":
             return await _remove(store, args.url, settings.feeds_file)

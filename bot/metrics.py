@@ -135,6 +135,15 @@ class Metrics:
             ["role"],
             registry=r,
         )
+        self.llm_summaries = Counter(
+            "digestbot_llm_summaries",
+            "LLM summary outcomes: accepted, cached, cached_fallback, or why the card kept its "
+            "extractive summary (invented_figure, invented_name, wrong_language, over_budget, "
+            "refusal, prompt_echo, empty, timeout, rate_limited, http_error, bad_response, "
+            "over_cap).",
+            ["outcome"],
+            registry=r,
+        )
         self.alerts_sent = Counter(
             "digestbot_alerts_sent",
             "Messages sent to the admin chats, by condition kind.",

@@ -57,6 +57,7 @@ class FeedRecord:
     added_at: datetime
     initialized: bool  # the first poll happened: its entries were recorded, not broadcast
     origin: str = "command"  # "file": managed by the feeds file; "command": by the CLI
+    summary_mode: str | None = None  # "llm" | "extractive"; None: the settings' default
     # Set when this worker holds the feed's lease: its writes about the poll must show it.
     claim_token: str | None = None
 

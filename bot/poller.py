@@ -24,16 +24,18 @@ Public API::
 
     Poller(store, pipeline, topic_names, *, interval, clock, first_poll_cards=5,
            max_new_cards=50, backfill_platforms=(), backfill_count=3, worker_id=None,
-           lease_seconds=300, dead_after=None, feed_concurrency=50, cycle_deadline=None)
+           lease_seconds=300, dead_after=None, feed_concurrency=50, cycle_deadline=None,
+           serial_writes=False)
     await poller.poll_due() -> list[FeedReport]
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -81,7 +83,11 @@ class Pipeline(Protocol):
     ) -> FeedFetchLike: ...
 
     async def cards_for_entries(
-        self, entries: Sequence[FeedEntry], concurrency: int = 4
+        self,
+        entries: Sequence[FeedEntry],
+        concurrency: int = 4,
+        *,
+        summary_mode: str | None = None,
     ) -> Sequence[Card | DigestError]: ...
 
     def link_card(self, entry: FeedEntry) -> Card: ...
@@ -162,6 +168,7 @@ class Poller:
         metrics: Metrics | None = None,
         feed_concurrency: int = 50,
         cycle_deadline: float | None = None,
+        serial_writes: bool = False,
         worker_id: str | None = None,
         lease_seconds: float = 300.0,
         dead_after: float | None = None,
@@ -186,6 +193,9 @@ class Poller:
         # A cycle should end before the next one is due.
         self.cycle_deadline = cycle_deadline or max(60.0, float(interval))
         self._unchanged: list[PollSuccess] = []
+        # SQLite takes one writer at a time: concurrent polls write one after another here
+        # instead of piling up on the database lock.
+        self._writes: asyncio.Lock | None = asyncio.Lock() if serial_writes else None
         self.worker_id = worker_id
         self.lease_seconds = lease_seconds
         self.dead_after = dead_after
@@ -283,17 +293,27 @@ class Poller:
             log.info("%s", report)
         return report
 
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        if self._writes is None:
+            yield
+            return
+        async with self._writes:
+            yield
+
     async def _flush_unchanged(self) -> None:
         batch, self._unchanged = self._unchanged, []
-        await self.store.record_poll_successes(batch)
+        async with self._writing():
+            await self.store.record_poll_successes(batch)
 
     async def _failed(self, feed: FeedRecord, error: str) -> FeedReport:
         now = self.clock()
         count = feed.error_count + 1
         retry_at = next_poll_after_failure(now, self.interval, count)
-        await self.store.record_poll_failure(
-            feed.id, error=error, now=now, next_poll_at=retry_at, claim_token=feed.claim_token
-        )
+        async with self._writing():
+            await self.store.record_poll_failure(
+                feed.id, error=error, now=now, next_poll_at=retry_at, claim_token=feed.claim_token
+            )
         log.warning(
             "feed %s: failed (%d in a row): %s; next try at %s",
             feed.url,
@@ -342,7 +362,9 @@ class Poller:
         )
         started = time.perf_counter()
         async with asyncio.timeout_at(deadline):
-            outcomes = await self.pipeline.cards_for_entries(to_build, concurrency=self.concurrency)
+            outcomes = await self.pipeline.cards_for_entries(
+                to_build, concurrency=self.concurrency, summary_mode=feed.summary_mode
+            )
         if to_build:
             self.metrics.card_build_seconds.observe((time.perf_counter() - started) / len(to_build))
         read = sum(isinstance(o, Card) for o in outcomes)
@@ -374,7 +396,7 @@ class Poller:
         now = self.clock()
         # Seen entries, their cards and their outbox rows commit together: an entry recorded
         # as seen is never looked at again, so a crash in between must not lose its card.
-        async with self.store.transaction() as tx:
+        async with self._writing(), self.store.transaction() as tx:
             if not await tx.hold_feed(feed.id, feed.claim_token):
                 raise LeaseLost(feed.url)  # rolls back: the new holder polls it
             stored = await tx.record_entries(feed.id, pairs, now)
@@ -415,12 +437,13 @@ class Poller:
         self, feed: FeedRecord, fetched: FeedFetchLike, ttl_minutes: int | None
     ) -> None:
         now = self.clock()
-        await self.store.record_poll_success(
-            feed.id,
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            ttl_minutes=ttl_minutes,
-            now=now,
-            next_poll_at=next_poll_after_success(now, self.interval, ttl_minutes),
-            claim_token=feed.claim_token,
-        )
+        async with self._writing():
+            await self.store.record_poll_success(
+                feed.id,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                ttl_minutes=ttl_minutes,
+                now=now,
+                next_poll_at=next_poll_after_success(now, self.interval, ttl_minutes),
+                claim_token=feed.claim_token,
+            )

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import DatabaseUrlError
+from bot.errors import DatabaseUrlError, LlmSetupError
 from bot.models import ChatRef
 from digests.config import CONFIG_DIR, PipelineConfig
+
+if TYPE_CHECKING:
+    from digests.llm import LlmConfig
 
 # The databases the store runs on, by URL scheme (bare schemes get their async driver).
 DATABASE_SCHEMES = ("postgresql+asyncpg", "postgresql", "postgres", "sqlite+aiosqlite", "sqlite")
@@ -130,6 +133,28 @@ class Settings(BaseSettings):
         parse_admin_chats(value)  # raises ValueError naming the bad entry
         return value
 
+    # --- LLM summaries (off unless DIGESTBOT_LLM_URL is set) ----------------------------
+    llm_url: str | None = Field(default=None, validation_alias="DIGESTBOT_LLM_URL")
+    llm_model: str | None = Field(default=None, validation_alias="DIGESTBOT_LLM_MODEL")
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias="DIGESTBOT_LLM_API_KEY")
+    llm_max_per_hour: int | None = Field(
+        default=None, ge=0, validation_alias="DIGESTBOT_LLM_MAX_PER_HOUR"
+    )
+    llm_timeout: float = Field(default=30.0, gt=0, validation_alias="DIGESTBOT_LLM_TIMEOUT")
+    llm_deadline: float = Field(default=60.0, gt=0, validation_alias="DIGESTBOT_LLM_DEADLINE")
+    llm_concurrency: int = Field(default=2, ge=1, validation_alias="DIGESTBOT_LLM_CONCURRENCY")
+    llm_max_input_chars: int = Field(
+        default=12_000, ge=500, validation_alias="DIGESTBOT_LLM_MAX_INPUT_CHARS"
+    )
+    llm_prompt_file: Path = Field(
+        default=CONFIG_DIR / "prompts" / "summary-v1.txt",
+        validation_alias="DIGESTBOT_LLM_PROMPT_FILE",
+    )
+    # The mode of feeds added without --summary; "llm" only matters with DIGESTBOT_LLM_URL set.
+    summary_mode: Literal["llm", "extractive"] = Field(
+        default="llm", validation_alias="DIGESTBOT_SUMMARY_MODE"
+    )
+
     @classmethod
     def load(cls) -> Settings:
         return cls()
@@ -163,9 +188,39 @@ class Settings(BaseSettings):
                 self.slack_client_secret,
                 self.slack_state_secret,
                 self.secret_key,
+                self.llm_api_key,
             )
             if value is not None and value.get_secret_value()
         ]
+
+    def llm_config(self) -> LlmConfig | None:
+        """The LLM server to summarise with; ``None`` when ``DIGESTBOT_LLM_URL`` is not set
+        (nothing LLM-related is imported then)."""
+        if not self.llm_url:
+            return None
+        if not self.llm_model:
+            raise LlmSetupError(
+                "DIGESTBOT_LLM_URL is set but DIGESTBOT_LLM_MODEL is not: name the model to "
+                "call (for Ollama, one `ollama list` shows, e.g. llama3.2)"
+            )
+        if not self.llm_prompt_file.is_file():
+            raise LlmSetupError(
+                f"DIGESTBOT_LLM_PROMPT_FILE: no prompt file at {self.llm_prompt_file}"
+            )
+        from digests.llm import LlmConfig
+
+        key = self.llm_api_key.get_secret_value() if self.llm_api_key else None
+        return LlmConfig(
+            url=self.llm_url,
+            model=self.llm_model,
+            api_key=key or None,
+            timeout=self.llm_timeout,
+            deadline=self.llm_deadline,
+            concurrency=self.llm_concurrency,
+            max_per_hour=self.llm_max_per_hour,
+            max_input_chars=self.llm_max_input_chars,
+            prompt_path=self.llm_prompt_file,
+        )
 
     def pipeline_config(self) -> PipelineConfig:
         return PipelineConfig(

@@ -20,6 +20,7 @@ from digests.extract import article_from_entry, extract_article
 from digests.feeds import parse_feed
 from digests.http import Fetcher
 from digests.models import Article, Card, FeedEntry, ParsedFeed
+from digests.summarizer import EXTRACTIVE, Summarizer
 from digests.topics import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,22 @@ class FeedFetch:
 
 
 class NewsPipeline:
-    def __init__(self, fetcher: Fetcher, taxonomy: Taxonomy, config: PipelineConfig) -> None:
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        taxonomy: Taxonomy,
+        config: PipelineConfig,
+        *,
+        summarizer: Summarizer = EXTRACTIVE,
+        summary_mode: str = "llm",
+    ) -> None:
         self._fetcher = fetcher
         self._taxonomy = taxonomy
         self._config = config
+        # The summarizer used for feeds whose mode is "llm" (the default mode unless a feed
+        # says otherwise); extractive when no LLM server is configured.
+        self._summarizer = summarizer
+        self._summary_mode = summary_mode
 
     async def fetch_feed(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -113,9 +126,16 @@ class NewsPipeline:
             ) from exc
 
     async def cards_for_entries(
-        self, entries: Iterable[FeedEntry], concurrency: int = 4
+        self,
+        entries: Iterable[FeedEntry],
+        concurrency: int = 4,
+        *,
+        summary_mode: str | None = None,
     ) -> list[CardOutcome]:
         """One outcome per entry, in entry order; a failing entry never stops the others.
+
+        ``summary_mode`` ("llm" or "extractive"; ``None``: the pipeline's default) picks the
+        summarizer of the feed's cards.
 
         Expected failures come back as they were raised; an unexpected exception is logged
         with its traceback and comes back as an :class:`ExtractionError` caused by it.
@@ -125,7 +145,8 @@ class NewsPipeline:
         async def one(entry: FeedEntry) -> CardOutcome:
             async with gate:
                 try:
-                    return await self.card_for_entry(entry)
+                    card = await self.card_for_entry(entry)
+                    return await self._summarized(card, summary_mode)
                 except DigestError as exc:
                     return exc
                 except Exception as exc:
@@ -141,6 +162,16 @@ class NewsPipeline:
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(one(entry)) for entry in entries]
         return [task.result() for task in tasks]
+
+    async def _summarized(self, card: Card, mode: str | None) -> Card:
+        if (mode or self._summary_mode) != "llm":
+            return card
+        try:
+            return await self._summarizer.summarize(card)
+        except Exception:
+            # A summarizer falls back by itself; a bug in one must not cost the card.
+            log.exception("summarizer failed on %s; extractive summary kept", card.url)
+            return card
 
     # --- CPU work, run in a thread ------------------------------------------------------
 

@@ -5,9 +5,10 @@
 * :mod:`bot.store.entries`: seen entries and stored cards;
 * :mod:`bot.store.subscriptions`: who gets what;
 * :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log;
-* :mod:`bot.store.slack_installs`: Slack workspaces the app is installed in, OAuth states.
-* :mod:`bot.store.ops`: health checks, outbox and failure summaries, alert conditions.
-* :mod:`bot.store.workers`: running workers (heartbeats) and chat updates already answered.
+* :mod:`bot.store.slack_installs`: Slack workspaces the app is installed in, OAuth states;
+* :mod:`bot.store.ops`: health checks, outbox and failure summaries, alert conditions;
+* :mod:`bot.store.workers`: running workers (heartbeats) and chat updates already answered;
+* :mod:`bot.store.summaries`: LLM summaries shared by restarts and workers.
 
 :class:`SqlStore` combines them over one SQLAlchemy async engine; the same SQL runs on SQLite
 (aiosqlite, the default) and PostgreSQL (asyncpg). Its consumers depend on the small Protocols
@@ -54,6 +55,7 @@ from bot.store.schema import (
     delivery_log_t,
     entry_key,
     feeds_t,
+    llm_summaries_t,
     metadata,
     outbox_t,
     seen_entries_t,
@@ -61,6 +63,7 @@ from bot.store.schema import (
 )
 from bot.store.slack_installs import SqlSlackInstalls
 from bot.store.subscriptions import SqlSubscriptions
+from bot.store.summaries import SqlSummaries
 from bot.store.workers import SqlWorkers
 from digests.models import Card
 
@@ -88,6 +91,7 @@ __all__ = [
     "delivery_log_t",
     "entry_key",
     "feeds_t",
+    "llm_summaries_t",
     "metadata",
     "open_store",
     "outbox_t",
@@ -123,6 +127,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # In-memory databases answer "memory" and stay as they are.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # SQLite has one writer at a time; with feeds polled concurrently, writers queue up
+    # behind each other (and behind card building holding the GIL) for longer than the
+    # driver's default 5 s before "database is locked".
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -159,7 +167,14 @@ class StoreTransaction:
 
 
 class SqlStore(
-    SqlFeeds, SqlEntries, SqlSubscriptions, SqlOutbox, SqlWorkers, SqlOps, SqlSlackInstalls
+    SqlFeeds,
+    SqlEntries,
+    SqlSubscriptions,
+    SqlOutbox,
+    SqlWorkers,
+    SqlOps,
+    SqlSlackInstalls,
+    SqlSummaries,
 ):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine

@@ -21,6 +21,7 @@ __all__ = [
     "entry_key",
     "feeds_t",
     "handled_updates_t",
+    "llm_summaries_t",
     "metadata",
     "outbox_t",
     "seen_entries_t",
@@ -99,6 +100,8 @@ feeds_t = sa.Table(
     # file); "command": added by `digestbot feeds add` or an OPML import.
     sa.Column("origin", sa.String(10), nullable=False, server_default="command"),
     *_lease_columns(),
+    # "llm" | "extractive"; NULL: the default of the settings (DIGESTBOT_SUMMARY_MODE)
+    sa.Column("summary_mode", sa.String(12)),
 )
 
 seen_entries_t = sa.Table(
@@ -182,6 +185,21 @@ delivery_log_t = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Column("item_count", sa.Integer, nullable=False, server_default="1"),
     sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# Model summaries by article content hash + model + prompt version (``key`` hashes the three),
+# so that restarts and other workers do not pay for the same article again. ``summary`` is
+# NULL when the guard rejected the model's text (``outcome`` says why): that is not retried.
+llm_summaries_t = sa.Table(
+    "llm_summaries",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("prompt_version", sa.String(100), nullable=False),
+    sa.Column("summary", sa.JSON),
+    sa.Column("outcome", sa.String(30), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
 # One row per alert condition ("feed:<url>", "token:<platform>", "outbox:<platform>", ...):

@@ -436,3 +436,19 @@ async def test_sqlite_files_use_wal(tmp_path: Path) -> None:
         assert (mode, sync, keys) == ("wal", 1, 1)  # 1 = NORMAL
     finally:
         await sql.close()
+
+
+async def test_add_feeds_in_bulk_like_add_feed(any_store: SqlStore) -> None:
+    await any_store.add_feed("https://old.example/feed", name="Old")
+    new = await any_store.add_feeds(
+        [
+            ("https://old.example/feed", "Renamed", ("trade",)),
+            *((f"https://n{n}.example/feed", None, ()) for n in range(1200)),
+            ("https://n1.example/feed", None, ()),  # twice in one import
+        ]
+    )
+    assert new == 1200
+    old = await any_store.get_feed("https://old.example/feed")
+    assert old is not None and old.name == "Renamed" and old.topics == ("trade",)
+    assert len(await any_store.list_feeds()) == 1201
+    assert await any_store.add_feeds([("https://n5.example/feed", None, ())]) == 0

@@ -2,7 +2,7 @@
 subscriptions.language.
 
 Revision ID: 0004
-Revises: 0005, 0007
+Revises: 0003
 Create Date: 2026-12-01 22:00:00
 """
 
@@ -13,8 +13,7 @@ from alembic import op
 
 
 revision = "0004"
-# A merge point: 0005 (Slack installations) and 0007 (cards' latest index) both follow 0006.
-down_revision = ("0005", "0007")
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

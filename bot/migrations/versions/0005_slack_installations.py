@@ -1,7 +1,7 @@
 """Slack installations (one row per workspace) and OAuth states.
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 22:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

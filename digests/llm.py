@@ -1,0 +1,387 @@
+"""Abstractive summaries from an OpenAI-compatible server, behind :class:`Summarizer`.
+
+One model call per article (never per subscriber): the answer, or the guard's rejection of it,
+is kept in a :class:`SummaryCache` keyed by the article's content hash, the model and the
+prompt version, so restarts and other workers reuse it. Whatever goes wrong (no answer in
+time, the server refusing, the hourly cap reached, the guard rejecting the text) the card keeps
+its extractive summary and the reason is counted in :class:`LlmCounters` and logged. Key facts
+and the editor's note are never touched: they stay verbatim from the article.
+
+Imported only when ``DIGESTBOT_LLM_URL`` is set (see ``bot.app``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import hashlib
+import logging
+import re
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from digests.config import CONFIG_DIR
+from digests.llm_cache import CachedSummary, MemorySummaryCache, SummaryCache
+from digests.llm_client import ChatClient, LlmError
+from digests.llm_guard import GuardInput, Verdict, check_summary
+from digests.models import Card
+from digests.sentences import split_sentences
+
+__all__ = [
+    "CachedSummary",
+    "HourlyCap",
+    "LlmConfig",
+    "LlmCounters",
+    "LlmSummarizer",
+    "MemorySummaryCache",
+    "Prompt",
+    "SummaryCache",
+    "content_hash",
+    "fit_text",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROMPT = CONFIG_DIR / "prompts" / "summary-v1.txt"
+CJK_CHARS_PER_WORD = 500 / 230  # reading speeds of CJK characters and English words
+
+
+@dataclass(frozen=True, slots=True)
+class LlmConfig:
+    url: str
+    model: str
+    api_key: str | None = field(default=None, repr=False)  # a secret: never in a log line
+    timeout: float = 30.0  # per request
+    deadline: float = 60.0  # per article, retries included
+    concurrency: int = 2
+    max_retries: int = 2
+    max_per_hour: int | None = None
+    max_input_chars: int = 12_000  # ~3,000 tokens: fits the 4k context of small local models
+    prompt_path: Path = DEFAULT_PROMPT
+    temperature: float = 0.2
+
+
+# --- what is counted -----------------------------------------------------------------------
+
+
+class LlmCounters:
+    """Outcomes of the LLM summarizer by name: ``accepted``, ``cached``, ``cached_fallback``
+    and each fallback reason. Exporters subscribe with :meth:`subscribe`."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
+        self._listeners: list[Callable[[str], None]] = []
+
+    def subscribe(self, listener: Callable[[str], None]) -> None:
+        self._listeners.append(listener)
+
+    def count(self, outcome: str) -> None:
+        self.counts[outcome] += 1
+        for listener in self._listeners:
+            listener(outcome)
+
+
+class HourlyCap:
+    """At most ``limit`` calls in any 60 minutes (per process); ``None``: no cap."""
+
+    def __init__(self, limit: int | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._calls: collections.deque[float] = collections.deque()
+
+    def take(self) -> bool:
+        if self.limit is None:
+            return True
+        now = self._clock()
+        while self._calls and self._calls[0] <= now - 3600:
+            self._calls.popleft()
+        if len(self._calls) >= self.limit:
+            return False
+        self._calls.append(now)
+        return True
+
+
+# --- the cache key ---------------------------------------------------------------------
+
+
+def content_hash(text: str) -> str:
+    """The article's text, whitespace aside: a page re-rendered with other line breaks is the
+    same article."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def _cache_key(text_hash: str, model: str, prompt_version: str) -> str:
+    return hashlib.sha256(f"{text_hash}|{model}|{prompt_version}".encode()).hexdigest()
+
+
+# --- the prompt ----------------------------------------------------------------------------
+
+_LANGUAGE_NAMES = {
+    "en": "English", "de": "German", "fr": "French", "es": "Spanish", "pt": "Portuguese",
+    "it": "Italian", "nl": "Dutch", "ru": "Russian", "uk": "Ukrainian", "pl": "Polish",
+    "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ar": "Arabic", "tr": "Turkish",
+    "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "cs": "Czech",
+    "he": "Hebrew", "hi": "Hindi", "id": "Indonesian", "vi": "Vietnamese", "el": "Greek",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """The versioned instructions of ``config/prompts``; the version is the file's name plus
+    a hash of its text, so editing the file invalidates cached summaries."""
+
+    template: str
+    version: str
+
+    @classmethod
+    def load(cls, path: Path) -> Prompt:
+        text = path.read_text(encoding="utf-8")
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+        return cls(text, f"{path.stem}:{digest}")
+
+    def instructions(self, *, language: str | None, budget: int, cjk: bool) -> str:
+        # A script name from the detector ("cyrillic") is no language to ask for.
+        name = _LANGUAGE_NAMES.get(language or "", "the same language as the article")
+        unit = "characters" if cjk else "words"
+        return string.Template(self.template).safe_substitute(
+            language=name, budget=budget, unit=unit
+        )
+
+
+_PARAGRAPHS = re.compile(r"\n\s*\n")
+
+
+def fit_text(text: str, max_chars: int) -> str:
+    """``text`` cut to ``max_chars`` at paragraph boundaries, the lead always kept (cut at a
+    sentence when the first paragraph alone is too long)."""
+    if len(text) <= max_chars:
+        return text
+    paragraphs = [p.strip() for p in _PARAGRAPHS.split(text) if p.strip()]
+    kept: list[str] = []
+    used = 0
+    for paragraph in paragraphs:
+        if used + len(paragraph) + 2 > max_chars:
+            break
+        kept.append(paragraph)
+        used += len(paragraph) + 2
+    if not kept and paragraphs:
+        lead = ""
+        for sentence in split_sentences(paragraphs[0]):
+            if len(lead) + len(sentence) + 1 > max_chars:
+                break
+            lead = f"{lead} {sentence}".strip()
+        kept = [lead or paragraphs[0][:max_chars]]
+    return "\n\n".join(kept)
+
+
+# --- language and length (the card's language when it has one, else a guess) ---------------
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def _is_cjk_text(text: str) -> bool:
+    sample = text[:2000]
+    letters = sum(1 for c in sample if c.isalpha())
+    return letters > 0 and len(_CJK.findall(sample)) > 0.5 * letters
+
+
+def text_length(text: str) -> int:
+    """Words, or letters and digits for Chinese, Japanese and Korean."""
+    if _is_cjk_text(text):
+        return sum(1 for c in text if c.isalnum())
+    return len(text.split())
+
+
+_STOPWORDS = {
+    code: frozenset(words.split())
+    for code, words in {
+        "en": "the and of to is that for it with was on are by this be from at have not",
+        "de": "der die und das ist nicht mit den von zu sich des auf für ein eine dem im",
+        "fr": "le la les et de des est que un une dans pour pas qui sur par plus du au ce il",
+        "es": "el la los las y de que en es por un una para con del se no al lo su como",
+        "pt": "o a os as e de que em do da é um uma para com não no na dos se",
+        "it": "il la che e di un una per non sono del della è con gli le si anche",
+        "nl": "de het een en van is dat op te niet met voor zijn die er ook",
+    }.items()
+}
+# A word shared by several languages ("de", "la") counts for each by its share only.
+_WEIGHT = {
+    word: 1 / sum(word in stop for stop in _STOPWORDS.values())
+    for stop in _STOPWORDS.values()
+    for word in stop
+}
+_SCRIPT_OF = (
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff]")),
+    ("cyrillic", re.compile(r"[\u0400-\u04ff]")),
+    ("arabic", re.compile(r"[\u0600-\u06ff]")),
+    ("hebrew", re.compile(r"[\u0590-\u05ff]")),
+    ("greek", re.compile(r"[\u0370-\u03ff]")),
+    ("devanagari", re.compile(r"[\u0900-\u097f]")),
+)
+_LATIN_WORD = re.compile(r"[a-zà-ÿ]+")
+
+
+def detect_language(text: str) -> str | None:
+    """A cheap guess, good enough to tell a summary in the wrong language: a script for
+    non-Latin text (Japanese, Korean and Chinese told apart), one of seven languages by their
+    commonest words for Latin text; ``None`` when unsure. The guard compares the summary's
+    guess with the article's, made the same way."""
+    sample = text[:2000]
+    letters = sum(1 for c in sample if c.isalpha())
+    if letters < 20:
+        return None
+    for code, pattern in _SCRIPT_OF:
+        if len(pattern.findall(sample)) > (0.1 if code == "ja" else 0.4) * letters:
+            return code
+    words = _LATIN_WORD.findall(sample.lower())
+    scores = sorted(
+        ((sum(_WEIGHT[w] for w in words if w in stop), code) for code, stop in _STOPWORDS.items()),
+        reverse=True,
+    )
+    (best, code), (second, _) = scores[0], scores[1]
+    if best >= 2 and best >= 1.5 * second:
+        return code
+    return None
+
+
+# --- the summarizer ------------------------------------------------------------------------
+
+_THINKING = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_LABEL = re.compile(r"^\s*(?:\*\*)?summary(?:\*\*)?\s*:\s*", re.IGNORECASE)
+
+
+def clean_completion(text: str) -> str:
+    """The summary without a reasoning model's ``<think>`` block, a "Summary:" label or
+    wrapping quotes."""
+    text = _LABEL.sub("", _THINKING.sub("", text)).strip()
+    if len(text) > 1 and text[0] in '"“' and text[-1] in '"”' and text.count('"') <= 2:
+        text = text[1:-1].strip()
+    return text
+
+
+class LlmSummarizer:
+    def __init__(
+        self,
+        client: ChatClient,
+        config: LlmConfig,
+        *,
+        max_summary_words: int,
+        cache: SummaryCache | None = None,
+        counters: LlmCounters | None = None,
+        cap: HourlyCap | None = None,
+        prompt: Prompt | None = None,
+        language_of: Callable[[str], str | None] = detect_language,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.max_summary_words = max_summary_words
+        self.cache: SummaryCache = cache or MemorySummaryCache()
+        self.counters = counters or LlmCounters()
+        self.cap = cap or HourlyCap(config.max_per_hour)
+        self.prompt = prompt or Prompt.load(config.prompt_path)
+        self._language_of = language_of
+        self._gate = asyncio.Semaphore(max(1, config.concurrency))
+        # The same article in two feeds polled together: one call, both wait for it.
+        self._inflight: dict[str, asyncio.Future[CachedSummary | None]] = {}
+
+    def cache_key(self, text: str) -> str:
+        return _cache_key(content_hash(text), self.client.model, self.prompt.version)
+
+    async def summarize(self, card: Card) -> Card:
+        if not card.text.strip():
+            return card  # a headline-and-link card: nothing to summarise
+        key = self.cache_key(card.text)
+        entry = await self.cache.get_summary(key)
+        if entry is not None:
+            self.counters.count("cached" if entry.summary else "cached_fallback")
+            return replace(card, summary=entry.summary) if entry.summary else card
+        pending = self._inflight.get(key)
+        if pending is not None:
+            entry = await asyncio.shield(pending)
+        else:
+            future: asyncio.Future[CachedSummary | None] = (
+                asyncio.get_running_loop().create_future()
+            )
+            self._inflight[key] = future
+            entry = None
+            try:
+                entry = await self._fresh(card, key)
+            finally:
+                # Cancelled or failed: whoever waits on the same article keeps its extractive
+                # summary rather than inheriting this task's cancellation.
+                future.set_result(entry)
+                del self._inflight[key]
+        return replace(card, summary=entry.summary) if entry and entry.summary else card
+
+    async def _fresh(self, card: Card, key: str) -> CachedSummary | None:
+        """A new answer, judged and cached; ``None`` when there was none to judge."""
+        where = card.url
+        if not self.cap.take():
+            self._fallback(where, "over_cap", f"{self.cap.limit} calls in the last hour")
+            return None
+        language = getattr(card, "language", None) or self._language_of(card.text)
+        cjk = _is_cjk_text(card.text)
+        budget = (
+            round(self.max_summary_words * CJK_CHARS_PER_WORD) if cjk else (self.max_summary_words)
+        )
+        instructions = self.prompt.instructions(language=language, budget=budget, cjk=cjk)
+        article = fit_text(card.text, self.config.max_input_chars)
+        messages = [
+            {"role": "system", "content": instructions},
+            {"role": "user", "content": f"{card.title}\n\n{article}"},
+        ]
+        try:
+            async with self._gate:
+                completion = await self.client.complete(
+                    messages,
+                    # Room for the budget in any script, not for an essay: the cost stays bounded.
+                    max_tokens=max(64, 4 * budget),
+                    temperature=self.config.temperature,
+                )
+        except LlmError as exc:
+            self._fallback(where, exc.reason, exc.detail)
+            return None
+        text = clean_completion(completion.text)
+        if completion.finish_reason == "length":
+            verdict = Verdict(False, "over_budget", "cut off at max_tokens")
+        else:
+            verdict = check_summary(
+                text,
+                GuardInput(
+                    text=card.text,
+                    title=card.title,
+                    author=card.author,
+                    language=language,
+                    budget=budget,
+                    instructions=instructions,
+                ),
+                length=text_length,
+                detect_language=self._language_of,
+            )
+        identity = {
+            "content_hash": content_hash(card.text),
+            "model": self.client.model,
+            "prompt_version": self.prompt.version,
+        }
+        if verdict.accepted:
+            sentences = tuple(split_sentences(text)) or (text,)
+            entry = CachedSummary(sentences, "accepted", **identity)
+            self.counters.count("accepted")
+        else:
+            entry = CachedSummary(None, verdict.reason or "rejected", **identity)
+            self._fallback(where, entry.outcome, verdict.detail)
+        await self.cache.put_summary(key, entry)
+        return entry
+
+    def _fallback(self, where: str, reason: str, detail: str) -> None:
+        self.counters.count(reason)
+        log.info("LLM summary of %s not used (%s: %s); extractive summary kept", where, reason,
+                 detail)  # fmt: skip
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
