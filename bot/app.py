@@ -222,9 +222,13 @@ class App:
             budget=self.budget,
             clock=self.clock,
             sleep=sleep,
-            policy=delivery_policy or DeliveryPolicy(lease_seconds=settings.lease_seconds),
+            policy=delivery_policy
+            or DeliveryPolicy(
+                lease_seconds=settings.lease_seconds, sends_in_flight=settings.sends_in_flight
+            ),
             worker_id=self.worker_id,
             dead_after=dead_after,
+            lease_epoch=self.heartbeat.lease_epoch,
             metrics=self.metrics,
         )
         self._started: list[str] = []  # platforms this worker serves now (for /readyz)
@@ -331,7 +335,9 @@ class App:
         token = self.settings.telegram_bot_token
         if exclusive and token is not None:
             for adapter in exclusive:
-                answer_each_update_once(adapter, self._claim_update)
+                answer_each_update_once(
+                    adapter, lambda update_id: self.store.claim_update("telegram", update_id)
+                )
             self._leader = UpdateLeader(
                 self.store.engine,
                 update_lock_key("telegram", token.get_secret_value()),
@@ -344,12 +350,8 @@ class App:
             log.info("worker %s: waiting for the update lock (long polling)", self.worker_id)
         return started
 
-    async def _claim_update(self, update_id: int) -> bool:
-        return await self.store.claim_update("telegram", update_id, utcnow())
-
     def _holds_updates(self, holding: bool) -> None:
         self.heartbeat.holds_updates = holding
-        log.info("worker %s %s the update lock", self.worker_id, "holds" if holding else "released")
 
     # --- work ------------------------------------------------------------------------------
 

@@ -42,12 +42,14 @@ Public API::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.clock import utcnow
+from bot.delivery_policy import DeliveryPolicy, DeliveryReport, backoff_delay
 from bot.metrics import Metrics
 from bot.models import OutboxItem, Subscription
 from bot.pacing import Pacer
@@ -61,7 +63,6 @@ from bot.ports import (
     SendResult,
     Sent,
 )
-from bot.schedule import exponential_backoff
 from bot.send_budget import SendBudget
 from bot.sent_recorder import SentRecorder
 
@@ -73,55 +74,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryPolicy:
-    lease_seconds: float = 300.0  # a dead worker's items are taken again after this
-    batch_limit: int = 500  # items leased per round
-    max_attempts: int = 8
-    backoff_base: float = 5.0
-    backoff_cap: float = 3600.0
-    concurrency: int = 8  # chats served at the same time
-    # A sent message is recorded at most this many sends / seconds later (see SentRecorder).
-    flush_items: int = 200
-    flush_seconds: float = 0.1
-    # Record each accepted send before the next send to the same chat (a group commit with
-    # the other chats' records): a kill -9 then repeats at most the sends in flight, not the
-    # last ``flush_seconds`` of them. Off only for the single-worker throughput benchmark.
-    record_each: bool = True
-    claim_chats: int = 64  # chats leased per round: the rest stay for the other workers
-
-
-@dataclass
-class DeliveryReport:
-    sent: int = 0  # items (cards) sent
-    messages: int = 0
-    failed: int = 0
-    retry: int = 0
-    chats_gone: int = 0
-    # Of ``failed``: items the platform refused or that ran out of attempts (not the ones
-    # dropped because their chat is gone, which is the chat's doing, not a fault).
-    errors: int = 0
-
-    def add(self, other: DeliveryReport) -> None:
-        self.sent += other.sent
-        self.messages += other.messages
-        self.failed += other.failed
-        self.retry += other.retry
-        self.chats_gone += other.chats_gone
-        self.errors += other.errors
-
-    def __str__(self) -> str:
-        return (
-            f"{self.sent} card(s) sent in {self.messages} message(s), {self.failed} failed, "
-            f"{self.retry} to retry, {self.chats_gone} chat(s) gone"
-        )
-
-
-def backoff_delay(attempts: int, policy: DeliveryPolicy) -> float:
-    """Seconds before try number ``attempts + 1``: base, 2x base, 4x base ... up to the cap."""
-    return exponential_backoff(policy.backoff_base, attempts, policy.backoff_cap)
 
 
 def _in_thread(messages: list[OutgoingMessage], thread: str) -> list[OutgoingMessage]:
@@ -149,8 +101,12 @@ class Delivery:
         worker_id: str | None = None,
         dead_after: float | None = None,
         budget: SendBudget | None = None,
+        lease_epoch: Callable[[], int | None] | None = None,
     ) -> None:
         self.budget = budget
+        # The worker's heartbeat: a round stops as soon as it may have lost its leases.
+        self.lease_epoch = lease_epoch or (lambda: 0)
+        self._epoch: int | None = 0
         self.worker_id = worker_id
         self.dead_after = dead_after
         self.store = store
@@ -161,6 +117,11 @@ class Delivery:
         self.policy = policy or DeliveryPolicy()
         self.metrics = metrics or Metrics()
         self._stopping = False
+        self._in_flight: contextlib.AbstractAsyncContextManager[object] = (
+            asyncio.Semaphore(self.policy.sends_in_flight)
+            if self.policy.sends_in_flight > 0
+            else contextlib.nullcontext()
+        )
         # Platforms whose token was rejected: (until when, why). Nothing is claimed for them
         # meanwhile; their items keep their attempts.
         self._paused: dict[str, tuple[datetime, str]] = {}
@@ -199,6 +160,10 @@ class Delivery:
         return total
 
     async def _claim(self, lock: asyncio.Lock) -> list[OutboxItem]:
+        self._epoch = self.lease_epoch()
+        if self._epoch is None:
+            log.warning("delivery: heartbeat not fresh; nothing claimed this round")
+            return []
         now = self.clock()
         dead_before = None if self.dead_after is None else now - timedelta(seconds=self.dead_after)
         async with lock:
@@ -283,31 +248,18 @@ class Delivery:
             return
         carried: set[int] = set()
         for position, message in enumerate(messages):
-            # At least one message per chat and round, so that a slow claim cannot stall it.
-            if (
-                self._stopping
-                or (position and self.clock() > deadline)
-                or self._is_paused(sub.chat.platform)
-            ):
+            if not self._may_send(position, deadline) or self._is_paused(sub.chat.platform):
                 return  # the caller releases what was not sent
             ids = [items[k].id for k in message.card_indexes if 0 <= k < len(items)]
             carried.update(ids)
             await self._pace(sender, sub)
-            # Inline, not a helper coroutine: each frame in the await chain costs at every
-            # resumption of the send, and this is the hot path.
-            try:
-                result = await sender.send(sub.chat.chat_id, message)
-            except Exception as exc:  # a network failure must not lose the digest
-                result = self._send_failed(sub, exc)
+            result = await self._send(sender, sub, message, ids, recorder, token)
             match result:
                 case Sent(migrated_to=migrated_to):
                     self._sent(sub.chat.platform, len(ids))
                     outcome.handled.update(ids)
                     outcome.report.sent += len(ids)
                     outcome.report.messages += 1
-                    await recorder.add(
-                        sub.id, ids, self.clock(), token, wait=self.policy.record_each
-                    )
                     if migrated_to is not None and migrated_to != sub.chat.chat_id:
                         followed = await self._migrated(sub, migrated_to)
                         if followed is None:
@@ -329,6 +281,35 @@ class Delivery:
         not_rendered = [i.id for i in items if i.id not in carried]
         if not_rendered:
             await self._fail(sub, not_rendered, "the renderer left this card out", outcome, token)
+
+    async def _send(
+        self,
+        sender: ChatSender,
+        sub: Subscription,
+        message: OutgoingMessage,
+        ids: list[int],
+        recorder: SentRecorder,
+        token: str | None,
+    ) -> SendResult:
+        """Send, and record it if it went. With ``sends_in_flight`` the two hold a slot: a
+        kill -9 repeats at most that many messages (sent, not yet recorded)."""
+        assert sub.id is not None
+        async with self._in_flight:
+            try:
+                result = await sender.send(sub.chat.chat_id, message)
+            except Exception as exc:  # a network failure must not lose the digest
+                result = self._send_failed(sub, exc)
+            if isinstance(result, Sent):
+                await recorder.add(sub.id, ids, self.clock(), token, wait=self.policy.record_each)
+        return result
+
+    def _may_send(self, position: int, deadline: datetime) -> bool:
+        """Not stopping, the round's leases still surely ours (heartbeat fresh and never late
+        since the claim), and, after the first message, the round's deadline not passed: at
+        least one message per chat and round, so that a slow claim cannot stall it."""
+        if self._stopping or (position and self.clock() > deadline):
+            return False
+        return self.lease_epoch() == self._epoch
 
     async def _render(
         self,

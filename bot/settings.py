@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(
         default=5.0, gt=0, validation_alias="DIGESTBOT_HEARTBEAT_SECONDS"
     )
+    sends_in_flight: int = Field(default=1, ge=0, validation_alias="DIGESTBOT_SENDS_IN_FLIGHT")
     redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
     log_level: str = Field(default="INFO", validation_alias="DIGESTBOT_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(

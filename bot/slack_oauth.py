@@ -201,10 +201,16 @@ class SlackInstallations(AsyncInstallationStore):
     # --- ours ----------------------------------------------------------------------------
 
     async def uninstall(self, workspace: str, why: str) -> None:
-        """The workspace's token is gone: stop everything there, in one log line."""
+        """The workspace's token is gone: stop everything there, in one log line.
+
+        Slack sends ``tokens_revoked`` and ``app_uninstalled`` for one uninstall: the second
+        finds nothing left to stop and is logged at DEBUG only.
+        """
+        installed = await self._store.find_slack_installation(workspace) is not None
         subscriptions, items = await self._store.uninstall_slack_workspace(workspace, self._clock())
         self.forget(workspace)
-        log.info(
+        log.log(
+            logging.INFO if installed or subscriptions else logging.DEBUG,
             "slack: %s in workspace %s: %d subscription(s) deactivated, %d pending card(s) "
             "cancelled",
             why,

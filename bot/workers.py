@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -114,6 +115,21 @@ class Heartbeat:
         self.clock = clock
         self.holds_updates = False
         self._task: asyncio.Task[None] | None = None
+        # Another worker takes this one's leases once its row is ``3 * every`` old. A beat
+        # more than half that late (a stalled event loop, the database away) may have been
+        # too late: ``epoch`` moves on and what was claimed before it is given up.
+        self.epoch = 0
+        self._last_ok: float | None = None
+        self._late = 1.5 * every
+
+    def lease_epoch(self) -> int | None:
+        """The current epoch while the heartbeat is fresh, else None: a claim made under an
+        epoch may be acted on only while this still returns that epoch."""
+        if self._last_ok is None:
+            return 0  # not beating (``--once``, tests): leases are only ever waited out
+        if time.monotonic() - self._last_ok > self._late:
+            return None
+        return self.epoch
 
     async def beat(self) -> None:
         await self.store.heartbeat(
@@ -124,6 +140,15 @@ class Heartbeat:
             now=self.clock(),
             holds_updates=self.holds_updates,
         )
+        now = time.monotonic()
+        if self._last_ok is not None and now - self._last_ok > self._late:
+            self.epoch += 1
+            log.warning(
+                "heartbeat %.1f s late: leases held before are given up (others may have "
+                "taken them)",
+                now - self._last_ok,
+            )
+        self._last_ok = now
 
     async def start(self) -> None:
         await self.beat()

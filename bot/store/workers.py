@@ -13,6 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from bot.clock import utcnow
 from bot.models import WorkerRecord
 from bot.store._sql import SqlBase, insert_ignore
 from bot.store.schema import feeds_t, handled_updates_t, subscriptions_t, workers_t
@@ -89,13 +90,15 @@ class SqlWorkers(SqlBase):
             result = await conn.execute(sa.delete(workers_t).where(workers_t.c.seen_at < before))
         return int(result.rowcount or 0)
 
-    async def claim_update(self, platform: str, update_id: int, now: datetime) -> bool:
+    async def claim_update(
+        self, platform: str, update_id: int, now: datetime | None = None
+    ) -> bool:
         """True the first time ``update_id`` is seen: the caller answers it. False when some
         worker had it already (handed out again after the previous consumer died)."""
         stmt = insert_ignore(self.dialect, handled_updates_t, ["platform", "update_id"])
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                stmt.values(platform=platform, update_id=update_id, at=now).returning(
+                stmt.values(platform=platform, update_id=update_id, at=now or utcnow()).returning(
                     handled_updates_t.c.update_id
                 )
             )

@@ -300,3 +300,40 @@ def test_a_bad_secret_key_is_refused(fake_api: FakeSlackApi, tmp_path: Path) -> 
     settings = oauth_settings(fake_api, DIGESTBOT_SECRET_KEY="not-a-fernet-key")
     with pytest.raises(SlackConfigError, match="Fernet"):
         App(settings)
+
+
+async def test_events_are_answered_with_the_workspaces_own_token(multi: Multi) -> None:
+    acme, bolt = await two_workspaces(multi)
+    await multi.command("T0BOLT", "subscribe", channel="D0ALICE")
+    status, _ = await multi.slack.event(
+        {"type": "app_home_opened", "user": "U0ALICE", "tab": "home"},
+        team_id="T0BOLT",
+    )
+    assert status == 200
+    await multi.api.wait_for(lambda: "U0ALICE" in multi.api.home_views)
+    assert multi.api.tokens_used("views.publish") == [bolt.bot_token]
+    home = str(multi.api.home_views["U0ALICE"]["blocks"])
+    assert "You follow everything" in home  # the DM subscription made above, read back
+    assert multi.api.tokens_used("conversations.open") == [bolt.bot_token]  # cached
+    status, _ = await multi.slack.event(
+        {"type": "app_mention", "user": "U0ALICE", "channel": "C0NEWS", "text": "hi"},
+        team_id="T0ACME",
+    )
+    assert status == 200
+    await multi.api.wait_for(lambda: bool(multi.api.calls_to("chat.postEphemeral")))
+    assert multi.api.tokens_used("chat.postEphemeral") == [acme.bot_token]
+
+
+async def test_an_uninstall_is_one_log_line(multi: Multi, caplog: pytest.LogCaptureFixture) -> None:
+    await two_workspaces(multi)
+    await multi.command("T0ACME", "subscribe")
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    # Slack sends both for one uninstall
+    await multi.event("T0ACME", {"type": "tokens_revoked", "tokens": {"bot": ["U0BOTCME"]}})
+    await multi.event("T0ACME", {"type": "app_uninstalled"})
+    lines = [r.getMessage() for r in caplog.records if "workspace T0ACME" in r.getMessage()]
+    assert lines == [
+        "slack: bot token revoked in workspace T0ACME: 1 subscription(s) deactivated, "
+        "0 pending card(s) cancelled"
+    ]
