@@ -16,7 +16,8 @@ Against ``bench/feed_site.py`` (a child process: N feeds over 50 ports of 127.0.
     python bench/ingest.py polls --feeds 1000 [--new-feeds 1000]
     python bench/ingest.py queue --subs 100000 [--postgres postgresql+asyncpg://...]
     python bench/ingest.py digest --cards 10000
-    python bench/ingest.py rss --feeds 200 --cycles 50
+    python bench/ingest.py rss --feeds 1000 --cycles 50
+    python bench/ingest.py rss --feeds 10 --cycles 50 --new
     python bench/ingest.py opml --feeds 10000
 
 Every count is bounded by its flag; nothing leaves 127.0.0.1.
@@ -455,19 +456,20 @@ async def rss(args: argparse.Namespace) -> None:
                 settings_for(f"sqlite+aiosqlite:///{tmp}/m.sqlite3"), adapters=[]
             ) as app:
                 await seed_feeds(app.store, site, 0)
-                for _ in range(5):  # warm-up
-                    await make_due(app.store)
-                    await app.poll()
-                start = rss_mb()
-                for _ in range(args.cycles):
+                for cycle in range(5 + args.cycles):  # 5 to warm up
+                    if cycle == 5:
+                        start = rss_mb()
+                    if args.new:
+                        site.control("new", "POST")
                     await make_due(app.store)
                     await app.poll()
                 end = rss_mb()
         finally:
             site.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kind = "one-new-item-per-feed" if args.new else "unchanged"
     print(
-        f"RSS over {args.cycles} unchanged cycles of {args.feeds} feeds after 5 warm-up: "
+        f"RSS over {args.cycles} {kind} cycles of {args.feeds} feeds after 5 warm-up: "
         f"{start:.1f} -> {end:.1f} MB ({end - start:+.1f} MB), peak {peak:.1f} MB"
     )
 
@@ -482,6 +484,7 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--postgres", default=None)
+    parser.add_argument("--new", action="store_true", help="rss: a new item per feed per cycle")
     parser.add_argument("--with-text", action="store_true", help="digest: cards carry text")
     args = parser.parse_args()
     runs = {"polls": polls, "queue": queue, "digest": digest, "rss": rss, "opml": opml}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 
+from digests import lang
 from digests.config import PipelineConfig
 from digests.extract import html_fragment_paragraphs
 from digests.facts import key_facts
+from digests.lang import resolve_language
 from digests.models import Article, Card, FeedEntry
 from digests.summarize import article_sentences, summarize
 from digests.textclean import clean_card
@@ -17,10 +18,17 @@ from digests.topics import Taxonomy
 _WORD = re.compile(r"\w+")
 
 
-def reading_minutes(text: str, words_per_minute: int) -> int:
-    """Whole minutes to read ``text``, rounded up, at least one."""
-    words = len(_WORD.findall(text))
-    return max(1, math.ceil(words / max(1, words_per_minute)))
+def reading_minutes(
+    text: str,
+    words_per_minute: int,
+    language: str | None = None,
+    chars_per_minute: int = lang.CJK_CHARS_PER_MINUTE,
+) -> int:
+    """Whole minutes to read ``text``, rounded up, at least one; characters, not words, count
+    for Chinese, Japanese and Korean (:func:`digests.lang.reading_minutes`)."""
+    return lang.reading_minutes(
+        text, language, words_per_minute=words_per_minute, chars_per_minute=chars_per_minute
+    )
 
 
 def _unique(values: Iterable[str], *, key: str = "") -> tuple[str, ...]:
@@ -44,6 +52,20 @@ def _repeats(fact: str, summary: Iterable[str]) -> bool:
     return any(folded in said or (said and said in folded) for said in map(_folded, summary))
 
 
+def _tag(
+    taxonomy: Taxonomy,
+    title: str,
+    text: str,
+    categories: tuple[str, ...],
+    language: str | None,
+) -> tuple[str, ...]:
+    # English (or unknown) is the taxonomy's default reading, so it is asked the way it always
+    # was; only another language is named (its keywords, not the script's guess, apply).
+    if language in (None, "en"):
+        return taxonomy.tag(title=title, text=text, categories=categories)
+    return taxonomy.tag(title=title, text=text, categories=categories, language=language)
+
+
 def build_card(
     article: Article,
     *,
@@ -61,6 +83,7 @@ def build_card(
         max_sentences=config.max_summary_sentences,
         title=article.title,
         sentences=sentences,
+        language=article.language,
     )
     # key_facts only ranks summary sentences lower; on one card a repeat reads as padding, so
     # ask for a few spare facts and drop those the summary already says.
@@ -69,9 +92,10 @@ def build_card(
         exclude=summary,
         max_facts=config.max_key_facts + len(summary),
         sentences=sentences,
+        language=article.language,
     )
     facts = [f for f in spare if not _repeats(f, summary)][: config.max_key_facts]
-    tags = taxonomy.tag(title=article.title, text=article.text, categories=categories)
+    tags = _tag(taxonomy, article.title, article.text, categories, article.language)
     published = article.published or (entry.published or entry.updated if entry else None)
     card = Card(
         title=article.title or (entry.title if entry else "") or article.url,
@@ -82,12 +106,18 @@ def build_card(
         key_facts=tuple(facts),
         editors_note=article.editors_note,
         topics=_unique([*tags, *categories], key="lower"),
-        reading_minutes=reading_minutes(article.text, config.words_per_minute),
+        reading_minutes=reading_minutes(
+            article.text,
+            config.words_per_minute,
+            article.language,
+            config.cjk_chars_per_minute,
+        ),
         text=article.text,
         categories=categories,
         author=article.author or (entry.author if entry else None),
         entry_id=entry.entry_id if entry else None,
         feed_url=entry.feed_url if entry else None,
+        language=article.language,
     )
     return clean_card(card)
 
@@ -102,11 +132,14 @@ def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -
     blurb = ""
     if entry.summary_html and entry.summary_html.strip():
         blurb = "\n\n".join(html_fragment_paragraphs(entry.summary_html))
+    language = resolve_language([entry.language], f"{entry.title}\n{blurb}")
     summary = (
-        summarize(blurb, max_words=config.max_summary_words, title=entry.title) if blurb else []
+        summarize(blurb, max_words=config.max_summary_words, title=entry.title, language=language)
+        if blurb
+        else []
     )
     categories = _unique(entry.categories)
-    tags = taxonomy.tag(title=entry.title, text=blurb, categories=categories)
+    tags = _tag(taxonomy, entry.title, blurb, categories, language)
     card = Card(
         title=entry.title or entry.link or entry.feed_url,
         url=entry.link or entry.feed_url,
@@ -122,5 +155,6 @@ def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -
         author=entry.author,
         entry_id=entry.entry_id,
         feed_url=entry.feed_url,
+        language=language,
     )
     return clean_card(card)

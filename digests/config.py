@@ -29,6 +29,7 @@ class PipelineConfig:
     user_agent: str = "digestbot/0.1 (+https://github.com/digestbot/digestbot)"
     topics_path: Path = CONFIG_DIR / "topics.toml"
     words_per_minute: int = 230
+    cjk_chars_per_minute: int = 500  # reading time of Chinese, Japanese, Korean (digests.lang)
     # Whether pages may live on loopback, private or link-local addresses. The worker turns
     # this off (bot.settings): a feed's entry link must not make it read, and post to chats,
     # what only the server can reach (http://169.254.169.254/..., an intranet admin page).

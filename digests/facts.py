@@ -13,6 +13,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from digests.facts_i18n import FOREIGN_SPECIFICS, foreign_terms
+from digests.lang import is_cjk, length_budget, text_length, trim_to_length
 from digests.summarize import (
     article_sentences,
     content_terms,
@@ -123,9 +125,27 @@ _NEW_SUBJECT = re.compile(
     r"|these|those|there)\b|^(?:(?:and|but|while|whereas)\s+)?[A-Z]",
 )
 _QUOTE_MARKS = re.compile(r'["“”]')
+_OPENING_QUOTES = "\"“‘'„«「『"
+_SENTENCE_ENDS = ".!?\"'”’)。！？؟」』）»"
+_QUESTION_MARKS = ("?", "？", "؟")
 _QUOTE_PENALTY = 0.7  # a quoted remark is someone's view; prefer reported specifics
+# A bullet that opens on a pronoun for something said before it ("Dies ist ein Rekord",
+# "这一数字...") leaves the reader asking what "it" is: such a unit ranks lower. Applied to
+# other languages only for now: English cards keep their reading (a golden English card has
+# an "It needs ..." fact), which is the lead's call to change.
+_DANGLING_OPENER = re.compile(
+    r"(?:It|This|That|These|Those|They|Es|Dies|Dieser|Diese|Dieses|Das|Il|Elle|Ils|Elles"
+    r"|Cela|Ceci|Ce|Esto|Eso|Ello|Isso|Isto|Ciò|Это|Он|Она|Оно|Они)\b(?!\s*[\d%])"
+    r"|(?:这一|这|它|此|其|これ|それ|この|その|이는|이것은|그것은|그는|그녀는|هذا|هذه|وهذا|وهذه|وهو|وهي|ذلك)"
+)
+_DANGLING_PENALTY = 0.6
 # A bullet stands alone: "And"/"But" linking it to the previous sentence would dangle.
 _LEADING_CONJUNCTION = re.compile(r"^(?:and|but|while|whereas|so)\s+(?=\w)", re.I)
+_FOREIGN_CONJUNCTION = re.compile(
+    r"^(?:(?:und|aber|doch|et|mais|pero|sino|mas|ma|però|и|но|а|однако)\s+(?=\w)"
+    r"|(?:但是|但|而且|不过|然而|另外|しかし|だが|また|그러나|하지만|또한|لكن|ولكن)[，、,]?\s*)",
+    re.I,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +156,12 @@ class _Unit:
     terms: frozenset[str]
 
 
-def specifics(text: str) -> dict[str, int]:
-    """How many specifics of each kind ``text`` carries (kinds with none are left out)."""
+def specifics(text: str, language: str | None = None) -> dict[str, int]:
+    """How many specifics of each kind ``text`` carries (kinds with none are left out).
+
+    Text in another language than English is also read with the patterns of
+    :mod:`digests.facts_i18n` ("5,6 %", "2,63万亿元", "2024年4月").
+    """
     found: dict[str, int] = {}
     has_digit = _DIGIT.search(text) is not None
     lowered = lowered_for_hints(text)
@@ -147,6 +171,14 @@ def specifics(text: str) -> dict[str, int]:
         count = len(pattern.findall(text))
         if count:
             found[kind] = count
+    if _foreign(language):
+        for kind, foreign in FOREIGN_SPECIFICS.items():
+            if kind in _NEEDS_DIGIT and not has_digit:
+                continue
+            # The English pattern may read part of the same figure: count the better reading.
+            count = len(foreign.findall(text))
+            if count > found.get(kind, 0):
+                found[kind] = count
     return found
 
 
@@ -168,6 +200,7 @@ def key_facts(
     exclude: Collection[str] = (),
     max_facts: int = 5,
     sentences: Sequence[str] | None = None,
+    language: str | None = None,
 ) -> list[str]:
     """Up to ``max_facts`` short facts of ``text`` with checkable specifics, in original order.
 
@@ -181,8 +214,8 @@ def key_facts(
     units = [
         unit
         for i, sentence in enumerate(sentences)
-        if not is_boilerplate(sentence) and not sentence.rstrip().endswith("?")
-        for unit in _units(i, sentence, excluded)
+        if not is_boilerplate(sentence) and not sentence.rstrip().endswith(_QUESTION_MARKS)
+        for unit in _units(i, sentence, excluded, language)
     ]
     picked: list[_Unit] = []
     for unit in sorted(units, key=lambda u: (-u.score, u.order)):
@@ -194,22 +227,49 @@ def key_facts(
     return [u.text for u in sorted(picked, key=lambda u: u.order)]
 
 
-def _units(index: int, sentence: str, excluded: set[str]) -> list[_Unit]:
+def _units(index: int, sentence: str, excluded: set[str], language: str | None) -> list[_Unit]:
     in_summary = _normalise(sentence) in excluded
     units = []
-    for j, clause in enumerate(_clauses(sentence)):
-        score = _score(clause)
+    for j, clause in enumerate(_clauses(sentence, language)):
+        score = _score(clause, language)
         if in_summary or _normalise(clause) in excluded:
             score *= _SUMMARY_PENALTY
         # Only units that can be picked are compared for overlap: the others skip the terms.
-        terms = frozenset(content_terms(clause)) if score >= _MIN_SCORE else frozenset()
-        shortened = trim_words(clause, _MAX_FACT_WORDS) or clause
-        units.append(_Unit((index, j), shortened, score, terms))
+        terms = _terms(clause, language) if score >= _MIN_SCORE else frozenset()
+        units.append(_Unit((index, j), _shorten(clause, language), score, terms))
     return units
 
 
-def _clauses(sentence: str) -> list[str]:
-    """The sentence, or its parts when it joins clauses that each stand alone."""
+def _foreign(language: str | None) -> bool:
+    """Is the text known to be in another language than English? (Unknown is read as English,
+    as it always was.)"""
+    return language not in (None, "en")
+
+
+def _cjk(text: str, language: str | None) -> bool:
+    if language:
+        return is_cjk(language)
+    return not text.isascii() and length_budget(1, None, text) > 1
+
+
+def _shorten(clause: str, language: str | None) -> str:
+    if _cjk(clause, language):
+        budget = length_budget(_MAX_FACT_WORDS, "zh")
+        return trim_to_length(clause, budget, "zh") or clause
+    return trim_words(clause, _MAX_FACT_WORDS) or clause
+
+
+def _terms(clause: str, language: str | None) -> frozenset[str]:
+    if not _foreign(language):
+        return frozenset(content_terms(clause))
+    return frozenset(foreign_terms(clause))
+
+
+def _clauses(sentence: str, language: str | None = None) -> list[str]:
+    """The sentence, or its parts when it joins clauses that each stand alone (English only:
+    other languages join clauses with words these rules do not know)."""
+    if _foreign(language):
+        return [_as_sentence(sentence, language)]
     cuts = [0]
     for match in _CLAUSE_SPLIT.finditer(sentence):
         left = sentence[cuts[-1] : match.start()]
@@ -233,27 +293,32 @@ def _clauses(sentence: str) -> list[str]:
     return [_as_sentence(sentence[start:end]) for start, end in bounds]
 
 
-def _as_sentence(clause: str) -> str:
+def _as_sentence(clause: str, language: str | None = None) -> str:
     clause = _LEADING_CONJUNCTION.sub("", clause.strip()).rstrip(",;: ")
+    if _foreign(language):
+        clause = _FOREIGN_CONJUNCTION.sub("", clause).rstrip(",;:，、；： ")
     if clause[:1].islower():
         clause = clause[0].upper() + clause[1:]
-    if clause[-1:] not in ".!?\"'”’)":
-        clause += "."
+    if clause[-1:] not in _SENTENCE_ENDS:
+        clause += "。" if _cjk(clause, language) else "."
     return clause
 
 
-def _score(clause: str) -> float:
-    found = specifics(clause)
+def _score(clause: str, language: str | None = None) -> float:
+    found = specifics(clause, language)
     # Distinct kinds weigh fully, repeats of a kind only a little: a fact, not a list of numbers.
     score = sum(_SPECIFICS[k][0] + 0.25 * (n - 1) for k, n in found.items())
-    if clause[:1] in "\"“‘'":
+    if clause[:1] in _OPENING_QUOTES:
         score *= _QUOTE_PENALTY
-    words = len(clause.split())
-    if words < 6:
+    if _foreign(language) and _DANGLING_OPENER.match(clause):
+        score *= _DANGLING_PENALTY
+    unit = "zh" if _cjk(clause, language) else "en"
+    length = text_length(clause, unit)
+    if length < length_budget(6, unit):
         score *= 0.5
-    elif words > _MAX_FACT_WORDS:
+    elif length > (longest := length_budget(_MAX_FACT_WORDS, unit)):
         # A bullet has to be cut; very long "sentences" are often captions run into the text.
-        score *= (_MAX_FACT_WORDS / words) ** 2
+        score *= (longest / length) ** 2
     return score
 
 

@@ -61,8 +61,11 @@ def _parse_document(content: bytes, url: str, content_type: str | None) -> Parse
     parsed = _feedparser_parse(content, url, content_type)
     bozo_message = _bozo_message(parsed)
     feed_meta: Mapping[str, Any] = parsed.get("feed", {})
+    feed_language = feed_meta.get("language") or None
     entries = tuple(
-        _entry_from_feedparser(raw, url) for raw in parsed.get("entries", []) if raw is not None
+        _entry_from_feedparser(raw, url, feed_language)
+        for raw in parsed.get("entries", [])
+        if raw is not None
     )
     if not entries:
         if parsed.get("version") and not bozo_message:
@@ -184,7 +187,9 @@ def _bozo_message(parsed: Mapping[str, Any]) -> str | None:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _entry_from_feedparser(raw: dict[str, Any], feed_url: str) -> FeedEntry:
+def _entry_from_feedparser(
+    raw: dict[str, Any], feed_url: str, feed_language: str | None = None
+) -> FeedEntry:
     content_html = _pick_content(raw.get("content") or [])
     summary_html = raw.get("summary") or None
     if summary_html is not None and summary_html == content_html:
@@ -211,7 +216,17 @@ def _entry_from_feedparser(raw: dict[str, Any], feed_url: str) -> FeedEntry:
         summary_html=summary_html,
         content_html=content_html,
         categories=_unique(tag.get("term") for tag in raw.get("tags") or []),
+        language=_entry_language(raw) or feed_language,
     )
+
+
+def _entry_language(raw: Mapping[str, Any]) -> str | None:
+    """An Atom entry's own xml:lang, as feedparser records it on the content or title."""
+    for detail in [*(raw.get("content") or []), raw.get("title_detail") or {}]:
+        language = detail.get("language") if isinstance(detail, Mapping) else None
+        if isinstance(language, str) and language.strip():
+            return language.strip()
+    return None
 
 
 def _feedparser_author(raw: Mapping[str, Any]) -> str | None:
@@ -271,12 +286,13 @@ def parse_json_feed(content: bytes, url: str) -> ParsedFeed:
     if "jsonfeed.org" not in str(doc.get("version", "")):
         warning = "JSON document without a jsonfeed.org version; read as a JSON Feed anyway"
     feed_author = _json_author(doc)
+    feed_language = doc.get("language") if isinstance(doc.get("language"), str) else None
     entries_list: list[FeedEntry] = []
     for item in doc["items"]:
         if not isinstance(item, dict):
             continue
         try:
-            entries_list.append(_entry_from_json(item, url, feed_author))
+            entries_list.append(_entry_from_json(item, url, feed_author, feed_language))
         except (TypeError, ValueError, OverflowError) as exc:
             # One malformed item (tags: 5, a URL like "http://[bad", year 9999 plus an offset)
             # must not keep the feed's good items from arriving on every poll.
@@ -294,7 +310,12 @@ def parse_json_feed(content: bytes, url: str) -> ParsedFeed:
     )
 
 
-def _entry_from_json(item: Mapping[str, Any], feed_url: str, feed_author: str | None) -> FeedEntry:
+def _entry_from_json(
+    item: Mapping[str, Any],
+    feed_url: str,
+    feed_author: str | None,
+    feed_language: str | None = None,
+) -> FeedEntry:
     link_value = item.get("url") or item.get("external_url")
     try:
         link = safe_link(
@@ -321,6 +342,7 @@ def _entry_from_json(item: Mapping[str, Any], feed_url: str, feed_author: str | 
         summary_html=html.escape(summary) if summary else None,
         content_html=content_html,
         categories=_unique(t for t in _list(item.get("tags")) if isinstance(t, str)),
+        language=item.get("language") if isinstance(item.get("language"), str) else feed_language,
     )
 
 

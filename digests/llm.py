@@ -18,9 +18,9 @@ import hashlib
 import logging
 import re
 import string
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digests.config import CONFIG_DIR
@@ -29,6 +29,8 @@ from digests.llm_client import ChatClient, LlmError
 from digests.llm_guard import GuardInput, Verdict, check_summary
 from digests.models import Card
 from digests.sentences import split_sentences
+from digests.summary_units import CJK_CHARS_PER_WORD, is_cjk
+from digests.summary_units import text_length as unit_length
 
 __all__ = [
     "CachedSummary",
@@ -46,7 +48,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_PROMPT = CONFIG_DIR / "prompts" / "summary-v1.txt"
-CJK_CHARS_PER_WORD = 500 / 230  # reading speeds of CJK characters and English words
+_HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,23 +87,45 @@ class LlmCounters:
 
 
 class HourlyCap:
-    """At most ``limit`` calls in any 60 minutes (per process); ``None``: no cap."""
+    """At most ``limit`` model calls in any 60 minutes (``None``: no cap), across workers.
 
-    def __init__(self, limit: int | None, clock: Callable[[], float] = time.monotonic) -> None:
+    Answered calls are counted where every worker sees them: the answers stored in the cache in
+    the last hour. Calls of this worker that stored nothing (timeouts, errors) and calls still
+    in flight are counted here. Not seen: other workers' failed calls, and calls that several
+    workers start in the same instant (the cap can be passed by the calls in flight).
+    """
+
+    def __init__(
+        self,
+        limit: int | None,
+        stored_since: Callable[[datetime], Awaitable[int]] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.limit = limit
+        self._stored_since = stored_since
         self._clock = clock
-        self._calls: collections.deque[float] = collections.deque()
+        self._failed: collections.deque[datetime] = collections.deque()
+        self._in_flight = 0
 
-    def take(self) -> bool:
+    async def take(self) -> bool:
+        """Book a call if the cap allows it; :meth:`done` must follow a True."""
         if self.limit is None:
             return True
-        now = self._clock()
-        while self._calls and self._calls[0] <= now - 3600:
-            self._calls.popleft()
-        if len(self._calls) >= self.limit:
+        since = self._clock() - _HOUR
+        while self._failed and self._failed[0] < since:
+            self._failed.popleft()
+        stored = await self._stored_since(since) if self._stored_since else 0
+        if stored + len(self._failed) + self._in_flight >= self.limit:
             return False
-        self._calls.append(now)
+        self._in_flight += 1
         return True
+
+    def done(self, *, stored: bool) -> None:
+        if self.limit is None:
+            return
+        self._in_flight -= 1
+        if not stored:
+            self._failed.append(self._clock())
 
 
 # --- the cache key ---------------------------------------------------------------------
@@ -188,11 +212,11 @@ def _is_cjk_text(text: str) -> bool:
     return letters > 0 and len(_CJK.findall(sample)) > 0.5 * letters
 
 
-def text_length(text: str) -> int:
-    """Words, or letters and digits for Chinese, Japanese and Korean."""
-    if _is_cjk_text(text):
-        return sum(1 for c in text if c.isalnum())
-    return len(text.split())
+def budget_units(text: str, language: str | None, max_words: int) -> tuple[int, bool]:
+    """The summary budget in the extractive summary's unit (``digests.summary_units``):
+    ``(budget, cjk)``, characters for Chinese, Japanese and Korean, else words."""
+    cjk = is_cjk(language) if language else _is_cjk_text(text)
+    return (max(1, round(max_words * CJK_CHARS_PER_WORD)) if cjk else max_words), cjk
 
 
 _STOPWORDS = {
@@ -282,7 +306,7 @@ class LlmSummarizer:
         self.max_summary_words = max_summary_words
         self.cache: SummaryCache = cache or MemorySummaryCache()
         self.counters = counters or LlmCounters()
-        self.cap = cap or HourlyCap(config.max_per_hour)
+        self.cap = cap or HourlyCap(config.max_per_hour, self.cache.count_summaries_since)
         self.prompt = prompt or Prompt.load(config.prompt_path)
         self._language_of = language_of
         self._gate = asyncio.Semaphore(max(1, config.concurrency))
@@ -319,16 +343,22 @@ class LlmSummarizer:
         return replace(card, summary=entry.summary) if entry and entry.summary else card
 
     async def _fresh(self, card: Card, key: str) -> CachedSummary | None:
-        """A new answer, judged and cached; ``None`` when there was none to judge."""
-        where = card.url
-        if not self.cap.take():
-            self._fallback(where, "over_cap", f"{self.cap.limit} calls in the last hour")
+        """A new answer, judged and cached; ``None`` when there was none (over the cap, no
+        answer in time, an error)."""
+        if not await self.cap.take():
+            self._fallback(card.url, "over_cap", f"{self.cap.limit} calls in the last hour")
             return None
+        entry = None
+        try:
+            entry = await self._ask(card, key)
+        finally:
+            self.cap.done(stored=entry is not None)
+        return entry
+
+    async def _ask(self, card: Card, key: str) -> CachedSummary | None:
+        where = card.url
         language = getattr(card, "language", None) or self._language_of(card.text)
-        cjk = _is_cjk_text(card.text)
-        budget = (
-            round(self.max_summary_words * CJK_CHARS_PER_WORD) if cjk else (self.max_summary_words)
-        )
+        budget, cjk = budget_units(card.text, language, self.max_summary_words)
         instructions = self.prompt.instructions(language=language, budget=budget, cjk=cjk)
         article = fit_text(card.text, self.config.max_input_chars)
         messages = [
@@ -360,7 +390,7 @@ class LlmSummarizer:
                     budget=budget,
                     instructions=instructions,
                 ),
-                length=text_length,
+                length=lambda summary: unit_length(summary, cjk),
                 detect_language=self._language_of,
             )
         identity = {

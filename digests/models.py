@@ -6,7 +6,7 @@ it stay pure functions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,7 @@ class FeedEntry:
     summary_html: str | None = None  # <description> / <summary>
     content_html: str | None = None  # <content:encoded> / Atom <content>: the fallback text
     categories: tuple[str, ...] = ()
+    language: str | None = None  # the feed's <language> / xml:lang, as declared
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class Article:
     published: datetime | None = None
     editors_note: str | None = None  # verbatim, without its label
     categories: tuple[str, ...] = ()  # the feed's own categories / page tags
+    language: str | None = None  # primary subtag ("zh", "de"); None when it cannot be told
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,7 @@ class Card:
     author: str | None = None
     entry_id: str | None = None
     feed_url: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    language: str | None = None  # primary subtag ("zh", "de"); None when it cannot be told
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; ``published`` as ISO 8601 or ``None``."""
@@ -109,6 +111,7 @@ class Card:
             "author": self.author,
             "entry_id": self.entry_id,
             "feed_url": self.feed_url,
+            "language": self.language,
         }
 
     @classmethod
@@ -129,4 +132,5 @@ class Card:
             author=data.get("author"),
             entry_id=data.get("entry_id"),
             feed_url=data.get("feed_url"),
+            language=data.get("language"),  # cards stored before it was recorded have none
         )

@@ -200,6 +200,7 @@ llm_summaries_t = sa.Table(
     sa.Column("summary", sa.JSON),
     sa.Column("outcome", sa.String(30), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_llm_summaries_created_at", "created_at"),  # the hourly cap counts by it
 )
 
 # One row per alert condition ("feed:<url>", "token:<platform>", "outbox:<platform>", ...):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from bot.clock import utcnow
@@ -38,3 +40,8 @@ class SqlSummaries(SqlBase):
         )
         async with self.engine.begin() as conn:
             await conn.execute(stmt)
+
+    async def count_summaries_since(self, since: datetime) -> int:
+        stmt = sa.select(sa.func.count()).where(llm_summaries_t.c.created_at >= since)
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(stmt)).scalar_one())

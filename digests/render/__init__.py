@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from digests.lang import is_cjk
 from digests.models import Card
 
 ELLIPSIS = "…"
@@ -30,6 +31,12 @@ def format_date(when: datetime | None) -> str | None:
 def reading_time(minutes: int) -> list[str]:
     """``["3 min read"]``, or nothing for a card whose page was never read (0 minutes)."""
     return [f"{minutes} min read"] if minutes > 0 else []
+
+
+def summary_text(card: Card) -> str:
+    """The summary sentences as one paragraph. Chinese and Japanese put no space after a full
+    stop, so their sentences are joined without one (Korean spaces its sentences)."""
+    return ("" if is_cjk(card.language) and card.language != "ko" else " ").join(card.summary)
 
 
 def meta_parts(card: Card) -> list[str]:

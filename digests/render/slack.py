@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from digests.models import Card
-from digests.render import hashtags, is_web_url, meta_parts, reading_time, shorten
+from digests.render import hashtags, is_web_url, meta_parts, reading_time, shorten, summary_text
 from digests.textclean import clean_card
 
 MAX_BLOCKS = 50
@@ -101,7 +101,7 @@ def _card_blocks(card: Card, index: int) -> list[Block]:
     if meta:  # Slack rejects an empty text element (a link card may know none of these)
         blocks.append(_context(" · ".join(meta)))
     if card.summary:
-        blocks.extend(_sections(escape(" ".join(card.summary))))
+        blocks.extend(_sections(escape(summary_text(card))))
     if card.key_facts:
         facts = "\n".join(f"• {escape(fact)}" for fact in card.key_facts)
         blocks.extend(_sections(f"*{KEY_FACTS_LABEL}*\n{facts}"))
@@ -127,7 +127,7 @@ def _fallback(card: Card) -> str:
     # Shortened before escaping so that a cut never lands inside ``&amp;`` or ``<url|...>``.
     title = escape(shorten(card.title, MAX_HEADER_CHARS))
     head = f"<{_link_target(card.url)}|{title}>" if _linkable(card.url) else title
-    summary = escape(shorten(" ".join(card.summary), _CARD_FALLBACK_CHARS))
+    summary = escape(shorten(summary_text(card), _CARD_FALLBACK_CHARS))
     return f"{head}\n{summary}".strip()
 
 

@@ -19,6 +19,7 @@ from digests.render import (
     reading_time,
     shorten,
     shorten_lines,
+    summary_text,
     utf16_len,
 )
 from digests.textclean import clean_card
@@ -55,7 +56,7 @@ def _html(card: Card, *, link: bool) -> str:
     meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
     blocks = [f"{head}\n<i>{_esc(' · '.join(meta))}</i>"]
     if card.summary:
-        blocks.append(_esc(" ".join(card.summary)))
+        blocks.append(_esc(summary_text(card)))
     if card.key_facts:
         facts = "\n".join(BULLET + _esc(fact) for fact in card.key_facts)
         blocks.append(f"<b>{KEY_FACTS_LABEL}</b>\n{facts}")
@@ -74,7 +75,7 @@ def _plain(card: Card, *, link: bool) -> str:
         head.append(card.url)
     blocks = ["\n".join(head)]
     if card.summary:
-        blocks.append(" ".join(card.summary))
+        blocks.append(summary_text(card))
     if card.key_facts:
         blocks.append(KEY_FACTS_LABEL + "\n" + "\n".join(BULLET + f for f in card.key_facts))
     if card.editors_note:

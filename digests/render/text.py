@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from digests.models import Card
-from digests.render import hashtags, meta_parts, reading_time
+from digests.render import hashtags, meta_parts, reading_time, summary_text
 from digests.textclean import clean_card
 
 WIDTH = 88
@@ -27,7 +27,7 @@ def render_card(card: Card) -> str:
     meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
     blocks = ["\n".join([card.title, " · ".join(meta), card.url])]
     if card.summary:
-        blocks.append(_fill(" ".join(card.summary)))
+        blocks.append(_fill(summary_text(card)))
     if card.key_facts:
         facts = [_fill(fact, indent="    ", first="  • ") for fact in card.key_facts]
         blocks.append("Key facts\n" + "\n".join(facts))

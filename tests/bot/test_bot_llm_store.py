@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from bot.store import SqlStore
 from digests.llm_cache import CachedSummary
 
@@ -13,6 +15,8 @@ async def test_summaries_are_shared_through_the_store(store: SqlStore, db_url: s
     await store.put_summary("k2", CachedSummary(None, "invented_name", "h2", "tiny", "v"))
     # A second writer of the same key (another worker) keeps the first answer.
     await store.put_summary("k1", CachedSummary(("Other.",), "accepted", "h", "tiny", "v"))
+    assert await store.count_summaries_since(datetime.now(UTC) - timedelta(hours=1)) == 2
+    assert await store.count_summaries_since(datetime.now(UTC) + timedelta(minutes=1)) == 0
     other = SqlStore.from_url(db_url)  # another process: a restart, another worker
     try:
         assert await other.get_summary("k1") == CachedSummary(("One.", "Two."), "accepted")

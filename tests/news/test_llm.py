@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -70,7 +70,13 @@ async def server() -> AsyncIterator[FakeLlmServer]:
         yield fake
 
 
-def summarizer(server: FakeLlmServer, *, max_words: int = 75, **changes: object) -> LlmSummarizer:
+def summarizer(
+    server: FakeLlmServer,
+    *,
+    max_words: int = 75,
+    cache: MemorySummaryCache | None = None,
+    **changes: object,
+) -> LlmSummarizer:
     config = LlmConfig(url=server.url, model="tiny", api_key="sk-test-secret", **changes)  # type: ignore[arg-type]
     client = ChatClient(
         config.url,
@@ -84,7 +90,7 @@ def summarizer(server: FakeLlmServer, *, max_words: int = 75, **changes: object)
         client,
         config,
         max_summary_words=max_words,
-        cache=MemorySummaryCache(),
+        cache=cache or MemorySummaryCache(),
         counters=LlmCounters(),
     )
 
@@ -237,19 +243,39 @@ async def test_the_same_article_at_once_is_one_call(server: FakeLlmServer) -> No
 
 
 async def test_over_the_hourly_cap_the_card_stays_extractive(server: FakeLlmServer) -> None:
-    now = [0.0]
-    llm = summarizer(server)
-    llm.cap = HourlyCap(2, clock=lambda: now[0])
+    now = [datetime(2026, 12, 1, 12, tzinfo=UTC)]
+    cache = MemorySummaryCache(clock=lambda: now[0])
+    llm = summarizer(server, cache=cache)
+    llm.cap = HourlyCap(2, cache.count_summaries_since, clock=lambda: now[0])
     texts = [f"{TEXT}\n\nUpdate number {i}." for i in range(4)]
     try:
         results = [await llm.summarize(card(text=t)) for t in texts[:3]]
-        now[0] = 3601.0  # an hour later the window has room again
+        now[0] += timedelta(minutes=61)  # an hour later the window has room again
         results.append(await llm.summarize(card(text=texts[3])))
     finally:
         await llm.aclose()
     assert [r.summary == EXTRACTIVE for r in results] == [False, False, True, False]
     assert len(server.requests) == 3
     assert llm.counters.counts["over_cap"] == 1
+
+
+async def test_the_cap_counts_every_worker_and_failed_calls(server: FakeLlmServer) -> None:
+    cache = MemorySummaryCache()  # one cache (the database) shared by two workers
+    first, second = summarizer(server, cache=cache), summarizer(server, cache=cache)
+    for worker in (first, second):
+        worker.cap = HourlyCap(3, cache.count_summaries_since)
+    try:
+        await first.summarize(card(text=TEXT + "\n\nOne."))
+        await first.summarize(card(text=TEXT + "\n\nTwo."))
+        server.script(Reply(status=400))  # a failed call stores nothing, yet it was a call
+        await second.summarize(card(text=TEXT + "\n\nThree."))
+        server.script(Reply(FAITHFUL))
+        await second.summarize(card(text=TEXT + "\n\nFour."))
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert len(server.requests) == 3
+    assert second.counters.counts == {"http_error": 1, "over_cap": 1}
 
 
 async def test_a_long_article_is_cut_at_paragraphs_keeping_the_lead(
@@ -327,3 +353,34 @@ async def test_a_cancelled_call_leaves_the_waiting_twin_extractive(server: FakeL
         await llm.aclose()
     assert owner.cancelled()
     assert result.summary == EXTRACTIVE
+
+
+ZH_TEXT = (
+    "市议会周二批准了42亿美元的预算，这是该市历史上规模最大的预算，辩论持续了九个多小时。\n\n"
+    "议员们表示，这笔资金将用于学校、公共交通和住房，其中住房在未来三年将获得11亿美元。\n\n"
+    "批评者认为，该计划将使房产税提高3.5%，如果明年经济放缓，城市将面临风险。"
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "outcome"),
+    [
+        ("市议会周二批准了42亿美元的创纪录预算。批评者认为房产税将提高3.5%。", "accepted"),
+        ("市议会周二批准了45亿美元的创纪录预算。", "invented_figure"),
+        ("市议会批准了预算。" * 20, "over_budget"),  # 180 characters > 163
+        ("The council approved a record budget of 4.2 billion dollars on Tuesday.",
+         "wrong_language"),
+    ],
+)  # fmt: skip
+async def test_a_chinese_article_is_budgeted_in_characters(
+    server: FakeLlmServer, reply: str, outcome: str
+) -> None:
+    server.script(Reply(reply))
+    llm = summarizer(server)
+    try:
+        await llm.summarize(card(text=ZH_TEXT, title="市议会通过创纪录预算"))
+    finally:
+        await llm.aclose()
+    assert llm.counters.counts == {outcome: 1}
+    assert "at most 163 characters" in server.requests[0].system
+    assert "Write in Chinese" in server.requests[0].system

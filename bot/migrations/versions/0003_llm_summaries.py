@@ -30,6 +30,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_llm_summaries")),
     )
+    op.create_index(
+        "ix_llm_summaries_created_at", "llm_summaries", ["created_at"], unique=False
+    )
     with op.batch_alter_table("feeds") as batch:
         batch.add_column(sa.Column("summary_mode", sa.String(length=12), nullable=True))
 
@@ -37,4 +40,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("feeds") as batch:
         batch.drop_column("summary_mode")
+    op.drop_index("ix_llm_summaries_created_at", table_name="llm_summaries")
     op.drop_table("llm_summaries")
