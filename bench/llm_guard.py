@@ -55,7 +55,7 @@ from digests.llm_guard import (  # noqa: E402
     names,
 )
 from digests.sentences import split_sentences  # noqa: E402
-from digests.summarize import article_sentences  # noqa: E402
+from digests.summarize import article_sentences, summarize  # noqa: E402
 
 DATA = REPO.parent / "shared" / "bench" / "cnndm-dev.jsonl"
 DETECTABLE = ("figure", "name")
@@ -224,8 +224,21 @@ def main() -> None:
     instructions = Prompt.load(DEFAULT_PROMPT).instructions(language="en", budget=75, cjk=False)
     cases = build_cases(rows)
     results = [(case, *judge(case, instructions)) for case in cases]
+    # The author's own sentences can hold nothing the article lacks: any rejection is a bug.
+    verbatim = [
+        Case(row["id"], "verbatim", "verbatim", " ".join(summarize(row["article"])), row["article"])
+        for row in rows
+    ]
+    verbatim_rejected = [
+        (case, reason)
+        for case in verbatim
+        for ok, reason, _ in [judge(case, instructions)]
+        if not ok
+    ]
 
     print(f"{len(rows)} articles, {len(cases)} summaries (seed 14)\n")
+    print(f"extractive summaries (verbatim sentences): {len(verbatim_rejected)} of "
+          f"{len(verbatim)} rejected {[r for _, r in verbatim_rejected][:5]}\n")  # fmt: skip
     print(f"{'set':<22} {'n':>4} {'rejected':>9}  reasons")
     for base in ("rewrite", "reference"):
         for kind in (base, *DETECTABLE, *BLIND):

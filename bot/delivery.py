@@ -368,7 +368,14 @@ class Delivery:
         while (wait := self.pacer.reserve(key, interval)) > 0:
             await self.sleep(wait)
         if self.budget is not None:  # the global rate, shared with the other workers
-            await self.budget.acquire(getattr(sender, "budget_key", sender.platform))
+            # One budget per bot token; Slack in OAuth mode has a token per workspace.
+            key_for = getattr(sender, "budget_key_for", None)
+            budget_key = (
+                key_for(sub.chat.chat_id)
+                if key_for is not None
+                else getattr(sender, "budget_key", sender.platform)
+            )
+            await self.budget.acquire(budget_key)
             self.pacer.book(key, interval)  # the chat's interval counts from the send
 
     async def _migrated(self, sub: Subscription, new_chat_id: str) -> Subscription | None:

@@ -129,6 +129,12 @@ class SlackSender:
             for message in render_digest(cards)
         ]
 
+    def budget_key_for(self, chat_id: str) -> str:
+        """The shared send budget a message to ``chat_id`` counts against (``bot.send_budget``):
+        one per bot token, so one per workspace in OAuth mode, as Slack limits each apart."""
+        workspace, _ = split_chat_id(chat_id)
+        return f"{self.platform}:{workspace}" if workspace else self.platform
+
     def min_interval(self, chat_id: str) -> float:
         # Slack allows about one message per second per channel (chat.postMessage is "special"
         # tier: bursts are tolerated, sustained rates above 1/s get 429s).

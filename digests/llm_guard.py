@@ -285,6 +285,12 @@ _FUNCTION_WORDS = _word_set(
     """
 )
 _ENGLISH_LIKE = frozenset({None, "en"})
+_CALENDAR_WORDS = _word_set(
+    """
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday
+    """
+)
 
 
 def _strip(token: str) -> str:
@@ -371,6 +377,10 @@ def invented_names(
         ):
             continue
         if folded in capitals or any(_same_name(folded, c, language) for c in capitals):
+            continue
+        # A word the article has in lower case, capitalised for emphasis or a heading style
+        # ("the Colima Volcano"), is no new name; a month or a weekday is a date and must match.
+        if folded in anywhere and not name.isupper() and folded not in _CALENDAR_WORDS:
             continue
         if "-" in folded and all(p in capitals for p in folded.split("-") if p):
             continue

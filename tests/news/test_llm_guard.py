@@ -163,3 +163,9 @@ def test_detect_language(text: str, language: str | None) -> None:
     from digests.llm import detect_language
 
     assert detect_language(text) == language
+
+
+def test_lower_case_words_of_the_article_capitalised_are_no_names_but_months_are() -> None:
+    article = "Lightning lit the ash cloud of the Colima volcano, and it may erupt again."
+    assert invented_names("Lightning lit the Colima Volcano.", [article], language="en") == []
+    assert invented_names("It erupted in May.", [article], language="en") == ["May"]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.ports import ChatGone, RetryLater, Sent
+from bot.delivery import Delivery
+from bot.pacing import Pacer
+from bot.ports import ChatGone, ChatRef, RetryLater, Sent
 from bot.slack_sender import TOKEN_ERROR_PAUSE, SlackSender
 from bot.slack_workspaces import (
     changes_subscription,
@@ -14,8 +19,12 @@ from bot.slack_workspaces import (
     split_chat_id,
     workspace_key,
 )
+from bot.store import SqlStore, Subscription
 from tests.slack.conftest import make_card
 from tests.slack.fake_slack_api import Error, FakeSlackApi, RateLimited
+from tests.slack.local_feed import no_sleep
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -143,3 +152,44 @@ async def test_a_workspace_without_installation_is_gone(fake_api: FakeSlackApi) 
 
 def _client(api: FakeSlackApi) -> AsyncWebClient:
     return AsyncWebClient(base_url=api.base_url, retry_handlers=[])
+
+
+class RecordingBudget:
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    async def acquire(self, key: str) -> None:
+        self.keys.append(key)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_each_workspace_has_its_own_send_budget(
+    fake_api: FakeSlackApi, tmp_path: Path
+) -> None:
+    store = SqlStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'budget.sqlite3'}")
+    await store.upgrade()
+    try:
+        feed, _ = await store.add_feed("https://example.org/feed.xml")
+        [stored] = await store.record_entries(feed.id, [("e1", make_card())], NOW)
+        for chat_id in ("T1:C1", "T2:C1", "T1:C2"):
+            sub = await store.save_subscription(Subscription(chat=ChatRef("slack", chat_id)))
+            assert sub.id is not None
+            await store.enqueue([(sub.id, stored.id, NOW)], NOW)
+        budget = RecordingBudget()
+        tokens = Tokens({"T1": "xoxb-one", "T2": "xoxb-two"})
+        delivery = Delivery(
+            store,
+            {"slack": SlackSender(_client(fake_api), tokens=tokens)},
+            pacer=Pacer(rate=0.0),
+            budget=budget,
+            clock=lambda: NOW,
+            sleep=no_sleep,
+        )
+        report = await delivery.run()
+    finally:
+        await store.close()
+    assert report.sent == 3
+    assert sorted(budget.keys) == ["slack:T1", "slack:T1", "slack:T2"]
+    assert SlackSender(_client(fake_api)).budget_key_for("C1") == "slack"  # one-token mode
