@@ -128,6 +128,9 @@ FILTERS = st.lists(
     card=test_topics._card(title="经济增长 والتجارة 경기침체", summary=("AI技术",)),
     filter_sets=[("经济",), ("التجارة",), ("경기 침체",), ("ai",), ("技术",)],
 )
+@example(  # "İ" case-folds to "i" plus a combining dot; a regex ignoring case still finds "i"
+    card=test_topics._card(title="x", topics=("İstanbul",)), filter_sets=[("istanbul",)]
+)
 def test_index_agrees_with_the_plain_matcher(
     card: Card, filter_sets: list[tuple[str, ...]]
 ) -> None:
