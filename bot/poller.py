@@ -148,11 +148,19 @@ def split_first_poll(
     return ordered[:limit], ordered[limit:]
 
 
-def _merge_topics(card: Card, feed_topics: Sequence[str]) -> Card:
-    if not feed_topics:
-        return card
+def _merge_topics(
+    card: Card,
+    feed_topics: Sequence[str],
+    feed_name: str | None = None,
+    feed_title: str | None = None,
+) -> Card:
+    """The card with the feed's configured topics, and its source named: the feed's configured
+    name, else the site's name, else the feed's own title."""
     topics = tuple(dict.fromkeys([*card.topics, *feed_topics]))
-    return replace(card, topics=topics)
+    source = feed_name or card.source or feed_title
+    if topics == card.topics and source == card.source:
+        return card
+    return replace(card, topics=topics, source=source)
 
 
 class Poller:
@@ -387,7 +395,8 @@ class Poller:
         pairs: list[tuple[str, Card | None]] = []
         for entry, outcome in zip(to_build, outcomes, strict=True):
             if isinstance(outcome, Card):
-                pairs.append((entry.entry_id, _merge_topics(outcome, feed.topics)))
+                named = _merge_topics(outcome, feed.topics, feed.name, parsed.title)  # type: ignore[attr-defined]
+                pairs.append((entry.entry_id, named))
             elif first_poll:  # recorded, never broadcast: no need for a stand-in card
                 log.warning("feed %s: no card for %s: %s", feed.url, entry.link, outcome)
                 pairs.append((entry.entry_id, None))
@@ -400,7 +409,12 @@ class Poller:
                     entry.link,
                     outcome,
                 )
-                card = _merge_topics(self.pipeline.link_card(entry), feed.topics)
+                card = _merge_topics(
+                    self.pipeline.link_card(entry),
+                    feed.topics,
+                    feed.name,
+                    parsed.title,  # type: ignore[attr-defined]
+                )
                 pairs.append((entry.entry_id, card))
         pairs.extend((e.entry_id, None) for e in only_seen)
         has_cards = any(card is not None for _, card in pairs)

@@ -15,7 +15,7 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from digests.config import PipelineConfig
@@ -109,7 +109,8 @@ class _Previewer:
         results: list[_Result] = []
         for entry, outcome in zip(entries, outcomes, strict=True):
             if isinstance(outcome, Card):
-                results.append(outcome)
+                # A page without a site name: the feed's title names the source.
+                results.append(outcome if outcome.source else replace(outcome, source=feed.title))
             else:
                 name = entry.link or entry.title or entry.entry_id
                 results.append(_Failure(f"{source}: {name}", _reason(outcome)))

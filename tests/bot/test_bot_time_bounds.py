@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 
 from bot.app import App
 from bot.models import ChatRef, Subscription
+from bot.poller import _merge_topics
+from digests.models import Card
 from tests.bot.conftest import make_settings
 from tests.bot.fakes import TRADE_BODY, FakeAdapter, FakeClock, FakeSender, FeedSite, Item
 
@@ -62,3 +65,24 @@ async def test_pages_past_the_feed_bound_do_not_hold_the_poll(tmp_path: Path) ->
     assert took < 1.0 + 2.0
     assert [f.error for f in report.feeds] == [None]
     assert sender.titles_for("1") == ["Trade story new"]
+
+
+def test_the_source_is_the_feeds_configured_name_else_the_sites_else_the_feeds_title() -> None:
+    card = link_card_stub()
+    assert _merge_topics(card, (), "Harbour Ledger", "Feed title").source == "Harbour Ledger"
+    assert _merge_topics(replace(card, source="Site"), (), None, "Feed title").source == "Site"
+    assert _merge_topics(card, (), None, "Feed title").source == "Feed title"
+
+
+def link_card_stub() -> Card:
+    return Card(
+        title="T",
+        url="https://example.org/a",
+        source=None,
+        published=None,
+        summary=(),
+        key_facts=(),
+        editors_note=None,
+        topics=(),
+        reading_minutes=0,
+    )
