@@ -337,3 +337,27 @@ async def test_an_uninstall_is_one_log_line(multi: Multi, caplog: pytest.LogCapt
         "slack: bot token revoked in workspace T0ACME: 1 subscription(s) deactivated, "
         "0 pending card(s) cancelled"
     ]
+
+
+async def test_oauth_with_socket_mode_serves_the_install_pages_only(
+    fake_api: FakeSlackApi, tmp_path: Path
+) -> None:
+    settings = oauth_settings(
+        fake_api,
+        SLACK_APP_TOKEN="xapp-1-A0DIGEST-1-secret",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'socket.sqlite3'}",
+        DIGESTBOT_FEEDS_FILE=str(tmp_path / "none.toml"),
+    )
+    async with App(settings, pacing=False) as app:
+        [adapter] = app.adapters
+        assert isinstance(adapter, SlackAdapter)
+        async with adapter:
+            assert adapter.mode == "socket"
+            assert [c.method for c in fake_api.calls] == ["apps.connections.open"]
+            base = f"http://127.0.0.1:{adapter.port}"
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"{base}/slack/install") as response:
+                    assert response.status == 200
+                    assert "slack.com/oauth/v2/authorize" in await response.text()
+                async with session.post(f"{base}/slack/events", data="{}") as response:
+                    assert response.status == 404  # events come over the socket
