@@ -46,7 +46,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from digests.llm import DEFAULT_PROMPT, Prompt, detect_language  # noqa: E402
+from digests.lang import detect_language  # noqa: E402
+from digests.llm import DEFAULT_PROMPT, Prompt  # noqa: E402
 from digests.llm_guard import (  # noqa: E402
     GuardInput,
     check_summary,

@@ -301,11 +301,15 @@ async def read_body(
     final_url = response.url
     new_etag = response.headers.get("ETag") or etag
     new_last_modified = response.headers.get("Last-Modified") or last_modified
-    if response.status_code == 304:
-        # Reading the (empty) body lets the connection go back to the pool; closing a
-        # response before its body is read discards the connection.
-        async for _ in response.chunks:
-            pass
+    unchanged = response.status_code == 200 and bool(etag) and response.headers.get("ETag") == etag
+    if response.status_code == 304 or unchanged:
+        # A server that ignores If-None-Match but sends the same ETag sent the same document:
+        # it is not read, let alone parsed, again.
+        if not unchanged:
+            # Reading the (empty) body lets the connection go back to the pool; closing a
+            # response before its body is read discards the connection.
+            async for _ in response.chunks:
+                pass
         return FetchedResource(
             url=final_url,
             status=304,

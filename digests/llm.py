@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digests.config import CONFIG_DIR
+from digests.lang import detect_language, length_budget
 from digests.llm_cache import CachedSummary, MemorySummaryCache, SummaryCache
 from digests.llm_client import ChatClient, LlmError
 from digests.llm_guard import GuardInput, Verdict, check_summary
@@ -201,76 +202,14 @@ def fit_text(text: str, max_chars: int) -> str:
     return "\n\n".join(kept)
 
 
-# --- language and length (the card's language when it has one, else a guess) ---------------
-
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-
-
-def _is_cjk_text(text: str) -> bool:
-    sample = text[:2000]
-    letters = sum(1 for c in sample if c.isalpha())
-    return letters > 0 and len(_CJK.findall(sample)) > 0.5 * letters
+# --- length (the card's language when it has one, else the script of its text) -------------
 
 
 def budget_units(text: str, language: str | None, max_words: int) -> tuple[int, bool]:
     """The summary budget in the extractive summary's unit (``digests.summary_units``):
     ``(budget, cjk)``, characters for Chinese, Japanese and Korean, else words."""
-    cjk = is_cjk(language) if language else _is_cjk_text(text)
+    cjk = is_cjk(language) if language else length_budget(1, None, text) > 1
     return (max(1, round(max_words * CJK_CHARS_PER_WORD)) if cjk else max_words), cjk
-
-
-_STOPWORDS = {
-    code: frozenset(words.split())
-    for code, words in {
-        "en": "the and of to is that for it with was on are by this be from at have not",
-        "de": "der die und das ist nicht mit den von zu sich des auf für ein eine dem im",
-        "fr": "le la les et de des est que un une dans pour pas qui sur par plus du au ce il",
-        "es": "el la los las y de que en es por un una para con del se no al lo su como",
-        "pt": "o a os as e de que em do da é um uma para com não no na dos se",
-        "it": "il la che e di un una per non sono del della è con gli le si anche",
-        "nl": "de het een en van is dat op te niet met voor zijn die er ook",
-    }.items()
-}
-# A word shared by several languages ("de", "la") counts for each by its share only.
-_WEIGHT = {
-    word: 1 / sum(word in stop for stop in _STOPWORDS.values())
-    for stop in _STOPWORDS.values()
-    for word in stop
-}
-_SCRIPT_OF = (
-    ("ja", re.compile(r"[\u3040-\u30ff]")),
-    ("ko", re.compile(r"[\uac00-\ud7af]")),
-    ("zh", re.compile(r"[\u4e00-\u9fff]")),
-    ("cyrillic", re.compile(r"[\u0400-\u04ff]")),
-    ("arabic", re.compile(r"[\u0600-\u06ff]")),
-    ("hebrew", re.compile(r"[\u0590-\u05ff]")),
-    ("greek", re.compile(r"[\u0370-\u03ff]")),
-    ("devanagari", re.compile(r"[\u0900-\u097f]")),
-)
-_LATIN_WORD = re.compile(r"[a-zà-ÿ]+")
-
-
-def detect_language(text: str) -> str | None:
-    """A cheap guess, good enough to tell a summary in the wrong language: a script for
-    non-Latin text (Japanese, Korean and Chinese told apart), one of seven languages by their
-    commonest words for Latin text; ``None`` when unsure. The guard compares the summary's
-    guess with the article's, made the same way."""
-    sample = text[:2000]
-    letters = sum(1 for c in sample if c.isalpha())
-    if letters < 20:
-        return None
-    for code, pattern in _SCRIPT_OF:
-        if len(pattern.findall(sample)) > (0.1 if code == "ja" else 0.4) * letters:
-            return code
-    words = _LATIN_WORD.findall(sample.lower())
-    scores = sorted(
-        ((sum(_WEIGHT[w] for w in words if w in stop), code) for code, stop in _STOPWORDS.items()),
-        reverse=True,
-    )
-    (best, code), (second, _) = scores[0], scores[1]
-    if best >= 2 and best >= 1.5 * second:
-        return code
-    return None
 
 
 # --- the summarizer ------------------------------------------------------------------------
@@ -357,7 +296,7 @@ class LlmSummarizer:
 
     async def _ask(self, card: Card, key: str) -> CachedSummary | None:
         where = card.url
-        language = getattr(card, "language", None) or self._language_of(card.text)
+        language = card.language or self._language_of(card.text)
         budget, cjk = budget_units(card.text, language, self.max_summary_words)
         instructions = self.prompt.instructions(language=language, budget=budget, cjk=cjk)
         article = fit_text(card.text, self.config.max_input_chars)

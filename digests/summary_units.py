@@ -1,19 +1,18 @@
-"""Lengths and cuts in the unit of a language: words, or characters for Chinese, Japanese and
-Korean (no spaces between words there, so nothing here counts ``split()`` words for them).
-
-A private stand-in for the language module of issue 8 (to be unified with it).
+"""The summary's lengths and cuts in the unit of a language: words, or characters for Chinese,
+Japanese and Korean (no spaces between words there, so nothing here counts ``split()`` words
+for them). Which languages count characters, and the words-to-characters rate, come from
+:mod:`digests.lang`; the summary's character count includes punctuation (it takes room on
+the card), where ``digests.lang.text_length`` counts letters and digits for article lengths.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["CJK_CHARS_PER_WORD", "is_cjk", "text_length", "trim", "trim_words"]
+from digests import lang
+from digests.lang import CJK_CHARS_PER_WORD
 
-# 75 words at ~230 a minute read in ~19.6 s; at ~500 CJK characters a minute that is ~163
-# characters, so a CJK budget is the word budget times this.
-CJK_CHARS_PER_WORD = 500 / 230
-_CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
+__all__ = ["CJK_CHARS_PER_WORD", "is_cjk", "text_length", "trim", "trim_words"]
 
 
 def _word_set(words: str) -> frozenset[str]:
@@ -23,9 +22,7 @@ def _word_set(words: str) -> frozenset[str]:
 def is_cjk(language: str | None) -> bool:
     """Whether ``language`` (a BCP 47 tag such as "zh-Hans" or "ja_JP") is written without
     spaces between words, so lengths count characters."""
-    return (
-        language is not None and language.replace("_", "-").split("-")[0].lower() in _CJK_LANGUAGES
-    )
+    return lang.is_cjk(lang.normalise_language(language))
 
 
 def text_length(text: str, cjk: bool) -> int:

@@ -391,3 +391,29 @@ async def test_unchanged_polls_reuse_one_connection() -> None:
     finally:
         await runner.cleanup()
     assert len(peers) == 1  # a 304 no longer costs a new TCP connection
+
+
+async def test_same_etag_on_a_200_is_not_read_again() -> None:
+    version = {"etag": '"v1"'}
+
+    async def feed(request: web.Request) -> web.Response:
+        # A server that ignores If-None-Match and always sends the document.
+        return web.Response(text="<rss>...</rss>", headers={"ETag": version["etag"]})
+
+    app = web.Application()
+    app.router.add_get("/feed", feed)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/feed"
+    try:
+        async with Fetcher(CFG) as fetcher:
+            first = await fetcher.get(url)
+            again = await fetcher.get(url, etag=first.etag)
+            version["etag"] = '"v2"'
+            changed = await fetcher.get(url, etag=first.etag)
+    finally:
+        await runner.cleanup()
+    assert first.content == b"<rss>...</rss>"
+    assert again.not_modified and again.content is None and again.etag == '"v1"'
+    assert changed.content == b"<rss>...</rss>" and changed.etag == '"v2"'

@@ -141,30 +141,6 @@ def test_the_language_check(
     assert verdict.accepted is accepted
 
 
-@pytest.mark.parametrize(
-    ("text", "language"),
-    [
-        ("The council approved the budget on Tuesday, and the mayor said that it was fair.", "en"),
-        ("Der Stadtrat hat den Haushalt am Dienstag beschlossen, und die Bürgermeisterin ist "
-         "nicht dagegen.", "de"),
-        ("Le conseil a adopté le budget mardi et le maire dit que les impôts ne sont pas en "
-         "hausse.", "fr"),
-        ("El consejo aprobó el presupuesto el martes y el alcalde dijo que no es para los "
-         "ricos.", "es"),
-        ("市议会周二批准了预算，市长表示这是公平的，并且不会增加税收负担。", "zh"),
-        ("市議会は火曜日に予算を承認し、市長はそれが公平だと述べました。", "ja"),
-        ("시의회는 화요일에 예산을 승인했으며 시장은 그것이 공정하다고 말했다.", "ko"),
-        ("Городской совет во вторник утвердил бюджет, и мэр сказал, что он справедлив.",
-         "cyrillic"),
-        ("OK 12", None),
-    ],
-)  # fmt: skip
-def test_detect_language(text: str, language: str | None) -> None:
-    from digests.llm import detect_language
-
-    assert detect_language(text) == language
-
-
 def test_lower_case_words_of_the_article_capitalised_are_no_names_but_months_are() -> None:
     article = "Lightning lit the ash cloud of the Colima volcano, and it may erupt again."
     assert invented_names("Lightning lit the Colima Volcano.", [article], language="en") == []

@@ -1,0 +1,304 @@
+"""Scale-out on one PostgreSQL: 1, 2 and 3 worker processes against local stand-ins, each
+figure printed beside the 1-worker figure of the same run.
+
+* ingest: F feeds on ``bench/feed_site.py`` (a child process), every feed with one new
+  article (its page fetched, extracted and summarised); feeds ingested per second, and how
+  many times the feeds were fetched (each exactly once, whatever the number of workers);
+* delivery, budget high: one message to each of C Telegram chats through the fake Bot API (a
+  child process); messages per second with the shared budget set to 100,000/s;
+* delivery, budget 25/s against a fake that answers 429 above 30/s: the aggregate rate and
+  the number of 429s (PostgreSQL budget; ``--redis`` adds the same with ``REDIS_URL``).
+
+While workers deliver, ``pg_stat_activity`` is sampled every 10 ms for backends of the bench
+database waiting on a lock (``wait_event_type = 'Lock'``): row-lock waits between one
+worker's claim and another's records would show there.
+
+Each worker is ``python bench/scale.py --worker poll|deliver`` (the real ``App``), started and
+ready before the clock starts; the clock stops when the last one has nothing left to do.
+
+    python bench/scale.py [--feeds 150] [--chats 600] [--paced 250] [--redis]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+from bench.ingest import Site  # noqa: E402
+from bot.ports import ChatRef  # noqa: E402
+from bot.store import SqlStore, Subscription, cards_t, feeds_t  # noqa: E402
+from bot.store.schema import outbox_t  # noqa: E402
+from tests.telegram.fake_bot_api import DEFAULT_TOKEN, fake_bot_api_process  # noqa: E402
+
+BASE_URL = os.environ.get(
+    "DIGESTBOT_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("DIGESTBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+WORKERS = (1, 2, 3)
+
+
+@asynccontextmanager
+async def fresh_database() -> AsyncIterator[str]:
+    name = f"bench9_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(BASE_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(BASE_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def worker_env(db: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+    env.pop("REDIS_URL", None)
+    env.update(
+        DATABASE_URL=db,
+        DIGESTBOT_FEEDS_FILE="/nonexistent/feeds.toml",
+        DIGESTBOT_POLL_INTERVAL="3600",
+        DIGESTBOT_ALLOW_PRIVATE_ADDRESSES="1",
+        DIGESTBOT_LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+class LockWaits:
+    """Samples pg_stat_activity for backends of ``db`` waiting on a lock."""
+
+    def __init__(self, db: str) -> None:
+        self.db = make_url(db).database
+        self.samples = 0
+        self.waiting = 0  # samples with at least one backend waiting on a lock
+        self.max_waiters = 0
+        self.statements: Counter[str] = Counter()  # what the waiting backends ran
+        self.worker_cpu = 0.0  # CPU seconds of the workers, start-up included
+
+    async def run(self, stop: asyncio.Event) -> None:
+        engine = create_async_engine(BASE_URL, isolation_level="AUTOCOMMIT")
+        query = sa.text(
+            "SELECT left(query, 40) FROM pg_stat_activity "
+            "WHERE datname = :db AND wait_event_type = 'Lock'"
+        )
+        try:
+            async with engine.connect() as conn:
+                while not stop.is_set():
+                    waiting = (await conn.execute(query, {"db": self.db})).scalars().all()
+                    self.samples += 1
+                    self.waiting += bool(waiting)
+                    self.max_waiters = max(self.max_waiters, len(waiting))
+                    self.statements.update(" ".join(str(q).split()) for q in waiting)
+                    await asyncio.sleep(0.01)
+        finally:
+            await engine.dispose()
+
+    def __str__(self) -> str:
+        on = ", ".join(f"{q!r} x{n}" for q, n in self.statements.most_common(3))
+        return (
+            f"lock waits in {self.waiting}/{self.samples} samples (max {self.max_waiters}"
+            + (f"; {on}" if on else "")
+            + ")"
+        )
+
+
+async def run_workers(
+    mode: str, count: int, env: dict[str, str], db: str
+) -> tuple[float, LockWaits]:
+    """Start ``count`` workers, wait until each is ready, start the clock, wait for all."""
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(Path(__file__)),
+            "--worker",
+            mode,
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(count)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        line = await proc.stdout.readline()
+        if line.strip() != b"ready":
+            raise RuntimeError(f"worker did not start: {line!r}")
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    waits, stop = LockWaits(db), asyncio.Event()
+    sampler = asyncio.create_task(waits.run(stop))
+    started = time.perf_counter()
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+    for proc in procs:
+        await proc.wait()
+    wall = time.perf_counter() - started
+    stop.set()
+    await sampler
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    waits.worker_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (
+        cpu_before.ru_utime + cpu_before.ru_stime
+    )
+    return wall, waits
+
+
+def fake_stats(base_url: str) -> dict[str, float]:
+    root = base_url.rsplit("/bot", 1)[0]
+    with urllib.request.urlopen(f"{root}/_fake/stats") as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+async def seed_polled_feeds(store: SqlStore, site: Site) -> None:
+    """Feeds polled before (stale validators, so the site answers 200), due now, each with
+    one article not seen yet."""
+    now = datetime.now(UTC)
+    rows = [
+        {"url": site.url(n), "topics": [], "etag": '"stale"', "error_count": 0,
+         "added_at": now, "initialized": True, "next_poll_at": None}
+        for n in range(site.feeds)
+    ]  # fmt: skip
+    async with store.engine.begin() as conn:
+        await conn.execute(sa.insert(feeds_t), rows)
+
+
+async def ingest(feeds: int) -> None:
+    base: float | None = None
+    for count in WORKERS:
+        site = Site(feeds)  # a fresh site per run: every feed has exactly one article
+        try:
+            async with fresh_database() as db:
+                store = SqlStore.from_url(db)
+                await store.upgrade()
+                await seed_polled_feeds(store, site)
+                wall, waits = await run_workers("poll", count, worker_env(db), db)
+                fetched = site.control("stats")["requests"].get("feed", 0)
+                async with store.engine.connect() as conn:
+                    count_cards = sa.select(sa.func.count()).select_from(cards_t)
+                    cards = (await conn.execute(count_cards)).scalar()
+                await store.close()
+        finally:
+            site.close()
+        rate = feeds / wall
+        base = base or rate
+        print(
+            f"ingest    {count} worker(s): {rate:7.1f} feeds/s ({wall:5.1f} s, {cards} new "
+            f"cards, feeds fetched {fetched} times for {feeds}, workers' CPU "
+            f"{waits.worker_cpu:.1f} s)  x{rate / base:.2f} of 1 worker",
+            flush=True,
+        )
+
+
+async def queue_chats(store: SqlStore, chats: int) -> None:
+    from tests.bot.test_bot_store import card
+
+    now = datetime.now(UTC)
+    feed, _ = await store.add_feed("http://127.0.0.1:9/feed.xml")
+    (stored,) = await store.record_entries(feed.id, [("e1", card(1))], now)
+    ids = []
+    for n in range(chats):
+        sub = await store.save_subscription(Subscription(chat=ChatRef("telegram", str(10_000 + n))))
+        ids.append(sub.id or 0)
+    await store.enqueue([(sub_id, stored.id, now) for sub_id in ids], now)
+
+
+async def deliver(
+    chats: int, *, rate: float, fake_rate: float | None, redis: bool, label: str
+) -> None:
+    """One message to each of ``chats`` chats; a fresh fake Bot API per run (its counters)."""
+    base: float | None = None
+    for count in WORKERS:
+        with fake_bot_api_process(record=False, global_rate=fake_rate) as api:
+            async with fresh_database() as db:
+                store = SqlStore.from_url(db)
+                await store.upgrade()
+                await queue_chats(store, chats)
+                extra = {"TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_BASE_URL": api,
+                         "DIGESTBOT_GLOBAL_RATE": str(rate)}  # fmt: skip
+                if redis:
+                    extra["REDIS_URL"] = REDIS_URL
+                wall, waits = await run_workers("deliver", count, worker_env(db, **extra), db)
+                stats = fake_stats(api)
+                async with store.engine.connect() as conn:
+                    pending = (
+                        await conn.execute(
+                            sa.select(sa.func.count()).where(outbox_t.c.status == "pending")
+                        )
+                    ).scalar()
+                await store.close()
+        sent = stats["sent"]
+        # The rate the platform saw: sends between its first and its last.
+        span = (stats["last_sent_at"] or 0) - (stats["first_sent_at"] or 0)
+        mps = (sent - 1) / span if span > 0 else sent / wall
+        base = base or mps
+        print(
+            f"{label} {count} worker(s): {mps:7.1f} msg/s ({sent:.0f} sent, "
+            f"{stats['rate_limited']:.0f} x 429, {pending} pending, {wall:5.1f} s wall; "
+            f"{waits})  x{mps / base:.2f} of 1 worker",
+            flush=True,
+        )
+
+
+async def worker(mode: str) -> None:
+    from bot.app import App
+    from bot.settings import Settings
+
+    async with App(Settings.load()) as app:
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        if mode == "poll":
+            await app.poll()
+        else:
+            await app.deliver()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--worker", choices=["poll", "deliver"])
+    parser.add_argument("--feeds", type=int, default=150)
+    parser.add_argument("--chats", type=int, default=600)
+    parser.add_argument("--paced", type=int, default=250, help="messages of the 25/s runs")
+    parser.add_argument("--redis", action="store_true", help="also the budget on Redis")
+    parser.add_argument("--only", choices=["ingest", "high", "paced"])
+    args = parser.parse_args()
+    if args.worker:
+        asyncio.run(worker(args.worker))
+        return
+    if args.only in (None, "ingest"):
+        asyncio.run(ingest(args.feeds))
+    if args.only in (None, "high"):
+        asyncio.run(
+            deliver(args.chats, rate=100_000, fake_rate=None, redis=False, label="high/pg ")
+        )
+        if args.redis:
+            asyncio.run(
+                deliver(args.chats, rate=100_000, fake_rate=None, redis=True, label="high/rds")
+            )
+    if args.only in (None, "paced"):
+        asyncio.run(deliver(args.paced, rate=25, fake_rate=30, redis=False, label="25/s/pg "))
+        if args.redis:
+            asyncio.run(deliver(args.paced, rate=25, fake_rate=30, redis=True, label="25/s/rds"))
+
+
+if __name__ == "__main__":
+    main()
