@@ -156,7 +156,12 @@ class CommandCore:
         too_many = _too_many_words(cmd, name, request.args, t)
         if too_many is not None:
             return Reply(too_many)
-        if name in _CHANNEL_COMMANDS and request.args and is_channel_ref(request.args[0]):
+        if (
+            request.chats is not None  # a platform with channels it can look up (Telegram)
+            and name in _CHANNEL_COMMANDS
+            and request.args
+            and is_channel_ref(request.args[0])
+        ):
             return await self._for_channel(request, handler, cmd, t)
         refused = await self._refused(request, name, cmd, t)
         if refused is not None:
@@ -194,7 +199,8 @@ class CommandCore:
         once its admin asks and the bot may post there. The reply carries no buttons (they
         would act on the private chat)."""
         ref = request.args[0]
-        if request.is_group or request.is_channel or request.chats is None:
+        assert request.chats is not None
+        if request.is_group or request.is_channel:
             return Reply(msg.channel_only_in_private(cmd, t=t))
         channel = await request.chats.find_channel(ref)
         if channel is None:
