@@ -174,6 +174,7 @@ class App:
             clock=self.clock,
             admin=AdminReports(settings, self.store, self.clock),
             metrics=self.metrics,
+            group_commands=settings.group_commands,
         )
         if adapters is None:
             adapters = build_adapters(

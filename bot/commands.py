@@ -12,30 +12,34 @@ Public API::
 ``subscribe`` (``sub``, ``follow``), ``unsubscribe`` (``unsub``, ``stop``, ``unfollow``),
 ``list`` (``status``, ``mysubs``), ``topics``, ``digest`` (``now``, ``latest``), ``settings``.
 Unknown commands get a pointer to ``help``. Replies are written by :mod:`bot.messages`, with
-commands spelled the way the asking platform types them (``syntax``, by the chat's platform).
+commands spelled the way the asking platform types them (``syntax``, by the chat's platform),
+in the chat's language (its ``/settings language``, else the user's own, else English).
+
+In groups and channels, commands that change the chat's subscription are for its admins
+(:mod:`bot.access`; ``group_commands="everyone"`` lifts that). ``/subscribe @channel ...``
+(also ``unsubscribe``, ``list``, ``settings``) sent in a private chat manages that channel,
+once the platform confirms the sender is its admin and the bot may post there.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from bot import messages as msg
+from bot.access import is_channel_ref
 from bot.clock import utcnow
+from bot.command_access import ChatAccess, Handler
+from bot.command_settings import apply_settings
 from bot.filters import MAX_FILTERS, TopicCatalog, parse_filters, split_words
+from bot.i18n import Translator, language_of, translator
 from bot.matching import filters_matcher
 from bot.metrics import Metrics
 from bot.models import StoredCard
 from bot.ports import AdminDesk, ChatRef, Choice, CommandRequest, Reply
-from bot.schedule import (
-    example_zone,
-    next_due,
-    parse_daily_time,
-    parse_timezone,
-    timezone_region,
-)
+from bot.schedule import next_due, parse_timezone
 from bot.store import Subscription, SubscriptionStore
 from digests.models import Card
 
@@ -60,6 +64,7 @@ _MAX_ARGS = 40  # words after a command that takes no topics or keywords (settin
 _FILTER_COMMANDS = frozenset({"subscribe", "unsubscribe", "digest"})
 _TOPIC_CHOICES = 12
 _DIGEST_SCAN = 200  # recent cards looked at to find up to ``digest_size`` matching ones
+_CHANNEL_COMMANDS = frozenset({"subscribe", "unsubscribe", "list", "settings"})
 _DIGEST_FIRST = 20  # read first: usually enough, and 10x cheaper than reading the 200
 
 
@@ -81,13 +86,14 @@ def parse_command_line(text: str, chat: ChatRef, **extra: object) -> CommandRequ
         user_id=extra.get("user_id"),  # type: ignore[arg-type]
         is_group=bool(extra.get("is_group", False)),
         chat_title=extra.get("chat_title"),  # type: ignore[arg-type]
+        is_channel=bool(extra.get("is_channel", False)),
+        sender_is_chat=bool(extra.get("sender_is_chat", False)),
+        language=extra.get("language"),  # type: ignore[arg-type]
+        chats=extra.get("chats"),  # type: ignore[arg-type]
     )
 
 
-Handler = Callable[[CommandRequest, "Subscription | None", msg.CommandSyntax], Awaitable[Reply]]
-
-
-class CommandCore:
+class CommandCore(ChatAccess):
     """Implements :class:`bot.ports.CommandHandler`."""
 
     def __init__(
@@ -98,6 +104,7 @@ class CommandCore:
         clock: Callable[[], datetime] = utcnow,
         digest_size: int = 5,
         syntax: Callable[[str], msg.CommandSyntax] = msg.syntax_for,
+        group_commands: str = "admins",
         admin: AdminDesk | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -109,6 +116,7 @@ class CommandCore:
         self.digest_size = digest_size
         # Replies spell commands the way the asking platform types them (by ChatRef.platform).
         self.syntax = syntax
+        self.group_commands = group_commands
         self._handlers: dict[str, Handler] = {
             "start": self._start,
             "help": self._help,
@@ -133,24 +141,39 @@ class CommandCore:
         if admin is not None and name in ("status", "feeds") and admin.is_admin_chat(request.chat):
             report = admin.status_text() if name == "status" else admin.feeds_text()
             return Reply(await report)
-        cmd = self.syntax(request.chat.platform)
         name = ALIASES.get(name, name)
+        cmd = self.syntax(request.chat.platform)
+        current = await self.store.get_subscription(request.chat)
+        t = translator(current.language if current and current.language else request.language)
         handler = self._handlers.get(name)
         if handler is None:
-            return Reply(msg.unknown_command(cmd, name), choices=(Choice(msg.BUTTON_HELP, "help"),))
-        too_many = _too_many_words(cmd, name, request.args)
+            help_button = Choice(t.gettext(msg.BUTTON_HELP), "help")
+            return Reply(msg.unknown_command(cmd, name, t=t), choices=(help_button,))
+        too_many = _too_many_words(cmd, name, request.args, t)
         if too_many is not None:
             return Reply(too_many)
-        current = await self.store.get_subscription(request.chat)
-        return await handler(request, current, cmd)
+        if (
+            request.chats is not None  # a platform with channels it can look up (Telegram)
+            and name in _CHANNEL_COMMANDS
+            and request.args
+            and is_channel_ref(request.args[0])
+        ):
+            return await self._for_channel(request, handler, cmd, t)
+        refused = await self._refused(request, name, cmd, t)
+        if refused is not None:
+            return refused
+        return await handler(request, current, cmd, t)
+
+    async def chat_removed(self, platform: str, chat_id: str, reason: str) -> None:
+        await self.store.deactivate_chat(platform, chat_id, reason, self.clock())
 
     # --- helpers ----------------------------------------------------------------------------
 
     def _topic_names(self) -> list[str]:
         return self.catalog.names()
 
-    def _following(self, filters: Sequence[str]) -> str:
-        return msg.describe_filters(filters, set(self._topic_names()))
+    def _following(self, filters: Sequence[str], t: Translator) -> str:
+        return msg.describe_filters(filters, set(self._topic_names()), t=t)
 
     def _topic_choices(self, exclude: Sequence[str] = ()) -> tuple[Choice, ...]:
         names = [n for n in self._topic_names() if n not in exclude]
@@ -174,71 +197,94 @@ class CommandCore:
             return replace(current, title=request.chat_title or current.title)
         return Subscription(chat=request.chat, title=request.chat_title, active=False)
 
+    @staticmethod
+    def _delivery(sub: Subscription, t: Translator) -> str:
+        return msg.describe_delivery(sub.mode, sub.daily_time, sub.timezone, t=t)
+
     # --- commands ---------------------------------------------------------------------------
 
     async def _start(
-        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+        self,
+        request: CommandRequest,
+        current: Subscription | None,
+        cmd: msg.CommandSyntax,
+        t: Translator,
     ) -> Reply:
         subscribed = current is not None and current.active
+        _ = t.gettext
         choices = (
-            (Choice(msg.BUTTON_LATEST, "digest"), Choice(msg.BUTTON_MY_SUBSCRIPTION, "list"))
+            (Choice(_(msg.BUTTON_LATEST), "digest"), Choice(_(msg.BUTTON_MY_SUBSCRIPTION), "list"))
             if subscribed
             else (
-                Choice(msg.BUTTON_SUBSCRIBE_ALL, "subscribe"),
-                Choice(msg.BUTTON_PICK_TOPICS, "topics"),
+                Choice(_(msg.BUTTON_SUBSCRIBE_ALL), "subscribe"),
+                Choice(_(msg.BUTTON_PICK_TOPICS), "topics"),
             )
         )
-        return Reply(msg.welcome(cmd, request.chat_title, subscribed), choices=(*choices,))
+        return Reply(msg.welcome(cmd, request.chat_title, subscribed, t=t), choices=choices)
 
     async def _help(
-        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+        self,
+        request: CommandRequest,
+        current: Subscription | None,
+        cmd: msg.CommandSyntax,
+        t: Translator,
     ) -> Reply:
-        return Reply(msg.help_text(cmd))
+        return Reply(msg.help_text(cmd, t=t))
 
     async def _subscribe(
-        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+        self,
+        request: CommandRequest,
+        current: Subscription | None,
+        cmd: msg.CommandSyntax,
+        t: Translator,
     ) -> Reply:
         base = self._base(request, current)
-        delivery = msg.describe_delivery(base.mode, base.daily_time, base.timezone)
+        delivery = self._delivery(base, t)
         if not request.args:
             await self._save(
                 replace(base, filters=(), active=True, deactivated_reason=None), current
             )
-            return Reply(msg.subscribed_everything(cmd, delivery), choices=self._topic_choices())
+            return Reply(
+                msg.subscribed_everything(cmd, delivery, t=t), choices=self._topic_choices()
+            )
         parse = parse_filters(request.args, self.catalog)
         if not parse.filters:
-            return Reply(msg.filters_rejected(cmd, parse))
+            return Reply(msg.filters_rejected(cmd, parse, t=t))
         was_active = current is not None and current.active
         narrowed = was_active and not base.filters
         existing = base.filters if was_active else ()
         added = [f for f in parse.filters if f not in existing]
         if len(existing) + len(added) > MAX_FILTERS:
-            return Reply(msg.too_many_filters(cmd, len(existing), len(added)))
+            return Reply(msg.too_many_filters(cmd, len(existing), len(added), t=t))
         filters = (*existing, *added)
         await self._save(
             replace(base, filters=filters, active=True, deactivated_reason=None), current
         )
-        text = msg.subscribed(cmd, parse, self._following(filters), delivery, narrowed=narrowed)
+        following = self._following(filters, t)
+        text = msg.subscribed(cmd, parse, following, delivery, narrowed=narrowed, t=t)
         if parse.problems:
-            text += "\n" + msg.filters_skipped(parse)
-        return Reply(text, choices=(Choice(msg.BUTTON_LATEST, "digest"),))
+            text += "\n" + msg.filters_skipped(parse, t=t)
+        return Reply(text, choices=(Choice(t.gettext(msg.BUTTON_LATEST), "digest"),))
 
     async def _unsubscribe(
-        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+        self,
+        request: CommandRequest,
+        current: Subscription | None,
+        cmd: msg.CommandSyntax,
+        t: Translator,
     ) -> Reply:
+        subscribe_button = (Choice(t.gettext(msg.BUTTON_SUBSCRIBE), "subscribe"),)
         if current is None or not current.active or current.id is None:
-            return Reply(
-                msg.not_subscribed(cmd), choices=(Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),)
-            )
+            return Reply(msg.not_subscribed(cmd, t=t), choices=subscribe_button)
         words = split_words(request.args)
         if not words or [w.lower() for w in words] == ["all"]:
             dropped = await self.store.deactivate_subscription(
                 current.id, "unsubscribed by the user", self.clock(), cancel=True
             )
-            return Reply(msg.unsubscribed_all(cmd, dropped))
+            return Reply(msg.unsubscribed_all(cmd, dropped, t=t))
         if not current.filters:
             hint = " ".join(self._topic_names()[:2]) or "WORD"
-            return Reply(msg.unsubscribe_from_everything(cmd, hint))
+            return Reply(msg.unsubscribe_from_everything(cmd, hint, t=t))
         wanted = [self.catalog.normalize(w) for w in words]
         removed = [f for f in current.filters if f in wanted]
         missing = [w for w in dict.fromkeys(wanted) if w not in current.filters]
@@ -247,47 +293,56 @@ class CommandCore:
             await self.store.deactivate_subscription(
                 current.id, "unsubscribed by the user", self.clock(), cancel=True
             )
-            return Reply(
-                msg.unsubscribed_last(cmd, removed),
-                choices=(Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),),
-            )
+            return Reply(msg.unsubscribed_last(cmd, removed, t=t), choices=subscribe_button)
         await self._save(replace(current, filters=remaining), current)
-        return Reply(msg.unsubscribed_some(cmd, removed, missing, self._following(remaining)))
+        following = self._following(remaining, t)
+        return Reply(msg.unsubscribed_some(cmd, removed, missing, following, t=t))
 
     async def _list(
-        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+        self,
+        request: CommandRequest,
+        current: Subscription | None,
+        cmd: msg.CommandSyntax,
+        t: Translator,
     ) -> Reply:
+        subscribe_button = (Choice(t.gettext(msg.BUTTON_SUBSCRIBE), "subscribe"),)
         if current is None:
-            return Reply(
-                msg.not_subscribed(cmd), choices=(Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),)
-            )
+            return Reply(msg.not_subscribed(cmd, t=t), choices=subscribe_button)
         text = msg.status(
             cmd,
-            self._following(current.filters),
-            msg.describe_delivery(current.mode, current.daily_time, current.timezone),
+            self._following(current.filters, t),
+            self._delivery(current, t),
             current.timezone,
             current.active,
             current.deactivated_reason,
+            t=t,
         )
-        choices = () if current.active else (Choice(msg.BUTTON_SUBSCRIBE, "subscribe"),)
-        return Reply(text, choices=choices)
+        return Reply(text, choices=() if current.active else subscribe_button)
 
     async def _topics(
-        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+        self,
+        request: CommandRequest,
+        current: Subscription | None,
+        cmd: msg.CommandSyntax,
+        t: Translator,
     ) -> Reply:
         following = current.filters if current is not None and current.active else ()
         return Reply(
-            msg.topics_list(cmd, self._topic_names(), following),
+            msg.topics_list(cmd, self._topic_names(), following, t=t),
             choices=self._topic_choices(exclude=following),
         )
 
     async def _digest(
-        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+        self,
+        request: CommandRequest,
+        current: Subscription | None,
+        cmd: msg.CommandSyntax,
+        t: Translator,
     ) -> Reply:
         if request.args:
             parse = parse_filters(request.args, self.catalog)
             if not parse.filters:
-                return Reply(msg.filters_rejected(cmd, parse))
+                return Reply(msg.filters_rejected(cmd, parse, t=t))
             filters: tuple[str, ...] = parse.filters
         else:
             filters = current.filters if current is not None and current.active else ()
@@ -296,15 +351,16 @@ class CommandCore:
         if len(cards) < self.digest_size and len(recent) == _DIGEST_FIRST:
             recent = await self.store.latest_cards(_DIGEST_SCAN)
             cards = self._matching(recent, filters)
-        what = self._following(filters)
+        what = self._following(filters, t)
         if not recent:
-            return Reply(msg.digest_empty(cmd, what, any_cards=False))
+            return Reply(msg.digest_empty(cmd, what, any_cards=False, t=t))
         if not cards:
             return Reply(
-                msg.digest_empty(cmd, what, any_cards=True), choices=self._topic_choices()[:4]
+                msg.digest_empty(cmd, what, any_cards=True, t=t),
+                choices=self._topic_choices()[:4],
             )
         picked = tuple(cards[: self.digest_size])
-        return Reply(msg.digest_header(len(picked), what), cards=picked)
+        return Reply(msg.digest_header(len(picked), what, t=t), cards=picked)
 
     def _matching(self, recent: Sequence[StoredCard], filters: Sequence[str]) -> list[Card]:
         """Up to ``digest_size`` of ``recent`` that pass ``filters``, newest first."""
@@ -318,79 +374,53 @@ class CommandCore:
         return cards
 
     async def _settings(
-        self, request: CommandRequest, current: Subscription | None, cmd: msg.CommandSyntax
+        self,
+        request: CommandRequest,
+        current: Subscription | None,
+        cmd: msg.CommandSyntax,
+        t: Translator,
     ) -> Reply:
         base = self._base(request, current)
         if not request.args:
-            return Reply(self._settings_text(cmd, base))
-        updated = self._apply_settings(cmd, base, [a for a in request.args if a.strip()])
+            return Reply(self._settings_text(cmd, base, request, t))
+        updated = apply_settings(cmd, base, [a for a in request.args if a.strip()], t)
         if isinstance(updated, str):
             return Reply(updated)
         saved = await self._save(updated, current)
+        if saved.language != base.language and saved.language is not None:
+            return Reply(msg.language_saved(saved.language, t=translator(saved.language)))
         return Reply(
-            msg.settings_saved(
-                cmd,
-                msg.describe_delivery(saved.mode, saved.daily_time, saved.timezone),
-                saved.timezone,
-                saved.active,
-            )
+            msg.settings_saved(cmd, self._delivery(saved, t), saved.timezone, saved.active, t=t)
         )
 
-    def _settings_text(self, cmd: msg.CommandSyntax, sub: Subscription) -> str:
-        delivery = msg.describe_delivery(sub.mode, sub.daily_time, sub.timezone)
+    def _settings_text(
+        self, cmd: msg.CommandSyntax, sub: Subscription, request: CommandRequest, t: Translator
+    ) -> str:
         next_at = None
         if sub.active and sub.mode != "instant":
             zone = parse_timezone(sub.timezone)
             due = next_due(sub.mode, sub.daily_time, sub.timezone, self.clock())
             if zone is not None:
                 next_at = due.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        return msg.settings_show(cmd, delivery, sub.timezone, next_at)
-
-    @staticmethod
-    def _apply_settings(
-        cmd: msg.CommandSyntax, sub: Subscription, args: list[str]
-    ) -> Subscription | str:
-        """The subscription with ``args`` applied, or the message saying what is wrong."""
-        word, rest = args[0].lower(), args[1:]
-        if word in ("instant", "hourly"):
-            if rest:
-                return msg.settings_too_many(cmd, args)
-            return replace(sub, mode=word)
-        if word in ("timezone", "tz", "zone"):
-            if not rest:
-                return msg.settings_missing_timezone(cmd)
-            if len(rest) > 1:
-                return msg.settings_too_many(cmd, args)
-            return _with_timezone(cmd, sub, rest[0])
-        if word == "daily":
-            if len(rest) > 2:
-                return msg.settings_too_many(cmd, args)
-            daily = parse_daily_time(rest[0]) if rest else (sub.daily_time or "08:00")
-            if daily is None:
-                return msg.settings_bad_time(cmd, rest[0])
-            updated = replace(sub, mode="daily", daily_time=daily)
-            return _with_timezone(cmd, updated, rest[1]) if len(rest) == 2 else updated
-        return msg.settings_bad_mode(cmd, args[0])
+        language = sub.language or language_of(request.language) or "en"
+        return msg.settings_show(
+            cmd, self._delivery(sub, t), sub.timezone, next_at, language=language, t=t
+        )
 
 
-def _too_many_words(cmd: msg.CommandSyntax, name: str, args: Sequence[str]) -> str | None:
+def _too_many_words(
+    cmd: msg.CommandSyntax, name: str, args: Sequence[str], t: Translator
+) -> str | None:
     """The reply refusing more words than ``name`` takes, else ``None``; nothing is cut
-    silently, since acting on part of what was typed would surprise."""
+    silently, since acting on part of what was typed would surprise. A channel named first
+    (``/subscribe @channel ...``) is not one of the topics."""
+    if args and name in _CHANNEL_COMMANDS and is_channel_ref(args[0]):
+        args = args[1:]
     if name in _FILTER_COMMANDS:
         count = len(split_words(args))
         if count > MAX_FILTERS:
-            return msg.too_many_words(cmd, name, MAX_FILTERS, count, "topics and keywords")
+            return msg.too_many_words(cmd, name, MAX_FILTERS, count, filters=True, t=t)
         return None
     if len(args) > _MAX_ARGS:
-        return msg.too_many_words(cmd, name, _MAX_ARGS, len(args), "words")
+        return msg.too_many_words(cmd, name, _MAX_ARGS, len(args), filters=False, t=t)
     return None
-
-
-def _with_timezone(cmd: msg.CommandSyntax, sub: Subscription, name: str) -> Subscription | str:
-    zone = parse_timezone(name)
-    if zone is None:
-        region = timezone_region(name)
-        if region is not None:
-            return msg.settings_timezone_region(cmd, region, example_zone(region))
-        return msg.settings_bad_timezone(cmd, name)
-    return replace(sub, timezone=zone.key)

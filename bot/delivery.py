@@ -51,7 +51,7 @@ from datetime import datetime, timedelta
 from bot.clock import utcnow
 from bot.delivery_policy import DeliveryPolicy, DeliveryReport, backoff_delay
 from bot.metrics import Metrics
-from bot.models import ChatRef, OutboxItem, Subscription
+from bot.models import OutboxItem, Subscription
 from bot.pacing import Pacer
 from bot.ports import (
     ChatGone,
@@ -74,6 +74,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+def _in_thread(messages: list[OutgoingMessage], thread: str) -> list[OutgoingMessage]:
+    """A forum topic's subscription: the digest rendered once, sent into its thread."""
+    return [replace(m, thread=thread) for m in messages] if thread else messages
 
 
 @dataclass
@@ -181,12 +186,15 @@ class Delivery:
             return
         await recorder.flush()
         next_send = {}
+        topics_next_send = {}
         now = self.clock()
         for sub in {i.subscription.id: i.subscription for i in items}.values():
             wait = self.pacer.next_free_in(f"{sub.chat.platform}:{sub.chat.chat_id}")
             if sub.id is not None and wait > 0:
                 next_send[sub.id] = now + timedelta(seconds=wait)
-        await self.store.release_chats(token, next_send)
+                if sub.chat.thread:  # the chat's other topics wait for its pace too
+                    topics_next_send[(sub.chat.platform, sub.chat.chat_id)] = next_send[sub.id]
+        await self.store.release_chats(token, next_send, topics_next_send or None)
 
     async def _deliver_round(
         self, items: list[OutboxItem], recorder: SentRecorder
@@ -314,7 +322,7 @@ class Delivery:
         digest = (sub.chat.platform, tuple(i.card_id for i in items))
         messages = rendered.get(digest)
         if messages is not None:
-            return messages
+            return _in_thread(messages, sub.chat.thread)
         try:
             messages = rendered[digest] = sender.render([i.card for i in items])
         except Exception as exc:
@@ -324,7 +332,7 @@ class Delivery:
             reason = f"could not render: {type(exc).__name__}: {exc}"
             await self._fail(sub, ids, reason, outcome, items[0].claim_token)
             return None
-        return messages
+        return _in_thread(messages, sub.chat.thread)
 
     def _sent(self, platform: str, cards: int) -> None:
         self.metrics.messages_sent.labels(platform=platform).inc()
@@ -389,7 +397,7 @@ class Delivery:
         self.pacer.forget(f"{sub.chat.platform}:{sub.chat.chat_id}")
         if moved is None or moved.id != sub.id:
             return None
-        return replace(sub, chat=ChatRef(sub.chat.platform, new_chat_id))
+        return replace(sub, chat=replace(sub.chat, chat_id=new_chat_id))
 
     @staticmethod
     def _send_failed(sub: Subscription, exc: Exception) -> SendResult:

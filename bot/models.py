@@ -36,6 +36,9 @@ class ChatRef:
 
     platform: str  # "telegram" | "slack" | "console"
     chat_id: str
+    # A forum topic (Telegram ``message_thread_id``) inside the chat; "" for the chat itself.
+    # Several topics of one chat hold subscriptions of their own.
+    thread: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,7 @@ class Subscription:
     title: str | None = None
     id: int | None = None
     created_at: datetime | None = None
+    language: str | None = None  # the chat's own choice (``/settings language``), a bot.i18n code
 
 
 # One outbox row to write: (subscription id, card id, not before).

@@ -31,7 +31,9 @@ from digests.models import Card
 
 __all__ = [
     "AdminDesk",
+    "ChannelInfo",
     "ChatAdapter",
+    "ChatDirectory",
     "ChatGone",
     "ChatRef",
     "ChatSender",
@@ -52,6 +54,30 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    """A channel the platform found by name or id, and whether the bot may post there."""
+
+    chat_id: str
+    title: str | None
+    bot_can_post: bool
+
+
+class ChatDirectory(Protocol):
+    """What the command core may ask a platform about its chats (Telegram: ``getChat`` and
+    ``getChatMember``). Answers may be cached for a few minutes."""
+
+    async def member_status(self, chat_id: str, user_id: str) -> str | None:
+        """``"creator"``, ``"administrator"``, ``"member"``, ``"restricted"``, ``"left"`` or
+        ``"kicked"``; ``None`` when the platform could not tell (the bot left, an error)."""
+        ...
+
+    async def find_channel(self, name: str) -> ChannelInfo | None:
+        """The channel ``@name`` (or numeric id) names, or ``None`` if there is none the bot
+        can see."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class CommandRequest:
     """A platform-neutral command: ``/subscribe trade`` or ``/digest subscribe trade``."""
 
@@ -61,6 +87,12 @@ class CommandRequest:
     user_id: str | None = None
     is_group: bool = False
     chat_title: str | None = None
+    is_channel: bool = False
+    # The chat itself speaks: a channel post, or a group's anonymous admin (``sender_chat``).
+    sender_is_chat: bool = False
+    language: str | None = None  # the user's own language (Telegram ``language_code``)
+    # The platform's answers about members and channels; None where it has none.
+    chats: ChatDirectory | None = field(default=None, compare=False)
     sent_at: datetime | None = None  # when the user sent it, if the platform says (lag metric)
 
 
@@ -94,6 +126,11 @@ class Reply:
 class CommandHandler(Protocol):
     async def handle(self, request: CommandRequest) -> Reply: ...
 
+    async def chat_removed(self, platform: str, chat_id: str, reason: str) -> None:
+        """The bot was removed from the chat (or a channel dropped it): its subscriptions
+        end, like a blocked chat's."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
@@ -107,6 +144,7 @@ class OutgoingMessage:
     payload: dict[str, Any]
     fallback_text: str
     card_indexes: tuple[int, ...] = field(default=())  # positions in the list given to render()
+    thread: str = ""  # the subscription's forum topic (``ChatRef.thread``), set by delivery
 
 
 # --- results of one send: expected failures are values, not exceptions -------------------
@@ -211,6 +249,10 @@ class CommandStore(Protocol):
 
     async def reschedule_pending(self, subscription_id: int, not_before: datetime) -> int: ...
 
+    async def deactivate_chat(
+        self, platform: str, chat_id: str, reason: str, now: datetime
+    ) -> int: ...
+
     async def latest_cards(self, limit: int, *, feed_id: int | None = None) -> list[StoredCard]: ...
 
 
@@ -290,7 +332,10 @@ class DeliveryStore(Protocol):
     ) -> list[OutboxItem]: ...
 
     async def release_chats(
-        self, claim_token: str, next_send: Mapping[int, datetime] | None = None
+        self,
+        claim_token: str,
+        next_send: Mapping[int, datetime] | None = None,
+        topics_next_send: Mapping[tuple[str, str], datetime] | None = None,
     ) -> None: ...
 
     async def record_sent(self, records: Sequence[SentRecord]) -> None: ...

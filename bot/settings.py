@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     allow_private_addresses: bool = Field(
         default=False, validation_alias="DIGESTBOT_ALLOW_PRIVATE_ADDRESSES"
     )
+    # Who may change a group's or channel's subscription: its admins, or every member.
+    group_commands: Literal["admins", "everyone"] = Field(
+        default="admins", validation_alias="DIGESTBOT_GROUP_COMMANDS"
+    )
 
     # --- Telegram ------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = Field(

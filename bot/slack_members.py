@@ -1,9 +1,11 @@
 """What the Slack adapter asks Slack about people and channels, cached for a few minutes.
 
-``users.info`` (is the member a workspace admin or owner?) and ``conversations.info`` (who
-created the channel?) back ``DIGESTBOT_SLACK_CHANNEL_COMMANDS=admins``; the decision itself is
-:func:`bot.slack_workspaces.may_change`. A failed look-up (a missing scope, Slack down) counts
-as "no": under ``admins`` only a member Slack vouches for changes a channel's subscription.
+``users.info`` with ``include_locale`` (the member's language; is the member a workspace admin
+or owner?) and ``conversations.info`` (who created the channel?): the language picks the
+gettext catalog of the replies, the rest backs ``DIGESTBOT_SLACK_CHANNEL_COMMANDS=admins``;
+the decision itself is :func:`bot.slack_workspaces.may_change`. A failed look-up (a missing
+scope, Slack down) counts as "no" (under ``admins`` only a member Slack vouches for changes a
+channel's subscription) and as English.
 """
 
 from __future__ import annotations
@@ -41,19 +43,33 @@ class SlackMembers:
         except SlackApiError as exc:
             data = getattr(exc.response, "data", None)
             error = data.get("error") if isinstance(data, dict) else "unreadable answer"
-            log.warning("slack: %s failed (%s)", key[0], error)
-            return None  # not cached: the next command asks again
+            # Cached too: an app installed without users:read must not ask again at every
+            # command. INFO, not WARNING: the reply still goes out (in English).
+            log.info("slack: %s failed (%s)", key[0], error)
+            value = None
         self._cache[key] = (now, value)
         return value
 
+    async def _user(
+        self, client: AsyncWebClient, workspace: str, user_id: str
+    ) -> dict[str, Any] | None:
+        async def fetch() -> dict[str, Any]:
+            user = (await client.users_info(user=user_id, include_locale=True))["user"]
+            return dict(user)
+
+        result = await self._cached(("users.info", workspace, user_id), fetch)
+        return result if isinstance(result, dict) else None
+
     async def is_admin(self, client: AsyncWebClient, workspace: str, user_id: str) -> bool:
         """Whether the member is an admin or owner of the workspace (``users.info``)."""
+        user = await self._user(client, workspace, user_id) or {}
+        return any(bool(user.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
 
-        async def fetch() -> bool:
-            user = (await client.users_info(user=user_id))["user"]
-            return any(bool(user.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
-
-        return bool(await self._cached(("users.info", workspace, user_id), fetch))
+    async def locale(self, client: AsyncWebClient, workspace: str, user_id: str) -> str | None:
+        """The member's Slack locale (``users.info`` with ``include_locale``), e.g. ``de-DE``."""
+        user = await self._user(client, workspace, user_id) or {}
+        locale = user.get("locale")
+        return str(locale) if locale else None
 
     async def channel_creator(
         self, client: AsyncWebClient, workspace: str, channel_id: str

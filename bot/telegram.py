@@ -6,6 +6,12 @@ It is thin on purpose: a command message or a button press becomes one
 keyboard, cards through :mod:`digests.render.telegram`). Subscribing, topics and settings live
 in the core, once for every platform.
 
+The request says who speaks and where: the chat (a forum topic's ``message_thread_id`` as
+``ChatRef.thread``), whether it is a group or a channel, whether the chat itself speaks (a
+channel post, an anonymous admin), the user's ``language_code``, and ``TelegramChats``
+(``getChatMember``/``getChat``, cached) for the core's admin checks. A ``my_chat_member``
+update removing the bot ends the chat's subscriptions.
+
 Updates arrive by long polling, or by webhook when ``TELEGRAM_WEBHOOK_URL`` is set (then a
 secret token is required and PTB checks it on every request). The token never reaches a log
 line: see :mod:`bot.telegram_redaction`.
@@ -14,29 +20,21 @@ line: see :mod:`bot.telegram_redaction`.
 from __future__ import annotations
 
 import contextlib
-import html
 import logging
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import (
-    BotCommand,
-    Chat,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-)
-from telegram.constants import MessageLimit
+from telegram import BotCommand, Chat, ChatMember, Message, Update
 from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     ContextTypes,
     MessageHandler,
     filters,
@@ -47,104 +45,70 @@ from telegram.request import BaseRequest
 from bot import messages as msg
 from bot.commands import parse_command_line
 from bot.errors import TelegramSetupError
-from bot.ports import ChatRef, Choice, CommandHandler, CommandRequest, Reply, Sent
+from bot.i18n import LANGUAGES, translator
+from bot.ports import ChatRef, CommandHandler, CommandRequest, Reply, Sent
 from bot.settings import Settings
+from bot.telegram_chats import TelegramChats
+from bot.telegram_markup import command_name, escape, keyboard, short_answer, split_text
 from bot.telegram_redaction import install_token_redaction, redact_token
 from bot.telegram_request import AiohttpRequest
 from bot.telegram_sender import TelegramSender
+
+__all__ = [
+    "COMMANDS",
+    "TelegramAdapter",
+    "TelegramSetupError",
+    "build_telegram_adapter",
+    "chat_ref",
+    "command_name",
+    "split_text",
+]
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 
 COMMANDS = msg.TELEGRAM_COMMAND_MENU  # the command menu (``setMyCommands``), in its order
-CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for an inline button's callback_data
-BUTTONS_PER_ROW = 2
-ANSWER_LIMIT = 200  # characters Telegram shows in a callback query's toast
 POLL_TIMEOUT = timedelta(seconds=10)
 CONNECTION_POOL_SIZE = 128  # replies and concurrent digest sends share one pool
 CONCURRENT_UPDATES = 8
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # The shape of a bot token (``123456789:AA...``): the bot's id, a colon, the secret part.
 _BOT_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CHANNEL_POST,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
+_GONE_STATUSES = (ChatMember.LEFT, ChatMember.BANNED)
 
 
 # --- pure translation helpers --------------------------------------------------------------
 
 
-def chat_ref(chat: Chat) -> ChatRef:
-    """A group's subscription belongs to the group, a private chat's to the user."""
-    return ChatRef(PLATFORM, str(chat.id))
+def chat_ref(chat: Chat, message: Message | None = None) -> ChatRef:
+    """A group's subscription belongs to the group, a private chat's to the user; one made in
+    a forum topic belongs to that topic (``message_thread_id``)."""
+    thread = ""
+    if message is not None and message.is_topic_message and message.message_thread_id:
+        thread = str(message.message_thread_id)
+    return ChatRef(PLATFORM, str(chat.id), thread)
 
 
 def is_group(chat: Chat) -> bool:
     return chat.type in (Chat.GROUP, Chat.SUPERGROUP)
 
 
-def command_name(text: str, bot_username: str) -> str | None:
-    """``subscribe`` for ``/subscribe@this_bot economy``; ``None`` if the message is not a
-    command or is addressed to another bot (``/subscribe@other_bot``)."""
-    if not text.startswith("/"):
-        return None
-    name, _, addressee = text.split(maxsplit=1)[0][1:].partition("@")
-    if addressee and addressee.lower() != bot_username.lower():
-        return None
-    return name.lower() or None
+def is_shared(chat: Chat) -> bool:
+    """Many people read it: a group, a supergroup or a channel."""
+    return is_group(chat) or chat.type == Chat.CHANNEL
 
 
-def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Plain ``text`` cut into pieces whose HTML-escaped form fits one message, at line ends
-    when possible (a long topic list), else at spaces, else anywhere."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(_escape(candidate)) <= limit:
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        current = line
-        while len(_escape(current)) > limit:
-            cut = _longest_fitting_prefix(current, limit)
-            pieces.append(current[:cut].rstrip())
-            current = current[cut:].lstrip()
-    if current.strip():
-        pieces.append(current)
-    return pieces
-
-
-def _longest_fitting_prefix(text: str, limit: int) -> int:
-    cut = limit
-    while cut > 1 and len(_escape(text[:cut])) > limit:
-        cut -= max(1, cut // 20)
-    space = text.rfind(" ", 0, cut)
-    return space if space > cut // 2 else cut
-
-
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def keyboard(choices: Iterable[Choice]) -> InlineKeyboardMarkup | None:
-    """Choices as inline buttons, two to a row; a choice whose command would not fit in
-    Telegram's 64-byte callback data is left out (and logged) rather than cut."""
-    buttons = []
-    for choice in choices:
-        if len(choice.command.encode()) > CALLBACK_DATA_LIMIT:
-            log.warning("button %r left out: command longer than 64 bytes", choice.label)
-            continue
-        buttons.append(InlineKeyboardButton(choice.label, callback_data=choice.command))
-    if not buttons:
-        return None
-    rows = [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
-    return InlineKeyboardMarkup(rows)
-
-
-def short_answer(text: str) -> str:
-    first = text.strip().split("\n", 1)[0]
-    return first if len(first) <= ANSWER_LIMIT else first[: ANSWER_LIMIT - 1] + "…"
+def sender_is_chat(message: Message) -> bool:
+    """The chat itself speaks: a channel post, or an anonymous admin writing as the group.
+    (A channel's post forwarded into its discussion group names the channel, not the group.)"""
+    return message.sender_chat is not None and message.sender_chat.id == message.chat.id
 
 
 # --- the adapter ---------------------------------------------------------------------------
@@ -178,14 +142,19 @@ class TelegramAdapter:
     ) -> None:
         self.application = application
         self.sender = TelegramSender(application.bot)
+        self.chats = TelegramChats(application.bot)
         self._commands = commands
         self._webhook = webhook
         self._poll_timeout = poll_timeout
         names = [name for name, _ in COMMANDS]
-        only_new = filters.UpdateType.MESSAGE  # an edited command is not a second command
+        # An edited command is not a second command; a channel's own post is a command.
+        only_new = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         application.add_handler(PTBCommandHandler(names, self._on_command, filters=only_new))
         application.add_handler(MessageHandler(filters.COMMAND & only_new, self._on_other))
         application.add_handler(CallbackQueryHandler(self._on_button))
+        application.add_handler(
+            ChatMemberHandler(self._on_membership, ChatMemberHandler.MY_CHAT_MEMBER)
+        )
         application.add_error_handler(self._on_error)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -208,9 +177,10 @@ class TelegramAdapter:
             await self._register_commands()
             updater = app.updater
             assert updater is not None  # built with an updater, see build_telegram_adapter
-            allowed = ALLOWED_UPDATES
             if self._webhook is None:
-                await updater.start_polling(timeout=self._poll_timeout, allowed_updates=allowed)
+                await updater.start_polling(
+                    timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
             else:
                 await updater.start_webhook(
                     listen=self._webhook.listen,
@@ -218,7 +188,7 @@ class TelegramAdapter:
                     url_path=self._webhook.path,
                     webhook_url=self._webhook.url,
                     secret_token=self._webhook.secret,
-                    allowed_updates=allowed,
+                    allowed_updates=ALLOWED_UPDATES,
                 )
             await app.start()
         except BaseException:
@@ -258,26 +228,38 @@ class TelegramAdapter:
         await app.bot.shutdown()
 
     async def _register_commands(self) -> None:
+        """The command menu in English for everyone, and in each catalog's language for the
+        users whose Telegram is set to it."""
+        bot = self.application.bot
         try:
-            await self.application.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
+            for language in LANGUAGES:
+                menu = msg.telegram_command_menu(t=translator(language))
+                code = None if language == "en" else language
+                await bot.set_my_commands([BotCommand(n, d) for n, d in menu], language_code=code)
         except TelegramError as exc:  # the menu is a nicety: the commands work without it
             log.warning("telegram: could not register the command menu: %s", exc)
 
     # --- updates --------------------------------------------------------------------------
 
-    def _request(self, update: Update, name: str, args: Sequence[str]) -> CommandRequest | None:
+    def _request(
+        self, update: Update, name: str, args: Sequence[str], message: Message | None
+    ) -> CommandRequest | None:
         chat = update.effective_chat
         if chat is None:
             return None
         user = update.effective_user
         message = update.effective_message
         return CommandRequest(
-            chat=chat_ref(chat),
+            chat=chat_ref(chat, message),
             name=name,
             args=tuple(args),
             user_id=str(user.id) if user else None,
             is_group=is_group(chat),
-            chat_title=chat.title if is_group(chat) else None,
+            chat_title=chat.title if is_shared(chat) else None,
+            is_channel=chat.type == Chat.CHANNEL,
+            sender_is_chat=message is not None and sender_is_chat(message),
+            language=user.language_code if user else None,
+            chats=self.chats,
             sent_at=message.date if message is not None else None,
         )
 
@@ -286,7 +268,7 @@ class TelegramAdapter:
         if message is None or message.text is None:
             return
         name = command_name(message.text, context.bot.username)
-        request = self._request(update, name or "help", context.args or ())
+        request = self._request(update, name or "help", context.args or (), message)
         if request is not None:
             await self._answer(request)
 
@@ -298,21 +280,22 @@ class TelegramAdapter:
             return
         name = command_name(message.text, context.bot.username)
         addressed = "@" in message.text.split(maxsplit=1)[0]
-        if name is None or (is_group(message.chat) and not addressed):
+        if name is None or (is_shared(message.chat) and not addressed):
             return
-        request = self._request(update, name, message.text.split()[1:])
+        request = self._request(update, name, message.text.split()[1:], message)
         if request is not None:
             await self._answer(request)
 
     async def _answer(self, request: CommandRequest) -> None:
         reply = await self._commands.handle(request)
-        await self.send_reply(int(request.chat.chat_id), reply)
+        await self.send_reply(int(request.chat.chat_id), reply, thread=request.chat.thread)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None:
             return
-        base = self._request(update, "help", ())
+        message = query.message if isinstance(query.message, Message) else None
+        base = self._request(update, "help", (), message)
         request = None
         if base is not None:
             request = parse_command_line(
@@ -321,17 +304,30 @@ class TelegramAdapter:
                 user_id=base.user_id,
                 is_group=base.is_group,
                 chat_title=base.chat_title,
+                is_channel=base.is_channel,
+                language=base.language,
+                chats=base.chats,
             )
         if request is None:
-            await query.answer(msg.stale_button(msg.TELEGRAM))
+            t = translator(base.language if base else None)
+            await query.answer(msg.stale_button(msg.TELEGRAM, t=t))
             return
         reply = await self._commands.handle(request)
         await query.answer(short_answer(reply.text) or None)
-        message = query.message if isinstance(query.message, Message) else None
         if message is not None and await self._edit(message, reply):
-            await self._send_cards(message.chat_id, reply)
+            await self._send_cards(message.chat_id, reply, request.chat.thread)
             return
-        await self.send_reply(int(request.chat.chat_id), reply)
+        await self.send_reply(int(request.chat.chat_id), reply, thread=request.chat.thread)
+
+    async def _on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The bot was removed from a chat (a channel's admins took it out, a group kicked
+        it): that chat's subscriptions end, as a blocked chat's do."""
+        change = update.my_chat_member
+        if change is None or change.new_chat_member.status not in _GONE_STATUSES:
+            return
+        reason = f"the bot was removed from the chat ({change.new_chat_member.status})"
+        await self._commands.chat_removed(PLATFORM, str(change.chat.id), reason)
+        log.info("telegram: removed from chat %s: its subscriptions end", change.chat.id)
 
     async def _edit(self, message: Message, reply: Reply) -> bool:
         """Show the reply in place of the message whose button was pressed, keeping the
@@ -341,7 +337,7 @@ class TelegramAdapter:
             return False
         try:
             await message.edit_text(
-                _escape(pieces[0]), parse_mode="HTML", reply_markup=keyboard(reply.choices)
+                escape(pieces[0]), parse_mode="HTML", reply_markup=keyboard(reply.choices)
             )
         except BadRequest as exc:
             if "not modified" in exc.message.lower():  # the same button pressed twice
@@ -350,27 +346,28 @@ class TelegramAdapter:
             return False
         return True
 
-    async def send_reply(self, chat_id: int, reply: Reply) -> None:
+    async def send_reply(self, chat_id: int, reply: Reply, *, thread: str = "") -> None:
         """The reply's text (escaped; split if long; the keyboard under its last part), then
-        its cards as digest messages."""
+        its cards as digest messages; into the forum topic ``thread`` when there is one."""
         pieces = split_text(reply.text)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             await self.application.bot.send_message(
                 chat_id,
-                _escape(piece),
+                escape(piece),
                 parse_mode="HTML",
                 reply_markup=keyboard(reply.choices) if last else None,
+                message_thread_id=int(thread) if thread else None,
             )
-        await self._send_cards(chat_id, reply)
+        await self._send_cards(chat_id, reply, thread)
 
-    async def _send_cards(self, chat_id: int, reply: Reply) -> None:
+    async def _send_cards(self, chat_id: int, reply: Reply, thread: str = "") -> None:
         if not reply.cards:
             return
         for outgoing in self.sender.render(reply.cards):
-            result = await self.sender.send(str(chat_id), outgoing)
-            if not isinstance(result, Sent):
-                log.warning("telegram: digest reply to %s not delivered: %s", chat_id, result)
+            sent = await self.sender.send(str(chat_id), replace(outgoing, thread=thread))
+            if not isinstance(sent, Sent):
+                log.warning("telegram: digest reply to %s not delivered: %s", chat_id, sent)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Logs (the token redacted by the filter) and tells the user; never raises."""
@@ -381,8 +378,14 @@ class TelegramAdapter:
             exc_info=context.error,
         )
         if isinstance(update, Update) and update.effective_chat is not None:
+            user = update.effective_user
+            sorry = translator(user.language_code if user else None).gettext(msg.COMMAND_FAILED)
+            message = update.effective_message
+            thread = message.message_thread_id if message and message.is_topic_message else None
             try:
-                await context.bot.send_message(update.effective_chat.id, msg.COMMAND_FAILED)
+                await context.bot.send_message(
+                    update.effective_chat.id, sorry, message_thread_id=thread
+                )
             except TelegramError as exc:
                 log.warning("telegram: could not tell chat about the failure: %s", exc)
             if update.callback_query is not None:

@@ -53,6 +53,9 @@ _CHAT_GONE = (
     "bot was kicked",
     "bot is not a member",
 )
+# BadRequest descriptions that mean the forum topic is closed or gone: only the subscription
+# of that topic ends, the group's other topics go on.
+_TOPIC_GONE = ("topic_closed", "topic_deleted", "message thread not found")
 _PARSE_ERROR = "can't parse entities"
 
 
@@ -90,7 +93,7 @@ def classify(exc: TelegramError, *, network_backoff: float = NETWORK_BACKOFF) ->
         return RetryLater(0.0, f"chat migrated to {exc.new_chat_id}")
     if isinstance(exc, BadRequest):
         text = exc.message.lower()
-        if any(marker in text for marker in _CHAT_GONE):
+        if any(marker in text for marker in _CHAT_GONE + _TOPIC_GONE):
             return ChatGone(exc.message)
         return Rejected(exc.message)
     if isinstance(exc, NetworkError):  # also TimedOut and every 5xx answer
@@ -167,6 +170,8 @@ class TelegramSender:
             return classify(exc)
         target = _chat_id(chat_id)
         payload = message.payload
+        if message.thread:
+            payload = {**payload, "message_thread_id": int(message.thread)}
         migrated_to: str | None = None
         # At most three tries: the original, once to a migrated chat, once as plain text.
         for _ in range(3):
@@ -188,6 +193,7 @@ class TelegramSender:
                 payload = {
                     "text": message.fallback_text,
                     "link_preview_options": payload.get("link_preview_options"),
+                    "message_thread_id": payload.get("message_thread_id"),
                 }
             else:
                 return Sent(message_id, migrated_to=migrated_to)
@@ -199,6 +205,7 @@ class TelegramSender:
             chat_id=chat_id,
             text=payload["text"],
             parse_mode=payload.get("parse_mode"),
+            message_thread_id=payload.get("message_thread_id"),
             # Passed through as the plain dict it already is: building PTB's LinkPreviewOptions
             # and serialising it again cost about a tenth of a send in bench/delivery.py.
             api_kwargs={"link_preview_options": preview} if preview else None,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -280,9 +281,20 @@ def _guess(text: str) -> tuple[str, float]:
     return _DETECTED_AS.get(str(code), str(code)), float(probability)
 
 
+_IDENTIFIER_LOCK = threading.Lock()
+
+
 @cache
 def _identifier() -> Any:
-    # Imported and loaded on first use (~0.3 s), so importing digests stays cheap.
+    # Imported and loaded on first use (~0.3 s), so importing digests stays cheap. Cards are
+    # built in several threads at once: without the lock each loaded its own copy of the
+    # model on the first pages (peak memory doubled); @cache alone does not serialise callers.
+    with _IDENTIFIER_LOCK:
+        return _load_identifier()
+
+
+@cache
+def _load_identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

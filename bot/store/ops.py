@@ -142,15 +142,18 @@ class SqlOps(SqlBase):
 
 
 async def _subscription_id(conn: Any, dialect: str, chat: ChatRef, now: datetime) -> int:
-    key = (subscriptions_t.c.platform == chat.platform) & (
-        subscriptions_t.c.chat_id == chat.chat_id
+    key = (
+        (subscriptions_t.c.platform == chat.platform)
+        & (subscriptions_t.c.chat_id == chat.chat_id)
+        & (subscriptions_t.c.thread == chat.thread)
     )
     found = (await conn.execute(sa.select(subscriptions_t.c.id).where(key))).scalar()
     if found is not None:
         return int(found)
-    insert = insert_ignore(dialect, subscriptions_t, ["platform", "chat_id"]).values(
+    insert = insert_ignore(dialect, subscriptions_t, ["platform", "chat_id", "thread"]).values(
         platform=chat.platform,
         chat_id=chat.chat_id,
+        thread=chat.thread,
         title="admin",
         filters=[],
         active=False,

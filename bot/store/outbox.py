@@ -228,15 +228,35 @@ class SqlOutbox(SqlBase):
         return items
 
     async def release_chats(
-        self, claim_token: str, next_send: Mapping[int, datetime] | None = None
+        self,
+        claim_token: str,
+        next_send: Mapping[int, datetime] | None = None,
+        topics_next_send: Mapping[tuple[str, str], datetime] | None = None,
     ) -> None:
         """End this worker's lease on the chats it claimed with ``claim_token``.
 
         ``next_send`` (subscription id -> when the chat may get its next message) carries the
         chat's pace over to whichever worker takes it next: the chat cannot be claimed before.
+        ``topics_next_send`` ((platform, chat id) -> the same) does so for every subscription
+        of a chat that has forum topics (each topic is a subscription of its own, but the
+        platform's limit is the chat's), unless another worker holds it.
         """
         next_send = dict(next_send or {})
         async with self.engine.begin() as conn:
+            for (platform, chat_id), at in (topics_next_send or {}).items():
+                await conn.execute(
+                    sa.update(subscriptions_t)
+                    .where(
+                        subscriptions_t.c.platform == platform,
+                        subscriptions_t.c.chat_id == chat_id,
+                        subscriptions_t.c.claim_token.is_(None),
+                        sa.or_(
+                            subscriptions_t.c.claimed_until.is_(None),
+                            subscriptions_t.c.claimed_until < at,
+                        ),
+                    )
+                    .values(claimed_until=at)
+                )
             for sub_id, at in next_send.items():
                 await conn.execute(
                     sa.update(subscriptions_t)

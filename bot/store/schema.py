@@ -135,6 +135,7 @@ subscriptions_t = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("platform", sa.String(20), nullable=False),
     sa.Column("chat_id", sa.String(100), nullable=False),
+    sa.Column("thread", sa.String(100), nullable=False, server_default=""),
     sa.Column("title", sa.String(300)),
     sa.Column("filters", sa.JSON, nullable=False),
     sa.Column("mode", sa.String(10), nullable=False, server_default="instant"),
@@ -144,8 +145,11 @@ subscriptions_t = sa.Table(
     sa.Column("deactivated_reason", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("language", sa.String(10)),
     *_lease_columns(),
-    sa.UniqueConstraint("platform", "chat_id", name="uq_subscriptions_platform_chat"),
+    sa.UniqueConstraint(
+        "platform", "chat_id", "thread", name="uq_subscriptions_platform_chat_thread"
+    ),
 )
 
 outbox_t = sa.Table(

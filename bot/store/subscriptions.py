@@ -31,17 +31,19 @@ SUBSCRIPTION_COLUMNS = (
     subscriptions_t.c.active,
     subscriptions_t.c.deactivated_reason,
     subscriptions_t.c.created_at,
+    subscriptions_t.c.thread,
+    subscriptions_t.c.language,
 )
 
 
 def subscription_from_values(values: Sequence[Any]) -> Subscription:
     """A :class:`Subscription` from values in ``SUBSCRIPTION_COLUMNS`` order."""
-    sub_id, platform, chat_id, title, filters, mode, daily, tz, active, reason, created = values[
-        : len(SUBSCRIPTION_COLUMNS)
-    ]
+    (sub_id, platform, chat_id, title, filters, mode, daily, tz, active, reason, created, thread,
+     language) = values[: len(SUBSCRIPTION_COLUMNS)]  # fmt: skip
     return Subscription(
         id=sub_id,
-        chat=ChatRef(platform, chat_id),
+        chat=ChatRef(platform, chat_id, thread or ""),
+        language=language,
         title=title,
         filters=tuple(filters or ()),
         mode=mode,
@@ -57,21 +59,27 @@ def _select_subscriptions() -> sa.Select[Any]:
     return sa.select(*SUBSCRIPTION_COLUMNS)
 
 
+def _key(chat: ChatRef) -> sa.ColumnElement[bool]:
+    return (
+        (subscriptions_t.c.platform == chat.platform)
+        & (subscriptions_t.c.chat_id == chat.chat_id)
+        & (subscriptions_t.c.thread == chat.thread)
+    )
+
+
 class SqlSubscriptions(SqlBase):
     # Bumped by every write through this store: the poller's subscription index rebuilds when
     # it moves (or when the table's fingerprint does, for writes by other processes).
     subscriptions_revision: int = 0
 
     async def get_subscription(self, chat: ChatRef) -> Subscription | None:
-        stmt = _select_subscriptions().where(
-            subscriptions_t.c.platform == chat.platform, subscriptions_t.c.chat_id == chat.chat_id
-        )
+        stmt = _select_subscriptions().where(_key(chat))
         async with self.engine.connect() as conn:
             row = (await conn.execute(stmt)).first()
         return subscription_from_values(row) if row else None
 
     async def save_subscription(self, sub: Subscription) -> Subscription:
-        """Insert or update by (platform, chat id); returns the stored subscription."""
+        """Insert or update by (platform, chat id, thread); returns the stored subscription."""
         now = utcnow()
         self.subscriptions_revision += 1
         values = {
@@ -82,14 +90,19 @@ class SqlSubscriptions(SqlBase):
             "timezone": sub.timezone,
             "active": sub.active,
             "deactivated_reason": sub.deactivated_reason,
+            "language": sub.language,
             "updated_at": now,
         }
-        key = (subscriptions_t.c.platform == sub.chat.platform) & (
-            subscriptions_t.c.chat_id == sub.chat.chat_id
-        )
+        key = _key(sub.chat)
         async with self.engine.begin() as conn:
-            insert = insert_ignore(self.dialect, subscriptions_t, ["platform", "chat_id"]).values(
-                platform=sub.chat.platform, chat_id=sub.chat.chat_id, created_at=now, **values
+            insert = insert_ignore(
+                self.dialect, subscriptions_t, ["platform", "chat_id", "thread"]
+            ).values(
+                platform=sub.chat.platform,
+                chat_id=sub.chat.chat_id,
+                thread=sub.chat.thread,
+                created_at=now,
+                **values,
             )
             created = (await conn.execute(insert.returning(subscriptions_t.c.id))).first()
             if created is None:
@@ -165,6 +178,27 @@ class SqlSubscriptions(SqlBase):
             )
         return int(result.rowcount or 0)
 
+    async def deactivate_chat(self, platform: str, chat_id: str, reason: str, now: datetime) -> int:
+        """Deactivate every subscription of a chat (each of its topics too), as when the bot
+        was removed from it; returns how many subscriptions were active."""
+        async with self.engine.connect() as conn:
+            ids = (
+                (
+                    await conn.execute(
+                        sa.select(subscriptions_t.c.id).where(
+                            subscriptions_t.c.platform == platform,
+                            subscriptions_t.c.chat_id == chat_id,
+                            subscriptions_t.c.active.is_(True),
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        for subscription_id in ids:
+            await self.deactivate_subscription(subscription_id, reason, now)
+        return len(ids)
+
     async def move_subscription(
         self, subscription_id: int, chat_id: str, now: datetime
     ) -> Subscription | None:
@@ -185,11 +219,11 @@ class SqlSubscriptions(SqlBase):
             ).first()
             if old is None:
                 return None
-            platform = old[1]
-            if old[2] == chat_id:
-                return subscription_from_values(old)
+            old_sub = subscription_from_values(old)
+            if old_sub.chat.chat_id == chat_id:
+                return old_sub
             target = _select_subscriptions().where(
-                subscriptions_t.c.platform == platform, subscriptions_t.c.chat_id == chat_id
+                _key(ChatRef(old_sub.chat.platform, chat_id, old_sub.chat.thread))
             )
             existing = (await conn.execute(target)).first()
             if existing is None:

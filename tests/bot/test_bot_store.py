@@ -270,6 +270,34 @@ async def test_a_released_chat_keeps_its_pace_across_workers(any_store: SqlStore
     assert len(await any_store.claim_due(later, lease_seconds=60, limit=9, platforms=["fake"])) == 1
 
 
+async def test_forum_topics_of_one_chat_share_its_pace(any_store: SqlStore) -> None:
+    """Each topic is a subscription (leased on its own), but Telegram's limit is the group's:
+    releasing one topic at its pace holds the chat's other topics back as long."""
+    feed, _ = await any_store.add_feed("https://example.org/feed.xml")
+    [stored] = await any_store.record_entries(feed.id, [("e1", card(1))], NOW)
+    subs = [
+        await any_store.save_subscription(Subscription(chat=ChatRef("fake", "-100", thread)))
+        for thread in ("11", "22")
+    ]
+    other = await any_store.save_subscription(Subscription(chat=ChatRef("fake", "-200")))
+    await any_store.enqueue([(s.id or 0, stored.id, NOW) for s in (*subs, other)], NOW)
+    claimed = await any_store.claim_due(NOW, lease_seconds=60, limit=1, platforms=["fake"])
+    [item] = [i for i in claimed if i.subscription.chat.thread == "11"] or claimed[:1]
+    token = item.claim_token
+    assert token is not None and item.subscription.chat.chat_id == "-100"
+    await any_store.record_sent([SentRecord(item.subscription.id or 0, (item.id,), NOW, token)])
+    paced = NOW + timedelta(seconds=3)
+    await any_store.release_chats(
+        token, {item.subscription.id or 0: paced}, {("fake", "-100"): paced}
+    )
+    now_due = await any_store.claim_due(NOW, lease_seconds=60, limit=9, platforms=["fake"])
+    assert [i.subscription.chat.chat_id for i in now_due] == ["-200"]  # the other chat only
+    later = await any_store.claim_due(
+        NOW + timedelta(seconds=3.5), lease_seconds=60, limit=9, platforms=["fake"]
+    )
+    assert [i.subscription.chat.chat_id for i in later] == ["-100"]
+
+
 async def test_a_dead_workers_chats_and_feeds_are_taken_at_once(any_store: SqlStore) -> None:
     await _queued(any_store, n_cards=1)
     await any_store.heartbeat("dead", host="h", pid=1, roles=("deliver",), now=NOW)

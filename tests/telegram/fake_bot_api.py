@@ -10,8 +10,13 @@ What a test can do with it:
 
 * push updates (``push_command``, ``push_text``, ``push_callback``) that a long-polling
   ``getUpdates`` hands out, or post them to a webhook set with ``setWebhook``;
-* read what the bot did (``sent``, ``edits``, ``callback_answers``, ``my_commands``, ``calls``)
-  and wait for it (``wait_for``);
+* read what the bot did (``sent``, ``edits``, ``callback_answers``, ``my_commands`` and
+  ``commands_by_language``, ``calls``) and wait for it (``wait_for``);
+* play groups with admins (``set_member``, answered by ``getChatMember``; anonymous admins
+  with ``push_text(..., anonymous=True)``), channels (``register_chat(id, "channel",
+  username=...)`` for ``getChat``, ``push_channel_post``, ``remove_bot``) and forum topics
+  (``push_text(..., thread_id=)``, ``open_topic``/``close_topic``/``delete_topic``: a send to a
+  closed topic answers ``TOPIC_CLOSED``, to an unknown one ``message thread not found``);
 * script failures per chat (``fail_next(chat_id, "retry_after")``, ``block(chat_id)``);
 * enforce a global rate limit (``global_rate=30``: a 31st ``sendMessage`` within one second
   draws a 429);
@@ -54,7 +59,16 @@ _JSON_FIELDS = frozenset(
         "reply_parameters",
     }
 )
-_INT_FIELDS = frozenset({"chat_id", "message_id", "offset", "limit", "timeout", "cache_time"})
+_INT_FIELDS = frozenset(
+    {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time", "user_id",
+     "message_thread_id"}
+)  # fmt: skip
+ANONYMOUS_ADMIN_ID = 1087968824  # Telegram's GroupAnonymousBot, the "from" of anonymous admins
+_ADMIN_RIGHTS = (
+    "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+    "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info",
+    "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+)  # fmt: skip
 _BOOL_FIELDS = frozenset(
     {"disable_notification", "disable_web_page_preview", "drop_pending_updates", "show_alert"}
 )
@@ -145,6 +159,12 @@ class SentMessage:
     at: float
 
     @property
+    def thread(self) -> int | None:
+        """The forum topic it went to (``message_thread_id``), None for the chat itself."""
+        value = self.params.get("message_thread_id")
+        return int(value) if value is not None else None
+
+    @property
     def buttons(self) -> list[tuple[str, str]]:
         """``(label, callback_data)`` of every inline button, row by row."""
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
@@ -187,6 +207,9 @@ FAILURES: dict[str, Callable[[_Script], ApiError]] = {
         "Bad Request: group chat was upgraded to a supergroup chat",
         {"migrate_to_chat_id": s.migrate_to},
     ),
+    "not_channel_member": lambda s: ApiError(
+        403, "Forbidden: bot is not a member of the channel chat"
+    ),
     "server_error": lambda s: ApiError(500, "Internal Server Error"),
     "bad_gateway": lambda s: ApiError(502, "Bad Gateway"),
 }
@@ -194,7 +217,13 @@ NETWORK_FAILURE = "network"  # the connection is dropped without an answer
 SLOW = "slow"  # the answer comes after ``delay`` seconds (a client read timeout)
 
 
-def chat_object(chat_id: int, chat_type: str | None = None, title: str | None = None) -> dict:
+def chat_object(
+    chat_id: int,
+    chat_type: str | None = None,
+    title: str | None = None,
+    username: str | None = None,
+    is_forum: bool = False,
+) -> dict:
     if chat_type is None:
         if chat_id > 0:
             chat_type = "private"
@@ -202,7 +231,12 @@ def chat_object(chat_id: int, chat_type: str | None = None, title: str | None = 
             chat_type = "supergroup" if str(chat_id).startswith("-100") else "group"
     if chat_type == "private":
         return {"id": chat_id, "type": "private", "first_name": "Alice", "username": "alice"}
-    return {"id": chat_id, "type": chat_type, "title": title or f"Group {chat_id}"}
+    chat: dict[str, Any] = {"id": chat_id, "type": chat_type, "title": title or f"Group {chat_id}"}
+    if username:
+        chat["username"] = username
+    if is_forum:
+        chat["is_forum"] = True
+    return chat
 
 
 @dataclass
@@ -231,6 +265,7 @@ class FakeBotApi:
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     my_commands: list[dict[str, Any]] = field(default_factory=list)
+    commands_by_language: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     webhook: dict[str, Any] | None = None
     stats: _Stats = field(default_factory=_Stats)
 
@@ -244,6 +279,10 @@ class FakeBotApi:
         self._scripts: dict[int, deque[_Script]] = {}
         self._blocked: set[int] = set()
         self._chats: dict[int, dict[str, Any]] = {}
+        self._members: dict[tuple[int, int], dict[str, Any]] = {}
+        self._topics: dict[int, dict[int, str]] = {}  # chat -> thread -> "open" | "closed"
+        self._gone: dict[int, str] = {}  # chats the bot was removed from -> failure kind
+        self._hidden_members: set[int] = set()
         self._window: deque[float] = deque()
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -303,8 +342,54 @@ class FakeBotApi:
         """Every further send to ``chat_id`` answers 403 (the user blocked the bot)."""
         self._blocked.add(int(chat_id))
 
-    def register_chat(self, chat_id: int, chat_type: str, title: str | None = None) -> None:
-        self._chats[chat_id] = chat_object(chat_id, chat_type, title)
+    def register_chat(
+        self,
+        chat_id: int,
+        chat_type: str,
+        title: str | None = None,
+        *,
+        username: str | None = None,
+        is_forum: bool = False,
+    ) -> None:
+        self._chats[chat_id] = chat_object(chat_id, chat_type, title, username, is_forum)
+
+    def set_member(self, chat_id: int, user_id: int, status: str, **rights: bool) -> None:
+        """``getChatMember(chat_id, user_id)`` answers ``status`` ("creator", "administrator",
+        "member", "left", "kicked"); ``rights`` such as ``can_post_messages=True``. Users not
+        set are members, the bot itself too until set."""
+        self._members[(chat_id, user_id)] = {"status": status, **rights}
+
+    def hide_members(self, chat_id: int) -> None:
+        """``getChatMember`` in ``chat_id`` fails as Telegram's does when the bot may not see
+        the member list."""
+        self._hidden_members.add(chat_id)
+
+    def open_topic(self, chat_id: int, thread_id: int) -> None:
+        self._topics.setdefault(chat_id, {})[thread_id] = "open"
+
+    def close_topic(self, chat_id: int, thread_id: int) -> None:
+        self._topics.setdefault(chat_id, {})[thread_id] = "closed"
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        self._topics.get(chat_id, {}).pop(thread_id, None)
+
+    def remove_bot(self, chat_id: int) -> int:
+        """The chat's admins remove the bot: sends fail as Telegram's do, and the bot gets the
+        ``my_chat_member`` update saying so. Returns the update id."""
+        chat = self._chat(chat_id)
+        self._gone[chat_id] = "not_channel_member" if chat["type"] == "channel" else "kicked"
+        self._members[(chat_id, BOT_ID)] = {"status": "left"}
+        return self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": chat,
+                    "from": {"id": 7, "is_bot": False, "first_name": "Admin"},
+                    "date": int(time.time()),
+                    "old_chat_member": self._member_object(chat_id, BOT_ID, "administrator"),
+                    "new_chat_member": {"status": "left", "user": self._bot_user()},
+                }
+            }
+        )
 
     # --- updates --------------------------------------------------------------------------
 
@@ -322,16 +407,40 @@ class FakeBotApi:
         user_id: int | None = None,
         chat_type: str | None = None,
         title: str | None = None,
+        language_code: str | None = None,
+        thread_id: int | None = None,
+        anonymous: bool = False,
     ) -> dict[str, Any]:
         chat = self._chat(chat_id, chat_type, title)
         uid = user_id if user_id is not None else (chat_id if chat_id > 0 else 42)
+        sender: dict[str, Any] = {
+            "id": uid,
+            "is_bot": False,
+            "first_name": "Alice",
+            "username": "alice",
+        }
+        if language_code:
+            sender["language_code"] = language_code
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
-            "from": {"id": uid, "is_bot": False, "first_name": "Alice", "username": "alice"},
+            "from": sender,
             "chat": chat,
             "date": int(time.time()),
             "text": text,
         }
+        if anonymous:  # an admin posting as the group: Telegram names the group as sender
+            message["from"] = {
+                "id": ANONYMOUS_ADMIN_ID,
+                "is_bot": True,
+                "first_name": "Group",
+                "username": "GroupAnonymousBot",
+            }
+            message["sender_chat"] = chat
+        if thread_id is not None:
+            chat["is_forum"] = True
+            self._topics.setdefault(chat_id, {}).setdefault(thread_id, "open")
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             message["entities"] = [
@@ -344,6 +453,22 @@ class FakeBotApi:
         return self.push_update({"message": self.message_object(chat_id, text, **kwargs)})
 
     push_command = push_text
+
+    def push_channel_post(self, chat_id: int, text: str) -> int:
+        """An admin posts ``text`` in the channel ``chat_id``: no ``from``, the channel as
+        ``sender_chat``, as Telegram sends a ``channel_post``."""
+        chat = self._chats.get(chat_id) or self._chat(chat_id, "channel")
+        post: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "sender_chat": chat,
+            "chat": chat,
+            "date": int(time.time()),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            post["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
+        return self.push_update({"channel_post": post})
 
     def push_callback(
         self, chat_id: int, data: str, *, message_id: int, user_id: int | None = None
@@ -492,8 +617,66 @@ class FakeBotApi:
         return self._bot_user()
 
     async def _api_setmycommands(self, params: dict[str, Any]) -> Any:
-        self.my_commands = list(params.get("commands", []))
+        commands = list(params.get("commands", []))
+        language = str(params.get("language_code") or "")
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        self.commands_by_language[language] = commands
+        if not language:
+            self.my_commands = commands
         return True
+
+    def _member_object(self, chat_id: int, user_id: int, status: str | None = None) -> dict:
+        known = self._members.get((chat_id, user_id), {"status": status or "member"})
+        user = (
+            self._bot_user()
+            if user_id == BOT_ID
+            else {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        )
+        member: dict[str, Any] = {"user": user, **known}
+        if member["status"] == "administrator":
+            for right in _ADMIN_RIGHTS:
+                member.setdefault(right, False)
+        elif member["status"] == "creator":
+            member.setdefault("is_anonymous", False)
+        elif member["status"] == "kicked":
+            member.setdefault("until_date", 0)
+        return member
+
+    async def _api_getchatmember(self, params: dict[str, Any]) -> Any:
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        if not isinstance(chat_id, int) or chat_id not in self._chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        if not isinstance(user_id, int):
+            raise ApiError(400, "Bad Request: invalid user_id specified")
+        if chat_id in self._gone:
+            raise FAILURES[self._gone[chat_id]](_Script(self._gone[chat_id], 1))
+        if chat_id in self._hidden_members:
+            raise ApiError(400, "Bad Request: member list is inaccessible")
+        return self._member_object(chat_id, user_id)
+
+    async def _api_getchat(self, params: dict[str, Any]) -> Any:
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, str) and chat_id.startswith("@"):
+            name = chat_id[1:].lower()
+            found = [c for c in self._chats.values() if c.get("username", "").lower() == name]
+            chat = found[0] if found else None
+        else:
+            chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
+        if chat is None or chat["id"] in self._gone:
+            raise ApiError(400, "Bad Request: chat not found")
+        return {
+            **chat,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
 
     async def _api_getmycommands(self, params: dict[str, Any]) -> Any:
         return self.my_commands
@@ -569,6 +752,15 @@ class FakeBotApi:
                 raise FAILURES[script.kind](script)
         if chat_id in self._blocked:
             raise FAILURES["blocked"](_Script("blocked", 1))
+        if chat_id in self._gone:
+            raise FAILURES[self._gone[chat_id]](_Script(self._gone[chat_id], 1))
+        thread = params.get("message_thread_id")
+        if thread is not None:
+            state = self._topics.get(chat_id, {}).get(int(thread))
+            if state is None:
+                raise ApiError(400, "Bad Request: message thread not found")
+            if state == "closed":
+                raise ApiError(400, "Bad Request: TOPIC_CLOSED")
         return chat_id
 
     def _check_text(self, params: dict[str, Any]) -> str:

@@ -173,6 +173,7 @@ async def test_reply_text_is_escaped(running: Bot) -> None:
 async def test_group_commands_belong_to_the_group(running: Bot) -> None:
     fake = running.fake
     fake.register_chat(GROUP, "group", "Reading club")
+    fake.set_member(GROUP, 7, "administrator")
     # A command for another bot in the same group is not ours to answer.
     fake.push_text(GROUP, "/subscribe@some_other_bot diplomacy", user_id=7)
     fake.push_text(GROUP, "/stats", user_id=7)  # some other bot's command, not ours to hint at

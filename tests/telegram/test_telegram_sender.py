@@ -46,6 +46,10 @@ HTML = OutgoingMessage(
         (Forbidden("Forbidden: bot was blocked by the user"), ChatGone),
         (Forbidden("Forbidden: bot was kicked from the group chat"), ChatGone),
         (BadRequest("Bad Request: chat not found"), ChatGone),
+        (BadRequest("Bad Request: TOPIC_CLOSED"), ChatGone),  # that topic's subscription ends
+        (BadRequest("Bad Request: TOPIC_DELETED"), ChatGone),
+        (BadRequest("Bad Request: message thread not found"), ChatGone),
+        (Forbidden("Forbidden: bot is not a member of the channel chat"), ChatGone),
         (BadRequest("Bad Request: group chat was deactivated"), ChatGone),
         (BadRequest("Bad Request: message is too long"), Rejected),
         (BadRequest("Bad Request: not enough rights to send text messages"), Rejected),
