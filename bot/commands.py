@@ -24,13 +24,14 @@ once the platform confirms the sender is its admin and the bot may post there.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from bot import messages as msg
-from bot.access import ADMINS_ONLY, decide, is_admin, is_channel_ref
+from bot.access import is_channel_ref
 from bot.clock import utcnow
+from bot.command_access import ChatAccess, Handler
 from bot.command_settings import apply_settings
 from bot.filters import MAX_FILTERS, TopicCatalog, parse_filters, split_words
 from bot.i18n import Translator, language_of, translator
@@ -92,12 +93,7 @@ def parse_command_line(text: str, chat: ChatRef, **extra: object) -> CommandRequ
     )
 
 
-Handler = Callable[
-    [CommandRequest, "Subscription | None", msg.CommandSyntax, Translator], Awaitable[Reply]
-]
-
-
-class CommandCore:
+class CommandCore(ChatAccess):
     """Implements :class:`bot.ports.CommandHandler`."""
 
     def __init__(
@@ -156,7 +152,12 @@ class CommandCore:
         too_many = _too_many_words(cmd, name, request.args, t)
         if too_many is not None:
             return Reply(too_many)
-        if name in _CHANNEL_COMMANDS and request.args and is_channel_ref(request.args[0]):
+        if (
+            request.chats is not None  # a platform with channels it can look up (Telegram)
+            and name in _CHANNEL_COMMANDS
+            and request.args
+            and is_channel_ref(request.args[0])
+        ):
             return await self._for_channel(request, handler, cmd, t)
         refused = await self._refused(request, name, cmd, t)
         if refused is not None:
@@ -165,57 +166,6 @@ class CommandCore:
 
     async def chat_removed(self, platform: str, chat_id: str, reason: str) -> None:
         await self.store.deactivate_chat(platform, chat_id, reason, self.clock())
-
-    # --- who may ---------------------------------------------------------------------------
-
-    async def _refused(
-        self, request: CommandRequest, name: str, cmd: msg.CommandSyntax, t: Translator
-    ) -> Reply | None:
-        """None when ``request``'s sender may run ``name`` here, else the reply saying who may."""
-        access = decide(
-            name,
-            shared=request.is_group or request.is_channel,
-            sender_is_chat=request.sender_is_chat,
-            policy=self.group_commands,
-        )
-        if access is not ADMINS_ONLY or request.chats is None:
-            return None  # a platform that cannot tell who is an admin lets everyone manage
-        if request.user_id is None:
-            return Reply(msg.admins_only(cmd, t=t))
-        status = await request.chats.member_status(request.chat.chat_id, request.user_id)
-        if status is None:
-            return Reply(msg.admin_check_failed(t=t))
-        return None if is_admin(status) else Reply(msg.admins_only(cmd, t=t))
-
-    async def _for_channel(
-        self, request: CommandRequest, handler: Handler, cmd: msg.CommandSyntax, t: Translator
-    ) -> Reply:
-        """``/subscribe @channel trade`` from a private chat: the channel's subscription,
-        once its admin asks and the bot may post there. The reply carries no buttons (they
-        would act on the private chat)."""
-        ref = request.args[0]
-        if request.is_group or request.is_channel or request.chats is None:
-            return Reply(msg.channel_only_in_private(cmd, t=t))
-        channel = await request.chats.find_channel(ref)
-        if channel is None:
-            return Reply(msg.channel_not_found(ref, t=t))
-        status = None
-        if request.user_id is not None:
-            status = await request.chats.member_status(channel.chat_id, request.user_id)
-        if not is_admin(status):
-            return Reply(msg.channel_not_admin(ref, t=t))
-        if request.name != "list" and not channel.bot_can_post:
-            return Reply(msg.channel_cannot_post(ref, t=t))
-        target = replace(
-            request,
-            chat=ChatRef(request.chat.platform, channel.chat_id),
-            args=request.args[1:],
-            chat_title=channel.title or ref,
-            is_channel=True,
-        )
-        current = await self.store.get_subscription(target.chat)
-        reply = await handler(target, current, cmd, t)
-        return Reply(msg.for_channel(ref, reply.text, t=t))
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -34,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages as msg
 from bot.errors import SlackConfigError
+from bot.i18n import translator
 from bot.ports import ChatRef, CommandHandler, CommandRequest, Reply
 from bot.settings import Settings
 from bot.slack_app import build_bolt
@@ -48,13 +50,7 @@ from bot.slack_members import SlackMembers
 from bot.slack_oauth import InstallationStore, SlackInstallations
 from bot.slack_sender import SlackSender
 from bot.slack_settings import check_settings
-from bot.slack_workspaces import (
-    ChannelCommands,
-    changes_subscription,
-    may_change,
-    qualify,
-    workspace_key,
-)
+from bot.slack_workspaces import ChannelCommands, qualify, workspace_key
 
 log = logging.getLogger(__name__)
 
@@ -270,11 +266,16 @@ class SlackAdapter:
     ) -> None:
         channel_id, user_id = event["channel"], event.get("user")
         chat = self._chat(context, channel_id)
+        language = await self._language(client, context, user_id)
         request = CommandRequest(
-            chat, "help", user_id=user_id, is_group=not is_direct_message(channel_id)
+            chat,
+            "help",
+            user_id=user_id,
+            is_group=not is_direct_message(channel_id),
+            language=language,
         )
         reply = await self._handle(request)
-        for message in reply_messages(reply, limit=1):
+        for message in reply_messages(reply, limit=1, t=translator(language)):
             if user_id:
                 await client.chat_postEphemeral(
                     channel=channel_id, user=user_id, text=message.text, blocks=message.blocks
@@ -287,9 +288,11 @@ class SlackAdapter:
             return
         user_id = event["user"]
         channel_id = event.get("channel") or await self._dm_channel(client, context, user_id, "")
-        request = CommandRequest(self._chat(context, channel_id), "list", user_id=user_id)
+        language = await self._language(client, context, user_id)
+        chat = self._chat(context, channel_id)
+        request = CommandRequest(chat, "list", user_id=user_id, language=language)
         reply = await self._handle(request)
-        await client.views_publish(user_id=user_id, view=home_view(reply))
+        await client.views_publish(user_id=user_id, view=home_view(reply, t=translator(language)))
 
     async def _on_uninstalled(self, context: Any) -> None:
         await self._stop_workspace(context, "app uninstalled")
@@ -328,11 +331,14 @@ class SlackAdapter:
         chat = self._chat(context, channel_id)
         title = None if direct or not channel_name else f"#{channel_name}"
         request = build_request(text, chat, user_id=user_id, is_group=not direct, title=title)
+        language = await self._language(client, context, user_id)
+        request = replace(request, language=language)
+        t = translator(language)
         if await self._allowed(request, client, context, channel_id):
             reply = await self._handle(request)
         else:
-            reply = Reply(msg.channel_admins_only(msg.SLACK))
-        for message in reply_messages(reply):
+            reply = Reply(msg.channel_admins_only(msg.SLACK, t=t))
+        for message in reply_messages(reply, t=t):
             response = await respond(
                 text=message.text,
                 blocks=message.blocks,
@@ -348,32 +354,22 @@ class SlackAdapter:
             return await self._commands.handle(request)
         except Exception:
             log.exception("slack: command %r failed in %s", request.name, request.chat.chat_id)
-            return Reply(msg.COMMAND_FAILED)
+            return Reply(translator(request.language).gettext(msg.COMMAND_FAILED))
+
+    async def _language(
+        self, client: AsyncWebClient, context: Any, user_id: str | None
+    ) -> str | None:
+        """The member's Slack locale: the core answers in it unless the chat chose another."""
+        if not user_id:
+            return None
+        return await self._members.locale(client, self._workspace(context), user_id)
 
     async def _allowed(
         self, request: CommandRequest, client: AsyncWebClient, context: Any, channel_id: str
     ) -> bool:
         """``DIGESTBOT_SLACK_CHANNEL_COMMANDS``: who may change a channel's subscription."""
-        changes = changes_subscription(request.name, request.args)
-        if may_change(
-            self._channel_commands,
-            changes=changes,
-            in_channel=request.is_group,
-            is_admin=False,
-            is_channel_creator=False,
-        ):
-            return True
-        workspace, user_id = self._workspace(context), request.user_id or ""
-        is_admin = await self._members.is_admin(client, workspace, user_id)
-        creator = (
-            None if is_admin else await self._members.channel_creator(client, workspace, channel_id)
-        )
-        return may_change(
-            self._channel_commands,
-            changes=changes,
-            in_channel=request.is_group,
-            is_admin=is_admin,
-            is_channel_creator=creator == user_id,
+        return await self._members.may_run(
+            self._channel_commands, request, client, self._workspace(context), channel_id
         )
 
     async def _dm_channel(

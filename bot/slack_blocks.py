@@ -11,6 +11,7 @@ from typing import Any
 
 from bot import messages as msg
 from bot.commands import parse_command_line
+from bot.i18n import ENGLISH, Translator
 from bot.ports import ChatRef, CommandRequest, Reply
 from digests.render.slack import MAX_BLOCKS, MAX_BUTTON_TEXT, escape, render_digest, split_text
 
@@ -96,7 +97,9 @@ def _text_blocks(text: str, room: int) -> list[Block]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
 
 
-def reply_messages(reply: Reply, *, limit: int = MAX_RESPONSES) -> list[ReplyMessage]:
+def reply_messages(
+    reply: Reply, *, limit: int = MAX_RESPONSES, t: Translator = ENGLISH
+) -> list[ReplyMessage]:
     """A reply as at most ``limit`` Slack messages: its text and buttons, then its cards.
 
     Text is plain text escaped for mrkdwn, its commands already spelled the Slack way by the
@@ -108,14 +111,15 @@ def reply_messages(reply: Reply, *, limit: int = MAX_RESPONSES) -> list[ReplyMes
         text = reply.text
         actions = _choice_blocks(reply)[: MAX_BLOCKS - 1]
         blocks = _text_blocks(text, MAX_BLOCKS - len(actions)) + actions
-        messages.append(ReplyMessage(escape(text)[:40000] or msg.SLACK_BUTTONS_ONLY, blocks))
+        buttons_only = t.gettext(msg.SLACK_BUTTONS_ONLY)
+        messages.append(ReplyMessage(escape(text)[:40000] or buttons_only, blocks))
     if reply.cards:
         rendered = render_digest(reply.cards)
         room = limit - len(messages)
         if len(rendered) > room:
             shown = rendered[: max(room - 1, 0)]
             hidden = len(reply.cards) - sum(len(m.card_indexes) for m in shown)
-            note = msg.more_cards(hidden)
+            note = msg.more_cards(hidden, t=t)
             messages.extend(ReplyMessage(m.text, m.blocks) for m in shown)
             messages.append(ReplyMessage(note, _text_blocks(note, 1)))
         else:
@@ -123,12 +127,11 @@ def reply_messages(reply: Reply, *, limit: int = MAX_RESPONSES) -> list[ReplyMes
     return messages[:limit]
 
 
-def home_view(reply: Reply) -> dict[str, Any]:
+def home_view(reply: Reply, *, t: Translator = ENGLISH) -> dict[str, Any]:
     """The App Home tab: the user's subscriptions (the core's ``list`` reply) and a hint."""
-    blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": msg.SLACK_HOME_TITLE}}
-    ]
-    text = reply.text or msg.SLACK_HOME_EMPTY
+    title = t.gettext(msg.SLACK_HOME_TITLE)
+    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
+    text = reply.text or t.gettext(msg.SLACK_HOME_EMPTY)
     blocks += _text_blocks(text, MAX_HOME_BLOCKS - 3)
     blocks.append({"type": "divider"})
     blocks.append(

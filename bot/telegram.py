@@ -6,6 +6,12 @@ It is thin on purpose: a command message or a button press becomes one
 keyboard, cards through :mod:`digests.render.telegram`). Subscribing, topics and settings live
 in the core, once for every platform.
 
+The request says who speaks and where: the chat (a forum topic's ``message_thread_id`` as
+``ChatRef.thread``), whether it is a group or a channel, whether the chat itself speaks (a
+channel post, an anonymous admin), the user's ``language_code``, and ``TelegramChats``
+(``getChatMember``/``getChat``, cached) for the core's admin checks. A ``my_chat_member``
+update removing the bot ends the chat's subscriptions.
+
 Updates arrive by long polling, or by webhook when ``TELEGRAM_WEBHOOK_URL`` is set (then a
 secret token is required and PTB checks it on every request). The token never reaches a log
 line: see :mod:`bot.telegram_redaction`.

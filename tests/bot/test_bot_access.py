@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.access import ADMINS_ONLY, ALLOW, Access, decide, is_admin, is_channel_ref
+from bot.commands import CommandCore, parse_command_line
+from bot.ports import ChatRef
 
 
 @pytest.mark.parametrize(
@@ -69,3 +71,13 @@ def test_is_admin(status: str | None, admin: bool) -> None:
 )
 def test_is_channel_ref(word: str, channel: bool) -> None:
     assert is_channel_ref(word) is channel
+
+
+async def test_a_platform_without_channel_look_ups_reads_at_words_as_filters(
+    core: CommandCore,
+) -> None:
+    """Slack and the console have no ``ChatDirectory``: ``@name`` is not a channel there."""
+    request = parse_command_line("/subscribe @newsroom", ChatRef("console", "c1"))
+    assert request is not None
+    reply = await core.handle(request)
+    assert "private chat" not in reply.text and "channel" not in reply.text.lower()

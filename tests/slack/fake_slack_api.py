@@ -283,7 +283,10 @@ class FakeSlackApi:
         user = self.users.get(str(params.get("user")))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": {"id": params["user"], **user}}
+        # Slack leaves the locale out unless asked for it
+        wanted = str(params.get("include_locale", "")).lower() in ("1", "true")
+        shown = {k: v for k, v in user.items() if k != "locale" or wanted}
+        return {"ok": True, "user": {"id": params["user"], **shown}}
 
     def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel"))

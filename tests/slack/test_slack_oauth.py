@@ -22,8 +22,10 @@ import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
+from bot import messages as msg
 from bot.app import App
 from bot.errors import SlackConfigError
+from bot.i18n import translator
 from bot.messages import SLACK_NOT_INSTALLED
 from bot.ports import ChatRef
 from bot.slack import SlackAdapter, build_slack_adapter
@@ -337,3 +339,43 @@ async def test_an_uninstall_is_one_log_line(multi: Multi, caplog: pytest.LogCapt
         "slack: bot token revoked in workspace T0ACME: 1 subscription(s) deactivated, "
         "0 pending card(s) cancelled"
     ]
+
+
+async def test_oauth_with_socket_mode_serves_the_install_pages_only(
+    fake_api: FakeSlackApi, tmp_path: Path
+) -> None:
+    settings = oauth_settings(
+        fake_api,
+        SLACK_APP_TOKEN="xapp-1-A0DIGEST-1-secret",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'socket.sqlite3'}",
+        DIGESTBOT_FEEDS_FILE=str(tmp_path / "none.toml"),
+    )
+    async with App(settings, pacing=False) as app:
+        [adapter] = app.adapters
+        assert isinstance(adapter, SlackAdapter)
+        async with adapter:
+            assert adapter.mode == "socket"
+            assert [c.method for c in fake_api.calls] == ["apps.connections.open"]
+            base = f"http://127.0.0.1:{adapter.port}"
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"{base}/slack/install") as response:
+                    assert response.status == 200
+                    assert "slack.com/oauth/v2/authorize" in await response.text()
+                async with session.post(f"{base}/slack/events", data="{}") as response:
+                    assert response.status == 404  # events come over the socket
+
+
+async def test_replies_in_the_members_slack_language(multi: Multi) -> None:
+    await two_workspaces(multi)
+    multi.api.users["U0HANS"] = {"locale": "de-DE"}
+    multi.api.users["U0ALICE"] = {"locale": "en-US"}
+    german = translator("de")
+    text = await multi.command("T0ACME", "list", user="U0HANS")
+    assert text == msg.not_subscribed(msg.SLACK, t=german)
+    assert text != msg.not_subscribed(msg.SLACK)
+    assert (await multi.command("T0ACME", "list")) == msg.not_subscribed(msg.SLACK)
+    bogus = await multi.command("T0BOLT", "bogus stuff", user="U0HANS")
+    assert bogus == msg.unknown_command(msg.SLACK, "bogus", t=german)
+    assert "/digest bogus" in bogus  # named as typed, in German too
+    [call] = multi.api.calls_to("users.info", None)[:1]
+    assert call.params["include_locale"] in ("1", "true", True)
