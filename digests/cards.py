@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from digests import lang
 from digests.config import PipelineConfig
 from digests.extract import html_fragment_paragraphs
-from digests.facts import key_facts
+from digests.facts import key_facts, stands_alone
 from digests.lang import resolve_language
 from digests.models import Article, Card, FeedEntry
 from digests.summarize import article_sentences, summarize
@@ -117,7 +117,10 @@ def build_card(
         sentences=sentences,
         language=article.language,
     )
-    facts = [f for f in spare if not _repeats(f, summary)][: config.max_key_facts]
+    # A bullet must stand alone: a figure a reader would quote, no "It ..." for what came before.
+    facts = [f for f in spare if not _repeats(f, summary) and stands_alone(f, article.language)][
+        : config.max_key_facts
+    ]
     tags = _tag(taxonomy, article.title, article.text, categories, article.language)
     published = article.published or (entry.published or entry.updated if entry else None)
     card = Card(

@@ -156,6 +156,31 @@ class _Unit:
     terms: frozenset[str]
 
 
+_CJK_FIGURE = re.compile(
+    r"[〇零一二两三四五六七八九十百千万亿億兆]+(?:年|月|日|%|％|倍|元|美元|人|万|亿|億)|百分之"
+)
+_FIGURE_KINDS = ("money", "percent", "date")
+_SPELLED_FIGURE = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty"
+    r"|thirty|forty|fifty|sixty|seventy|eighty|ninety|a hundred|hundreds|thousands|millions)"
+    r"[\s-]+(?:percent|per cent|million|billion|trillion|thousand|dollars|euros|yuan|pounds)\b",
+    re.IGNORECASE,
+)
+
+
+def stands_alone(fact: str, language: str | None = None) -> bool:
+    """Can ``fact`` be a bullet of its own? It carries a figure (a digit in any script, an
+    amount, a percentage, a date, a CJK numeral with its unit) and does not open on a pronoun
+    for something said before it ("It needs ...", "This is ..."). Words alone such as "that
+    second door" or "the least money" are not figures a reader would quote."""
+    if _DANGLING_OPENER.match(fact.lstrip(_OPENING_QUOTES)):
+        return False
+    if _DIGIT.search(fact) or _CJK_FIGURE.search(fact) or _SPELLED_FIGURE.search(fact):
+        return True
+    found = specifics(fact, language)
+    return any(kind in found for kind in _FIGURE_KINDS)
+
+
 def specifics(text: str, language: str | None = None) -> dict[str, int]:
     """How many specifics of each kind ``text`` carries (kinds with none are left out).
 

@@ -8,6 +8,7 @@ import pytest
 
 from digests.cards import build_card, card_topics, link_card, reading_minutes, site_name
 from digests.config import PipelineConfig
+from digests.facts import stands_alone
 from digests.models import Article, FeedEntry
 from digests.topics import Taxonomy
 
@@ -172,3 +173,21 @@ def test_a_bare_host_is_never_the_source(source: str | None, shown: str | None) 
 def test_card_topics_are_taxonomy_topics_only(taxonomy: Taxonomy) -> None:
     topics = card_topics(("trade", "opinions"), ("Economy", "First Voice", "China"), taxonomy)
     assert topics == ("trade", "economy")
+
+
+@pytest.mark.parametrize(
+    ("fact", "alone"),
+    [
+        ("In 2024, two-way trade reached 328.08 billion U.S. dollars.", True),
+        ("Exports rose five percent last year.", True),
+        ("2024年，双边贸易额达到2.63万亿元。", True),
+        ("出口增长了百分之五。", True),
+        ("The small ports have shown they can be that second door.", False),  # no figure
+        ("It needs passing loops on the rail spurs and a 2 km bypass road.", False),  # "It"?
+        ("This is the 3rd rise in a row.", False),
+        ("Dies ist ein Rekord von 5,6 %.", False),
+        ("Parents on Fridays pay for childcare, which hits families with the least money.", False),
+    ],
+)
+def test_a_key_fact_carries_a_figure_and_opens_on_no_pronoun(fact: str, alone: bool) -> None:
+    assert stands_alone(fact) is alone
