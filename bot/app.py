@@ -479,8 +479,10 @@ class App:
 
 def _configure_logging(settings: Settings) -> None:
     from bot.logs import configure_logging
+    from bot.secret_masking import install_secret_masking
 
     configure_logging(settings.log_level, settings.log_format)
+    install_secret_masking(settings.secret_values(), settings.secret_passwords())
 
 
 def once_exit_code(report: CycleReport) -> tuple[int, str | None]:

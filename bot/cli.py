@@ -10,6 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.secret_masking import SecretMasker
 
 
 def _version() -> str:
@@ -139,9 +143,9 @@ def _with_setting_hint(exc: BaseException) -> str:
 
 def _say(message: str) -> None:
     """One line on stderr, with every secret of the settings masked, whatever its length."""
-    from bot.errors import mask_secrets, one_line
+    from bot.errors import one_line
 
-    print(f"digestbot: {mask_secrets(one_line(message), _secrets())}", file=sys.stderr)
+    print(f"digestbot: {_masker().mask(one_line(message))}", file=sys.stderr)
 
 
 def _say_database_error(exc: BaseException) -> None:
@@ -152,13 +156,15 @@ def _say_database_error(exc: BaseException) -> None:
     )
 
 
-def _secrets() -> list[str]:
+def _masker() -> SecretMasker:
+    from bot.secret_masking import SecretMasker
     from bot.settings import Settings
 
     try:
-        return Settings.load().secret_values()
+        settings = Settings.load()
     except Exception:  # invalid settings: pydantic's messages carry no input values anyway
-        return []
+        return SecretMasker()
+    return SecretMasker(settings.secret_values(), settings.secret_passwords())
 
 
 def _is_database_error(exc: BaseException) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
+
 from bot.errors import FeedUrlError
 
 __all__ = ["MAX_URL_LENGTH", "normalize_feed_url"]
@@ -28,7 +30,7 @@ def normalize_feed_url(url: str) -> str:
         raise FeedUrlError("a feed URL is empty; give one like https://example.org/feed.xml")
     if len(text) > MAX_URL_LENGTH:
         raise FeedUrlError(f"a feed URL is longer than {MAX_URL_LENGTH} characters")
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+    if any(ch.isspace() or ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text):
         raise FeedUrlError(f"{_shown(text)} has spaces or control characters; not a URL")
     try:
         parts = urlsplit(text)
@@ -51,7 +53,12 @@ def normalize_feed_url(url: str) -> str:
     if parts.username is not None:
         creds = parts.username + (f":{parts.password}" if parts.password is not None else "")
         netloc = f"{creds}@{netloc}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    normalized = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    try:  # what the fetcher will do with it: an IDNA host such as "xn--" cannot be requested
+        httpx.URL(normalized)
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise FeedUrlError(f"{_shown(text)} is not a valid URL: {exc}") from None
+    return normalized
 
 
 def _shown(text: str) -> str:

@@ -37,7 +37,8 @@ def json_formatter() -> logging.Formatter:
                 if value is not None:
                     log_record[name] = value
             if record.exc_info:
-                log_record["exception"] = self.formatException(record.exc_info)
+                # exc_text when set: bot.secret_masking leaves the masked traceback there.
+                log_record["exception"] = record.exc_text or self.formatException(record.exc_info)
 
     return _Formatter()
 

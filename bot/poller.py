@@ -88,7 +88,11 @@ class Pipeline(Protocol):
         concurrency: int = 4,
         *,
         summary_mode: str | None = None,
+        deadline: float | None = None,
     ) -> Sequence[Card | DigestError]: ...
+
+    @property
+    def feed_timeout(self) -> float: ...
 
     def link_card(self, entry: FeedEntry) -> Card: ...
 
@@ -144,11 +148,19 @@ def split_first_poll(
     return ordered[:limit], ordered[limit:]
 
 
-def _merge_topics(card: Card, feed_topics: Sequence[str]) -> Card:
-    if not feed_topics:
-        return card
+def _merge_topics(
+    card: Card,
+    feed_topics: Sequence[str],
+    feed_name: str | None = None,
+    feed_title: str | None = None,
+) -> Card:
+    """The card with the feed's configured topics, and its source named: the feed's configured
+    name, else the site's name, else the feed's own title."""
     topics = tuple(dict.fromkeys([*card.topics, *feed_topics]))
-    return replace(card, topics=topics)
+    source = feed_name or card.source or feed_title
+    if topics == card.topics and source == card.source:
+        return card
+    return replace(card, topics=topics, source=source)
 
 
 class Poller:
@@ -325,7 +337,14 @@ class Poller:
         return FeedReport(feed.url, error=error)
 
     async def poll_feed(self, feed: FeedRecord, *, deadline: float | None = None) -> FeedReport:
-        """Poll one feed; the fetch and the cards must be done by ``deadline`` (loop time)."""
+        """Poll one feed; the fetch and the cards must be done by ``deadline`` (loop time).
+
+        Pages not read within the pipeline's ``feed_timeout`` of the start get their cards from
+        the feed's own text: one slow site delays its feed by a bounded time, never a cycle.
+        """
+        pages_by = asyncio.get_running_loop().time() + self.pipeline.feed_timeout
+        if deadline is not None:  # leave the cycle time to build the fallback cards
+            pages_by = min(pages_by, deadline - 2.0)
         started = time.perf_counter()
         try:
             async with asyncio.timeout_at(deadline):
@@ -363,7 +382,10 @@ class Poller:
         started = time.perf_counter()
         async with asyncio.timeout_at(deadline):
             outcomes = await self.pipeline.cards_for_entries(
-                to_build, concurrency=self.concurrency, summary_mode=feed.summary_mode
+                to_build,
+                concurrency=self.concurrency,
+                summary_mode=feed.summary_mode,
+                deadline=pages_by,
             )
         if to_build:
             self.metrics.card_build_seconds.observe((time.perf_counter() - started) / len(to_build))
@@ -373,7 +395,8 @@ class Poller:
         pairs: list[tuple[str, Card | None]] = []
         for entry, outcome in zip(to_build, outcomes, strict=True):
             if isinstance(outcome, Card):
-                pairs.append((entry.entry_id, _merge_topics(outcome, feed.topics)))
+                named = _merge_topics(outcome, feed.topics, feed.name, parsed.title)  # type: ignore[attr-defined]
+                pairs.append((entry.entry_id, named))
             elif first_poll:  # recorded, never broadcast: no need for a stand-in card
                 log.warning("feed %s: no card for %s: %s", feed.url, entry.link, outcome)
                 pairs.append((entry.entry_id, None))
@@ -386,7 +409,12 @@ class Poller:
                     entry.link,
                     outcome,
                 )
-                card = _merge_topics(self.pipeline.link_card(entry), feed.topics)
+                card = _merge_topics(
+                    self.pipeline.link_card(entry),
+                    feed.topics,
+                    feed.name,
+                    parsed.title,  # type: ignore[attr-defined]
+                )
                 pairs.append((entry.entry_id, card))
         pairs.extend((e.entry_id, None) for e in only_seen)
         has_cards = any(card is not None for _, card in pairs)

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     max_response_bytes: int = Field(
         default=10 * 1024 * 1024, validation_alias="DIGESTBOT_MAX_RESPONSE_BYTES"
     )
+    # Seconds: one fetch, whatever the server trickles; one feed with its pages.
+    fetch_timeout: float = Field(default=20.0, gt=0, validation_alias="DIGESTBOT_FETCH_TIMEOUT")
+    feed_timeout: float = Field(default=45.0, gt=0, validation_alias="DIGESTBOT_FEED_TIMEOUT")
     global_rate: float = Field(default=25.0, validation_alias="DIGESTBOT_GLOBAL_RATE")
     # Feeds polled at once, and requests in flight to one site (scheme, host and port).
     poll_concurrency: int = Field(default=50, ge=1, validation_alias="DIGESTBOT_POLL_CONCURRENCY")
@@ -194,6 +197,14 @@ class Settings(BaseSettings):
             if value is not None and value.get_secret_value()
         ]
 
+    def secret_passwords(self) -> list[str]:
+        """The database and Redis passwords, masked where they stand as passwords (see
+        :mod:`bot.secret_masking`), not everywhere: ``postgres`` is also a word."""
+        from bot.secret_masking import url_password
+
+        redis = self.redis_url.get_secret_value() if self.redis_url else None
+        return [p for p in (url_password(self.database_url), url_password(redis)) if p]
+
     def llm_config(self) -> LlmConfig | None:
         """The LLM server to summarise with; ``None`` when ``DIGESTBOT_LLM_URL`` is not set
         (nothing LLM-related is imported then)."""
@@ -227,6 +238,8 @@ class Settings(BaseSettings):
         return PipelineConfig(
             max_summary_words=self.summary_words,
             max_response_bytes=self.max_response_bytes,
+            total_timeout=self.fetch_timeout,
+            feed_timeout=self.feed_timeout,
             topics_path=self.topics_file,
             allow_private_addresses=self.allow_private_addresses,
             max_in_flight=self.poll_concurrency,

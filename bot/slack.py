@@ -50,13 +50,7 @@ from bot.slack_members import SlackMembers
 from bot.slack_oauth import InstallationStore, SlackInstallations
 from bot.slack_sender import SlackSender
 from bot.slack_settings import check_settings
-from bot.slack_workspaces import (
-    ChannelCommands,
-    changes_subscription,
-    may_change,
-    qualify,
-    workspace_key,
-)
+from bot.slack_workspaces import ChannelCommands, qualify, workspace_key
 
 log = logging.getLogger(__name__)
 
@@ -374,26 +368,8 @@ class SlackAdapter:
         self, request: CommandRequest, client: AsyncWebClient, context: Any, channel_id: str
     ) -> bool:
         """``DIGESTBOT_SLACK_CHANNEL_COMMANDS``: who may change a channel's subscription."""
-        changes = changes_subscription(request.name, request.args)
-        if may_change(
-            self._channel_commands,
-            changes=changes,
-            in_channel=request.is_group,
-            is_admin=False,
-            is_channel_creator=False,
-        ):
-            return True
-        workspace, user_id = self._workspace(context), request.user_id or ""
-        is_admin = await self._members.is_admin(client, workspace, user_id)
-        creator = (
-            None if is_admin else await self._members.channel_creator(client, workspace, channel_id)
-        )
-        return may_change(
-            self._channel_commands,
-            changes=changes,
-            in_channel=request.is_group,
-            is_admin=is_admin,
-            is_channel_creator=creator == user_id,
+        return await self._members.may_run(
+            self._channel_commands, request, client, self._workspace(context), channel_id
         )
 
     async def _dm_channel(

@@ -18,6 +18,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.ports import CommandRequest
+from bot.slack_workspaces import ChannelCommands, changes_subscription, may_change
+
 __all__ = ["SlackMembers"]
 
 log = logging.getLogger(__name__)
@@ -83,3 +86,30 @@ class SlackMembers:
 
         result = await self._cached(("conversations.info", workspace, channel_id), fetch)
         return result if isinstance(result, str) else None
+
+    async def may_run(
+        self,
+        policy: ChannelCommands,
+        request: CommandRequest,
+        client: AsyncWebClient,
+        workspace: str,
+        channel_id: str,
+    ) -> bool:
+        """Whether ``request`` may run here under ``policy``; Slack is asked only when the
+        answer depends on who the member is."""
+        changes = changes_subscription(request.name, request.args)
+        in_channel = request.is_group
+        if may_change(
+            policy, changes=changes, in_channel=in_channel, is_admin=False, is_channel_creator=False
+        ):
+            return True
+        user_id = request.user_id or ""
+        is_admin = await self.is_admin(client, workspace, user_id)
+        creator = None if is_admin else await self.channel_creator(client, workspace, channel_id)
+        return may_change(
+            policy,
+            changes=changes,
+            in_channel=in_channel,
+            is_admin=is_admin,
+            is_channel_creator=creator == user_id,
+        )

@@ -13,7 +13,7 @@ from digests.lang import resolve_language
 from digests.models import Article, Card, FeedEntry
 from digests.summarize import article_sentences, summarize
 from digests.textclean import clean_card
-from digests.topics import Taxonomy
+from digests.topics import Taxonomy, normalize_filter
 
 _WORD = re.compile(r"\w+")
 
@@ -40,6 +40,29 @@ def _unique(values: Iterable[str], *, key: str = "") -> tuple[str, ...]:
         if cleaned and folded not in seen:
             seen[folded] = cleaned.lower() if key == "lower" else cleaned
     return tuple(seen.values())
+
+
+_HOST = re.compile(r"^(?:\[[0-9a-fA-F:.]+\]|[\w-]+(?:\.[\w-]+)+|localhost)(?::\d+)?\.?$")
+
+
+def site_name(source: str | None) -> str | None:
+    """A site's name, or ``None`` when it is only a host (``127.0.0.1:43109``,
+    ``www.example.com``): the feed's name says more, and a bare host reads as an error."""
+    if not source or _HOST.match(source.strip()):
+        return None
+    return source
+
+
+def card_topics(
+    tags: Iterable[str], categories: Iterable[str], taxonomy: Taxonomy
+) -> tuple[str, ...]:
+    """The topics shown on a card: taxonomy topics only. A feed's own categories ("Opinions",
+    "First Voice", "China") stay in ``Card.categories``, where keyword filters still find
+    them, and show as a topic only when they name a taxonomy topic."""
+    known = set(taxonomy.names())
+    # Taxonomy.tag appends the categories to its topics: both are filtered the same way.
+    named = (normalize_filter(t) for t in [*tags, *categories])
+    return _unique([t for t in named if t in known], key="lower")
 
 
 def _folded(sentence: str) -> str:
@@ -100,12 +123,12 @@ def build_card(
     card = Card(
         title=article.title or (entry.title if entry else "") or article.url,
         url=article.url,
-        source=article.source,
+        source=site_name(article.source),
         published=published,
         summary=tuple(summary),
         key_facts=tuple(facts),
         editors_note=article.editors_note,
-        topics=_unique([*tags, *categories], key="lower"),
+        topics=card_topics(tags, categories, taxonomy),
         reading_minutes=reading_minutes(
             article.text,
             config.words_per_minute,
@@ -148,7 +171,7 @@ def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -
         summary=tuple(summary),
         key_facts=(),
         editors_note=None,
-        topics=_unique([*tags, *categories], key="lower"),
+        topics=card_topics(tags, categories, taxonomy),
         reading_minutes=0,
         text=blurb,
         categories=categories,

@@ -20,7 +20,11 @@ class PipelineConfig:
     max_response_bytes: int = 10 * 1024 * 1024
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
-    total_timeout: float = 60.0  # overall deadline per fetch, whatever the server trickles
+    # Overall deadline per fetch, whatever the server trickles (Miniflux's client uses 20 s).
+    total_timeout: float = 20.0
+    # A whole feed with its pages: pages not in by then are built from the feed's own text, so
+    # `digestbot preview FEED` ends within a minute whatever the servers do.
+    feed_timeout: float = 45.0
     max_redirects: int = 5
     # Politeness and bounds for many feeds at once: requests in flight in all, and to one origin
     # (scheme, host, port: what browsers limit per host too).

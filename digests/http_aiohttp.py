@@ -12,19 +12,26 @@ import aiohttp
 
 from digests.config import PipelineConfig
 from digests.errors import FetchError
-from digests.http import _ACCEPT, _ACCEPT_ENCODING, RawResponse, _refuse_private_host, read_body
+from digests.http import _ACCEPT, _ACCEPT_ENCODING, RawResponse, read_body
 from digests.models import FetchedResource
+from digests.netguard import Guard, GuardedResolver
 
 __all__ = ["aiohttp_get", "open_session"]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def open_session(config: PipelineConfig) -> aiohttp.ClientSession:
+def open_session(config: PipelineConfig, guard: Guard | None = None) -> aiohttp.ClientSession:
+    """The session; with a ``guard``, its connector connects only to addresses the guard
+    resolved and checked (pinned: no second lookup to be rebound)."""
     in_flight = max(1, config.max_in_flight)
     # The fetcher's own gates bound requests per site; the connector only keeps connections
     # alive for reuse. Bodies are decompressed by the fetcher, under its size cap.
-    connector = aiohttp.TCPConnector(limit=2 * in_flight, limit_per_host=0)
+    connector = aiohttp.TCPConnector(
+        limit=2 * in_flight,
+        limit_per_host=0,
+        resolver=GuardedResolver(guard) if guard is not None else None,
+    )
     return aiohttp.ClientSession(
         connector=connector,
         auto_decompress=False,
@@ -41,6 +48,7 @@ async def aiohttp_get(
     cfg: PipelineConfig,
     etag: str | None,
     last_modified: str | None,
+    guard: Guard | None = None,
 ) -> FetchedResource:
     headers = {"Accept": _ACCEPT, "Accept-Encoding": _ACCEPT_ENCODING}
     if etag:
@@ -50,9 +58,8 @@ async def aiohttp_get(
     current = url
     try:
         for _ in range(cfg.max_redirects + 1):
-            parts = urlsplit(current)
-            if not cfg.allow_private_addresses:
-                await _refuse_private_host(url, parts.hostname or "", parts.port)
+            if guard is not None:  # names are checked by the connector's resolver
+                guard.check_literal(urlsplit(current).hostname or "")
             async with session.get(current, headers=headers, allow_redirects=False) as response:
                 location = response.headers.get("Location")
                 if response.status in _REDIRECTS and location:

@@ -96,22 +96,33 @@ class NewsPipeline:
         """The card for a page already in hand; raises :class:`ExtractionError`."""
         return await asyncio.to_thread(self._build_from_html, html, url, entry)
 
+    @property
+    def feed_timeout(self) -> float:
+        """Seconds a whole feed with its pages may take (``PipelineConfig.feed_timeout``)."""
+        return self._config.feed_timeout
+
     def link_card(self, entry: FeedEntry) -> Card:
         """Headline + link (+ the feed's blurb) for an entry whose piece cannot be read."""
         return link_card(entry, taxonomy=self._taxonomy, config=self._config)
 
-    async def card_for_entry(self, entry: FeedEntry) -> Card:
-        """The card for a feed entry: its page when that works, else the feed's own content.
+    async def card_for_entry(self, entry: FeedEntry, *, deadline: float | None = None) -> Card:
+        """The card for a feed entry: its page when that works (and is in by ``deadline``,
+        event loop time), else the feed's own content.
 
         Raises :class:`ExtractionError` only when neither gives any text.
         """
         page_problem = "the entry has no link"
         if entry.link:
             try:
-                resource = await self._fetcher.get(entry.link)
-                if resource.content is None:
-                    raise FetchError(entry.link, f"no content (HTTP {resource.status})")
-                return await self.card_for_html(resource.content, resource.url, entry=entry)
+                # Past the feed's bound, a page is not waited for: the feed's text will do.
+                async with asyncio.timeout_at(deadline):
+                    resource = await self._fetcher.get(entry.link)
+                    if resource.content is None:
+                        raise FetchError(entry.link, f"no content (HTTP {resource.status})")
+                    return await self.card_for_html(resource.content, resource.url, entry=entry)
+            except TimeoutError:
+                page_problem = "not read within the feed's time bound"
+                log.warning("page %s %s; using the feed's own content", entry.link, page_problem)
             except (FetchError, ExtractionError) as exc:
                 page_problem = exc.reason
                 log.warning(
@@ -131,21 +142,26 @@ class NewsPipeline:
         concurrency: int = 4,
         *,
         summary_mode: str | None = None,
+        deadline: float | None = None,
     ) -> list[CardOutcome]:
         """One outcome per entry, in entry order; a failing entry never stops the others.
 
         ``summary_mode`` ("llm" or "extractive"; ``None``: the pipeline's default) picks the
-        summarizer of the feed's cards.
+        summarizer of the feed's cards. Pages are fetched ``concurrency`` at a time until
+        ``deadline`` (event loop time; ``feed_timeout`` from now by default); an entry whose
+        page is not in by then gets its card from the feed's own text.
 
         Expected failures come back as they were raised; an unexpected exception is logged
         with its traceback and comes back as an :class:`ExtractionError` caused by it.
         """
         gate = asyncio.Semaphore(max(1, concurrency))
+        if deadline is None:
+            deadline = asyncio.get_running_loop().time() + self._config.feed_timeout
 
         async def one(entry: FeedEntry) -> CardOutcome:
             async with gate:
                 try:
-                    card = await self.card_for_entry(entry)
+                    card = await self.card_for_entry(entry, deadline=deadline)
                     return await self._summarized(card, summary_mode)
                 except DigestError as exc:
                     return exc

@@ -15,7 +15,7 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from digests.config import PipelineConfig
@@ -82,12 +82,14 @@ class _Previewer:
 
     async def results(self, source: str) -> list[_Result]:
         async with self._gate:
+            # One bound for the input: a feed's pages get what its own fetch left of it.
+            deadline = asyncio.get_running_loop().time() + self._pipeline.feed_timeout
             try:
                 resource = await self._fetcher.get(source)
                 if resource.content is None:
                     raise FetchError(source, f"no content (HTTP {resource.status})")
                 if looks_like_feed(resource.content, resource.content_type):
-                    return await self._feed(source, resource)
+                    return await self._feed(source, resource, deadline)
                 return [await self._pipeline.card_for_html(resource.content, resource.url)]
             except DigestError as exc:
                 return [_Failure(source, _reason(exc))]
@@ -95,7 +97,7 @@ class _Previewer:
                 log.debug("unexpected error for %s", source, exc_info=True)
                 return [_Failure(source, f"unexpected error: {_reason(exc)}")]
 
-    async def _feed(self, source: str, resource: FetchedResource) -> list[_Result]:
+    async def _feed(self, source: str, resource: FetchedResource, deadline: float) -> list[_Result]:
         assert resource.content is not None
         feed = await asyncio.to_thread(
             parse_feed, resource.content, resource.url, content_type=resource.content_type
@@ -103,11 +105,12 @@ class _Previewer:
         entries = newest_entries(feed.entries, self._limit)
         if not entries:
             raise FeedError(source, "the feed has no entries")
-        outcomes = await self._pipeline.cards_for_entries(entries)
+        outcomes = await self._pipeline.cards_for_entries(entries, deadline=deadline)
         results: list[_Result] = []
         for entry, outcome in zip(entries, outcomes, strict=True):
             if isinstance(outcome, Card):
-                results.append(outcome)
+                # A page without a site name: the feed's title names the source.
+                results.append(outcome if outcome.source else replace(outcome, source=feed.title))
             else:
                 name = entry.link or entry.title or entry.entry_id
                 results.append(_Failure(f"{source}: {name}", _reason(outcome)))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digests.cards import build_card, link_card, reading_minutes
+from digests.cards import build_card, card_topics, link_card, reading_minutes, site_name
 from digests.config import PipelineConfig
 from digests.models import Article, FeedEntry
 from digests.topics import Taxonomy
@@ -63,9 +63,10 @@ def test_card_from_article_and_entry(taxonomy: Taxonomy) -> None:
     assert any("21 years" in fact for fact in card.key_facts)
     assert not set(card.summary) & set(card.key_facts)
     assert {"economy", "trade"} <= set(card.topics)
-    # Feed and page categories merged once each (case-insensitively) and kept as topics.
+    # Feed and page categories merged once each (case-insensitively); the card shows only
+    # taxonomy topics, so they stay categories (keyword filters still find them there).
     assert card.categories == ("Opinion", "Asia Pacific")
-    assert {"opinion", "asia pacific"} <= set(card.topics)
+    assert not {"opinion", "asia pacific"} & set(card.topics)
     assert len(card.topics) == len({t.casefold() for t in card.topics})
     assert card.entry_id == "guid-1" and card.feed_url == ENTRY.feed_url
     assert card.published == ENTRY.published  # the page gave none
@@ -123,7 +124,7 @@ def test_link_card_for_an_unreadable_piece(taxonomy: Taxonomy) -> None:
     assert (card.title, card.url, card.entry_id) == (entry.title, entry.link, "e1")
     assert card.summary and card.summary[0].startswith("Exporters face new tariffs")
     assert card.key_facts == () and card.editors_note is None and card.reading_minutes == 0
-    assert "trade" in card.topics and "opinion" in card.topics
+    assert card.topics == ("trade",) and card.categories == ("Opinion",)
 
     bare = link_card(
         FeedEntry(entry_id="e2", feed_url="f", title="T", link="https://example.org/b"),
@@ -148,3 +149,26 @@ def test_renderers_leave_out_an_unknown_reading_time(taxonomy: Taxonomy) -> None
             config=PipelineConfig(),
         )
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("CGTN", "CGTN"),
+        ("The Harbour Ledger", "The Harbour Ledger"),
+        ("127.0.0.1:43109", None),
+        ("localhost:8080", None),
+        ("[::1]:8080", None),
+        ("www.example.com", None),
+        ("news.example.org.", None),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_a_bare_host_is_never_the_source(source: str | None, shown: str | None) -> None:
+    assert site_name(source) == shown
+
+
+def test_card_topics_are_taxonomy_topics_only(taxonomy: Taxonomy) -> None:
+    topics = card_topics(("trade", "opinions"), ("Economy", "First Voice", "China"), taxonomy)
+    assert topics == ("trade", "economy")

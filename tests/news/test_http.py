@@ -336,6 +336,8 @@ PUBLIC_ONLY = replace(CFG, allow_private_addresses=False)
         "http://169.254.169.254/latest/meta-data/",
         "http://10.0.0.7/intranet",
         "http://[::1]/",
+        "http://[::127.0.0.1]/",
+        "http://[::ffff:169.254.169.254]/",
     ],
 )
 async def test_private_addresses_refused_when_not_allowed(url: str) -> None:
@@ -391,6 +393,15 @@ async def test_unchanged_polls_reuse_one_connection() -> None:
     finally:
         await runner.cleanup()
     assert len(peers) == 1  # a 304 no longer costs a new TCP connection
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://exa\x00mple.com/", "http://[::1/feed", "http://xn--/", "http://a/" + "b" * 70_000],
+)
+async def test_a_url_httpx_cannot_parse_is_a_fetch_error(url: str) -> None:
+    with pytest.raises(FetchError, match="invalid URL"):
+        await _get(lambda _r: httpx.Response(200), url=url)
 
 
 async def test_same_etag_on_a_200_is_not_read_again() -> None:

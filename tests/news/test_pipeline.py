@@ -219,6 +219,9 @@ async def test_unexpected_error_in_one_entry_is_logged_and_isolated(
                 raise ValueError("All strings must be XML compatible")
             return taxonomy.tag(title=title, text=text)
 
+        def names(self) -> tuple[str, ...]:
+            return taxonomy.names()
+
     entries = [
         entry(site.add("/ok1", article_page("Fine one")), title="Fine one"),
         entry(site.add("/bad", article_page("Poison")), title="Poison"),
@@ -275,6 +278,9 @@ async def test_cpu_work_runs_off_the_event_loop(
         def tag(self, **kwargs: object) -> tuple[str, ...]:
             threads.append(threading.current_thread())
             return taxonomy.tag(**kwargs)  # type: ignore[arg-type]
+
+        def names(self) -> tuple[str, ...]:
+            return taxonomy.names()
 
     entries = [entry(site.add(f"/q{i}", article_page(f"Story {i}"))) for i in range(3)]
     async with Fetcher(config) as fetcher:
