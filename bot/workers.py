@@ -22,7 +22,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -46,6 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ROLES = ("poll", "deliver", "updates")
+_HOUSEKEEPING = 300.0  # seconds between two clean-ups of old worker rows and update ids
 
 
 def parse_roles(text: str) -> tuple[str, ...]:
@@ -93,6 +94,10 @@ class HeartbeatStore(Protocol):
     ) -> None: ...
 
     async def remove_worker(self, worker_id: str) -> None: ...
+
+    async def forget_dead_workers(self, before: datetime) -> int: ...
+
+    async def forget_updates(self, before: datetime) -> None: ...
 
 
 class Heartbeat:
@@ -155,12 +160,23 @@ class Heartbeat:
         self._task = asyncio.create_task(self._run(), name="digestbot-heartbeat")
 
     async def _run(self) -> None:
+        beats = 0
         while True:
             await asyncio.sleep(self.every)
             try:
                 await self.beat()
+                beats += 1
+                if beats % max(1, round(_HOUSEKEEPING / self.every)) == 0:
+                    await self._housekeeping()
             except Exception as exc:  # the database is away: try again at the next beat
                 log.warning("heartbeat not written: %s: %s", type(exc).__name__, exc)
+
+    async def _housekeeping(self) -> None:
+        """Rows of workers dead for an hour (every restart leaves one) and update ids older
+        than a day (Telegram hands an update out again for at most 24 hours) go."""
+        now = self.clock()
+        await self.store.forget_dead_workers(now - timedelta(hours=1))
+        await self.store.forget_updates(now - timedelta(days=1))
 
     async def stop(self) -> None:
         task, self._task = self._task, None

@@ -452,3 +452,14 @@ async def test_add_feeds_in_bulk_like_add_feed(any_store: SqlStore) -> None:
     assert old is not None and old.name == "Renamed" and old.topics == ("trade",)
     assert len(await any_store.list_feeds()) == 1201
     assert await any_store.add_feeds([("https://n5.example/feed", None, ())]) == 0
+
+
+async def test_old_worker_rows_and_update_ids_are_forgotten(any_store: SqlStore) -> None:
+    await any_store.heartbeat("old", host="h", pid=1, roles=("poll",), now=NOW)
+    await any_store.heartbeat("new", host="h", pid=2, roles=("poll",), now=NOW + timedelta(hours=2))
+    assert await any_store.claim_update("telegram", 7, NOW)
+    assert not await any_store.claim_update("telegram", 7, NOW)  # answered once
+    assert await any_store.forget_dead_workers(NOW + timedelta(hours=1)) == 1
+    assert [w.id for w in await any_store.list_workers()] == ["new"]
+    await any_store.forget_updates(NOW + timedelta(days=1))
+    assert await any_store.claim_update("telegram", 7, NOW + timedelta(days=1))
