@@ -10,9 +10,9 @@ Public API::
             report = await app.run_once()    # CycleReport(feeds=[FeedReport], delivery=...)
             await app.poll(); await app.deliver()
             await app.serve()                # adapters + APScheduler until app.request_stop()
-    run_worker(settings, once) -> int        # `digestbot run [--once]`
-    run_chat(settings) -> int                # `digestbot chat`
-    upgrade_database(settings) -> int        # `digestbot db upgrade`
+
+The process around it (logging, signals, exit codes) is ``bot.worker_cli``; the factories it
+wires adapters and the LLM summarizer with are ``bot.builders``.
 
 Adapters: with ``adapters=None`` they come from settings: Telegram when ``TELEGRAM_BOT_TOKEN``
 is set, Slack when ``SLACK_BOT_TOKEN`` is (plus its signing secret or app token) or
@@ -25,21 +25,19 @@ and it receives the newest 3 cards of each newly added feed; chats never get suc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Self, TextIO
+from typing import Self, TextIO
 
 import httpx
 
-from bot import messages as msg
+from bot.builders import build_adapters, build_llm_summarizer
 from bot.clock import utcnow
 from bot.commands import CommandCore
-from bot.console import CONSOLE_CHAT, ConsoleAdapter, chat_repl
+from bot.console import CONSOLE_CHAT
 from bot.delivery import Delivery, DeliveryPolicy, DeliveryReport
 from bot.filters import TaxonomyCatalog, TopicCatalog
 from bot.metrics import Metrics
@@ -50,7 +48,7 @@ from bot.poller import FeedReport, Poller
 from bot.ports import ChatAdapter, ChatSender
 from bot.send_budget import shared_budget
 from bot.settings import Settings
-from bot.store import SqlStore, open_store
+from bot.store import SqlStore
 from bot.workers import (
     Heartbeat,
     UpdateLeader,
@@ -61,38 +59,11 @@ from bot.workers import (
     worker_identity,
 )
 
-if TYPE_CHECKING:
-    from digests.llm import LlmSummarizer
-
-__all__ = ["App", "CycleReport", "run_chat", "run_worker", "upgrade_database"]
+__all__ = ["App", "CycleReport", "build_adapters"]
 
 log = logging.getLogger(__name__)
 
 CONSOLE_BACKFILL = 3
-
-
-def build_llm_summarizer(
-    settings: Settings, store: SqlStore, *, transport: httpx.AsyncBaseTransport | None = None
-) -> LlmSummarizer | None:
-    """The LLM summarizer ``DIGESTBOT_LLM_URL`` asks for, caching in the store; ``None`` (and
-    nothing imported) when it is not set."""
-    config = settings.llm_config()
-    if config is None:
-        return None
-    from digests.llm import LlmSummarizer
-    from digests.llm_client import ChatClient
-
-    client = ChatClient(
-        config.url,
-        model=config.model,
-        api_key=config.api_key,
-        timeout=config.timeout,
-        deadline=config.deadline,
-        max_retries=config.max_retries,
-        transport=transport,
-    )
-    log.info("summaries by %s at %s (guarded; extractive on any doubt)", config.model, config.url)
-    return LlmSummarizer(client, config, max_summary_words=settings.summary_words, cache=store)
 
 
 @dataclass
@@ -103,36 +74,6 @@ class CycleReport:
     @property
     def failed_feeds(self) -> list[FeedReport]:
         return [f for f in self.feeds if f.error]
-
-
-def build_adapters(
-    settings: Settings,
-    commands: CommandCore,
-    *,
-    console_out: TextIO | None = None,
-    store: SqlStore | None = None,
-) -> list[ChatAdapter]:
-    """The chat adapters the credentials in ``settings`` ask for (console when none, printing
-    to ``console_out``, standard output by default). Slack in OAuth mode keeps its
-    installations in ``store``."""
-    adapters: list[ChatAdapter] = []
-    if settings.telegram_bot_token is not None:
-        from bot.telegram import build_telegram_adapter
-
-        adapters.append(build_telegram_adapter(settings, commands))
-    if settings.slack_enabled:
-        from bot.slack import build_slack_adapter
-
-        adapters.append(build_slack_adapter(settings, commands, store=store))
-    if not adapters:
-        if not settings.database_url.startswith("sqlite"):
-            # A shared database: a console "chat" here would subscribe the terminal of every
-            # token-less worker in the store. Such a worker polls; `digestbot chat` talks.
-            log.info(msg.NO_TOKEN_SHARED_DATABASE)
-            return adapters
-        log.info(msg.CONSOLE_NO_TOKEN)
-        adapters.append(ConsoleAdapter(commands, out=console_out))
-    return adapters
 
 
 class App:
@@ -472,88 +413,3 @@ class App:
                     await adapter.stop()
                 except Exception:
                     log.exception("stopping the %s adapter failed", adapter.platform)
-
-
-# --- entry points ------------------------------------------------------------------------
-
-
-def _configure_logging(settings: Settings) -> None:
-    from bot.logs import configure_logging
-    from bot.secret_masking import install_secret_masking
-
-    configure_logging(settings.log_level, settings.log_format)
-    install_secret_masking(settings.secret_values(), settings.secret_passwords())
-
-
-def once_exit_code(report: CycleReport) -> tuple[int, str | None]:
-    """``digestbot run --once``'s exit code for cron, and the line saying why when not 0.
-
-    1 when at least one due feed was polled and every polled feed failed, or a send failed
-    for a reason other than the chat being gone; 0 otherwise (one failing feed among working
-    ones is a warning in the log, not a failed run).
-    """
-    polled, failed = len(report.feeds), len(report.failed_feeds)
-    if polled and failed == polled:
-        return 1, f"all {polled} feed(s) due this cycle failed; see the errors above"
-    if report.delivery.errors:
-        return 1, f"{report.delivery.errors} card(s) could not be sent; see the errors above"
-    return 0, None
-
-
-def _summary(report: CycleReport) -> str:
-    polled = len(report.feeds)
-    failed = len(report.failed_feeds)
-    new = sum(f.new_entries for f in report.feeds)
-    return (
-        f"cycle done: {polled} feed(s) polled ({failed} failed), {new} new entries; "
-        f"delivery: {report.delivery}"
-    )
-
-
-async def _worker(settings: Settings, once: bool) -> int:
-    async with App(settings) as app:
-        if once:
-            report = await app.run_once()
-            log.info("%s", _summary(report))
-            code, problem = once_exit_code(report)
-            if problem:
-                log.error("%s", problem)
-                return code
-            if not report.delivery.sent and "console" in app.senders:
-                log.info(msg.CONSOLE_NOTHING_NEW)
-            return 0
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError):  # Windows
-                loop.add_signal_handler(sig, app.request_stop)
-        await app.serve()
-        log.info("worker stopped")
-        return 0
-
-
-def run_worker(settings: Settings, once: bool) -> int:
-    _configure_logging(settings)
-    return asyncio.run(_worker(settings, once))
-
-
-async def _chat(settings: Settings) -> int:
-    async with App(settings, adapters=[]) as app:
-        await chat_repl(app.commands)
-    return 0
-
-
-def run_chat(settings: Settings) -> int:
-    _configure_logging(settings)
-    return asyncio.run(_chat(settings))
-
-
-async def _upgrade(settings: Settings) -> int:
-    async with open_store(settings.database_url):
-        pass  # opening the store upgrades it
-    log.info("database is at the newest schema")
-    return 0
-
-
-def upgrade_database(settings: Settings) -> int:
-    _configure_logging(settings)
-    return asyncio.run(_upgrade(settings))

@@ -208,13 +208,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = Settings.load()
     check_database_url(settings.database_url)  # every command below opens the store
     if args.command == "run":
-        from bot.app import run_worker
+        from bot.worker_cli import run_worker
 
         if args.roles:
             settings = settings.model_copy(update={"roles": args.roles})
         return run_worker(settings, once=args.once)
     if args.command == "chat":
-        from bot.app import run_chat
+        from bot.worker_cli import run_chat
 
         return run_chat(settings)
     if args.command == "feeds":
@@ -226,7 +226,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return main_status(settings, as_json=args.json)
     if args.command == "db":
-        from bot.app import upgrade_database
+        from bot.worker_cli import upgrade_database
 
         return upgrade_database(settings)
     return 2  # unreachable: argparse rejects unknown commands

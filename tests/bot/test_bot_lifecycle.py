@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.app import App, run_worker
+from bot.app import App
+from bot.worker_cli import run_worker
 from tests.bot.conftest import make_settings
 from tests.bot.fakes import FakeAdapter, FakeSender
 

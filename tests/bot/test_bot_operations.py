@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import App, CycleReport, once_exit_code
+from bot.app import App, CycleReport
 from bot.cli import main
 from bot.clock import utcnow
 from bot.delivery import DeliveryReport
@@ -28,6 +28,7 @@ from bot.poller import FeedReport
 from bot.ports import ChatGone, ChatRef, RetryLater
 from bot.store import SqlStore, Subscription
 from bot.store.ops import head_revision
+from bot.worker_cli import once_exit_code
 from tests.bot.conftest import make_settings
 from tests.bot.fakes import TRADE_BODY, FakeAdapter, FakeClock, FakeSender, FeedSite, Item
 
