@@ -53,6 +53,20 @@ def site_name(source: str | None) -> str | None:
     return source
 
 
+def person_name(author: str | None, not_people: Iterable[str | None] = ()) -> str | None:
+    """``author`` when it can be a person's name: not a section or column the feed also files the
+    piece under ("First Voice" as author and category), not the site's name, no address or URL,
+    some letters."""
+    if not author or not any(c.isalpha() for c in author):
+        return None
+    if "@" in author or "://" in author:
+        return None
+    folded = " ".join(author.split()).casefold()
+    if any(folded == " ".join(n.split()).casefold() for n in not_people if n):
+        return None
+    return author
+
+
 def card_topics(
     tags: Iterable[str], categories: Iterable[str], taxonomy: Taxonomy
 ) -> tuple[str, ...]:
@@ -140,7 +154,9 @@ def build_card(
         ),
         text=article.text,
         categories=categories,
-        author=article.author or (entry.author if entry else None),
+        author=person_name(
+            article.author or (entry.author if entry else None), (*categories, article.source)
+        ),
         entry_id=entry.entry_id if entry else None,
         feed_url=entry.feed_url if entry else None,
         language=article.language,
@@ -178,7 +194,7 @@ def link_card(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -
         reading_minutes=0,
         text=blurb,
         categories=categories,
-        author=entry.author,
+        author=person_name(entry.author, categories),
         entry_id=entry.entry_id,
         feed_url=entry.feed_url,
         language=language,

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digests.cards import build_card, card_topics, link_card, reading_minutes, site_name
+from digests.cards import (
+    build_card,
+    card_topics,
+    link_card,
+    person_name,
+    reading_minutes,
+    site_name,
+)
 from digests.config import PipelineConfig
 from digests.facts import stands_alone
 from digests.models import Article, FeedEntry
@@ -191,3 +198,20 @@ def test_card_topics_are_taxonomy_topics_only(taxonomy: Taxonomy) -> None:
 )
 def test_a_key_fact_carries_a_figure_and_opens_on_no_pronoun(fact: str, alone: bool) -> None:
     assert stands_alone(fact) is alone
+
+
+@pytest.mark.parametrize(
+    ("author", "expected"),
+    [
+        ("Maren Holt", "Maren Holt"),
+        ("First Voice", None),  # the column the feed also files the piece under
+        ("first  voice", None),
+        ("CGTN", None),  # the site
+        ("opinions@cgtn.com", None),
+        ("https://example.org/staff", None),
+        ("---", None),
+        (None, None),
+    ],
+)
+def test_the_author_is_a_person_or_nothing(author: str | None, expected: str | None) -> None:
+    assert person_name(author, ("Opinions", "First Voice", "CGTN")) == expected
