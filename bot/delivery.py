@@ -53,6 +53,7 @@ from bot.delivery_policy import DeliveryPolicy, DeliveryReport, backoff_delay
 from bot.metrics import Metrics
 from bot.models import OutboxItem, Subscription
 from bot.pacing import Pacer
+from bot.platform_health import PlatformHealth
 from bot.ports import (
     ChatGone,
     ChatSender,
@@ -122,17 +123,11 @@ class Delivery:
             if self.policy.sends_in_flight > 0
             else contextlib.nullcontext()
         )
-        # Platforms whose token was rejected: (until when, why). Nothing is claimed for them
-        # meanwhile; their items keep their attempts.
-        self._paused: dict[str, tuple[datetime, str]] = {}
+        self.health = PlatformHealth(self.metrics, clock)
 
     def paused_platforms(self) -> dict[str, str]:
         """Platforms whose bot token is being rejected, with the reason (for alerts, status)."""
-        return {platform: reason for platform, (_, reason) in self._paused.items()}
-
-    def _is_paused(self, platform: str) -> bool:
-        paused = self._paused.get(platform)
-        return paused is not None and self.clock() < paused[0]
+        return self.health.paused()
 
     def request_stop(self) -> None:
         """Finish the messages being sent, leave the rest pending (released) and return."""
@@ -171,7 +166,7 @@ class Delivery:
                 now,
                 lease_seconds=self.policy.lease_seconds,
                 limit=self.policy.batch_limit,
-                platforms=[p for p in self.senders if not self._is_paused(p)],
+                platforms=[p for p in self.senders if not self.health.is_paused(p)],
                 worker_id=self.worker_id,
                 dead_before=dead_before,
                 chats=self.policy.claim_chats,
@@ -248,7 +243,7 @@ class Delivery:
             return
         carried: set[int] = set()
         for position, message in enumerate(messages):
-            if not self._may_send(position, deadline) or self._is_paused(sub.chat.platform):
+            if not self._may_send(position, deadline) or self.health.is_paused(sub.chat.platform):
                 return  # the caller releases what was not sent
             ids = [items[k].id for k in message.card_indexes if 0 <= k < len(items)]
             carried.update(ids)
@@ -256,7 +251,7 @@ class Delivery:
             result = await self._send(sender, sub, message, ids, recorder, token)
             match result:
                 case Sent(migrated_to=migrated_to):
-                    self._sent(sub.chat.platform, len(ids))
+                    self.health.sent(sub.chat.platform, len(ids))
                     outcome.handled.update(ids)
                     outcome.report.sent += len(ids)
                     outcome.report.messages += 1
@@ -333,32 +328,6 @@ class Delivery:
             await self._fail(sub, ids, reason, outcome, items[0].claim_token)
             return None
         return _in_thread(messages, sub.chat.thread)
-
-    def _sent(self, platform: str, cards: int) -> None:
-        self.metrics.messages_sent.labels(platform=platform).inc()
-        self.metrics.cards_sent.labels(platform=platform).inc(cards)
-        if self._paused.pop(platform, None) is not None:
-            log.info("%s accepts the bot token again: delivery resumed", platform)
-            self.metrics.token_rejected.labels(platform=platform).set(0)
-
-    def _count_retry(self, platform: str, result: RetryLater, items: int) -> None:
-        self.metrics.messages_retried.labels(platform=platform).inc(items)
-        if result.kind == "rate_limited":
-            self.metrics.rate_limited.labels(platform=platform).inc()
-            self.metrics.rate_limit_wait_seconds.labels(platform=platform).inc(result.after_seconds)
-        elif result.kind == "token_rejected":
-            if platform not in self._paused:
-                log.error(
-                    "%s rejects the bot token (%s): delivery to %s is paused and retried every "
-                    "%.0f s; nothing is dropped",
-                    platform,
-                    result.reason,
-                    platform,
-                    result.after_seconds,
-                )
-            until = self.clock() + timedelta(seconds=max(1.0, result.after_seconds))
-            self._paused[platform] = (until, result.reason)
-            self.metrics.token_rejected.labels(platform=platform).set(1)
 
     async def _pace(self, sender: ChatSender, sub: Subscription) -> None:
         if not self.pacer.enabled:
@@ -471,7 +440,7 @@ class Delivery:
             await self._fail(sub, give_up, reason, outcome, token)
         if not again:
             return
-        self._count_retry(sub.chat.platform, result, len(again))
+        self.health.retry(sub.chat.platform, result, len(again))
         attempts = max(by_id[i].attempts for i in again)
         # The platform's own wait (429 retry_after) is the right delay; with none given (a
         # network failure), back off exponentially.
