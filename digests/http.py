@@ -15,9 +15,7 @@ import asyncio
 import contextlib
 import email.utils
 import mimetypes
-import zlib
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -28,19 +26,9 @@ import httpx
 
 from digests.config import PipelineConfig
 from digests.errors import FetchError
+from digests.http_body import ACCEPT, ACCEPT_ENCODING, RawResponse, read_body, too_large
 from digests.models import FetchedResource
 from digests.netguard import AddressRefused, Guard
-
-# Only encodings we can decompress under a bound; servers must not send anything else.
-_ACCEPT_ENCODING = "gzip, deflate"
-_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
-    "text/html;q=0.9, application/xhtml+xml;q=0.9, */*;q=0.8"
-)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class _Gates:
@@ -223,8 +211,8 @@ class Fetcher:
         cfg = self._config
         headers = {
             "User-Agent": cfg.user_agent,
-            "Accept": _ACCEPT,
-            "Accept-Encoding": _ACCEPT_ENCODING,
+            "Accept": ACCEPT,
+            "Accept-Encoding": ACCEPT_ENCODING,
         }
         if etag:
             headers["If-None-Match"] = etag
@@ -290,125 +278,6 @@ async def _httpx_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
         yield chunk
 
 
-@dataclass(frozen=True, slots=True)
-class RawResponse:
-    """What :func:`read_body` needs of a response, whichever HTTP client got it."""
-
-    url: str
-    status_code: int
-    reason_phrase: str | None
-    headers: Mapping[str, str]
-    chunks: AsyncIterator[bytes]  # the body as sent (still compressed)
-
-
-async def read_body(
-    response: RawResponse, limit: int, etag: str | None, last_modified: str | None
-) -> FetchedResource:
-    """The fetched resource, the body read under the size cap and decompressed under it."""
-    final_url = response.url
-    new_etag = response.headers.get("ETag") or etag
-    new_last_modified = response.headers.get("Last-Modified") or last_modified
-    unchanged = response.status_code == 200 and bool(etag) and response.headers.get("ETag") == etag
-    if response.status_code == 304 or unchanged:
-        # A server that ignores If-None-Match but sends the same ETag sent the same document:
-        # it is not read, let alone parsed, again.
-        if not unchanged:
-            # Reading the (empty) body lets the connection go back to the pool; closing a
-            # response before its body is read discards the connection.
-            async for _ in response.chunks:
-                pass
-        return FetchedResource(
-            url=final_url,
-            status=304,
-            content=None,
-            content_type=response.headers.get("Content-Type"),
-            etag=new_etag,
-            last_modified=new_last_modified,
-        )
-    if response.status_code >= 400:
-        phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
-        raise FetchError(final_url, f"HTTP {response.status_code}{phrase}")
-    if response.status_code >= 300:
-        raise FetchError(final_url, f"HTTP {response.status_code} without a usable Location")
-
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise FetchError(final_url, _too_large(limit))
-    raw = bytearray()
-    async for chunk in response.chunks:
-        raw += chunk
-        if len(raw) > limit:
-            raise FetchError(final_url, _too_large(limit))
-    encodings = _content_encodings(response.headers.get("Content-Encoding", ""))
-    try:
-        body = _decode_body(bytes(raw), encodings, limit)
-    except _TooLarge:
-        raise FetchError(final_url, _too_large(limit, decompressed=True)) from None
-    except (zlib.error, ValueError) as exc:
-        raise FetchError(final_url, f"could not decompress the body: {exc}") from None
-    return FetchedResource(
-        url=final_url,
-        status=response.status_code,
-        content=body,
-        content_type=response.headers.get("Content-Type"),
-        etag=new_etag,
-        last_modified=new_last_modified,
-    )
-
-
-def _content_encodings(header: str) -> list[str]:
-    return [token.strip().lower() for token in header.split(",") if token.strip()]
-
-
-def _decode_body(raw: bytes, encodings: list[str], limit: int) -> bytes:
-    """Undo ``Content-Encoding`` layers (listed in the order they were applied), never
-    producing more than ``limit`` bytes at any layer; raises ``_TooLarge`` past it."""
-    body = raw
-    for encoding in reversed(encodings):
-        if encoding in ("identity", ""):
-            continue
-        if encoding in ("gzip", "x-gzip"):
-            body = _inflate(body, 16 + zlib.MAX_WBITS, limit)
-        elif encoding == "deflate":
-            try:
-                body = _inflate(body, zlib.MAX_WBITS, limit)
-            except zlib.error:  # many servers send raw deflate without the zlib header
-                body = _inflate(body, -zlib.MAX_WBITS, limit)
-        else:
-            raise ValueError(f"unsupported Content-Encoding {encoding!r}")
-    return body
-
-
-def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
-    out = bytearray()
-    first = True
-    while data:
-        decompressor = zlib.decompressobj(wbits)
-        try:
-            pending = data
-            while True:
-                chunk = decompressor.decompress(pending, limit + 1 - len(out))
-                out += chunk
-                if len(out) > limit:
-                    raise _TooLarge
-                pending = decompressor.unconsumed_tail
-                if decompressor.eof or (not pending and not chunk):
-                    break
-        except zlib.error:
-            if first:
-                raise
-            break  # trailing garbage after a complete gzip member: browsers ignore it too
-        first = False
-        # Concatenated gzip members are legal and decode to the concatenation.
-        data = decompressor.unused_data if decompressor.eof else b""
-    return bytes(out)
-
-
-def _too_large(limit: int, *, decompressed: bool = False) -> str:
-    what = "decompressed body" if decompressed else "body"
-    return f"{what} larger than the {limit} byte limit"
-
-
 def _describe(exc: httpx.HTTPError, cfg: PipelineConfig) -> str:
     if isinstance(exc, httpx.ConnectTimeout):
         return f"no connection within {cfg.connect_timeout:g}s"
@@ -464,7 +333,7 @@ def _read_file(url: str, path: Path, limit: int, last_modified: str | None) -> F
         if last_modified is not None and last_modified == mtime:
             return FetchedResource(url=url, status=304, content=None, last_modified=mtime)
         if stat.st_size > limit:
-            raise FetchError(url, _too_large(limit))
+            raise FetchError(url, too_large(limit))
         with path.open("rb") as handle:
             content = handle.read(limit + 1)
     except FileNotFoundError:
@@ -475,7 +344,7 @@ def _read_file(url: str, path: Path, limit: int, last_modified: str | None) -> F
     except OSError as exc:
         raise FetchError(url, f"could not read {path}: {exc.strerror or exc}") from None
     if len(content) > limit:
-        raise FetchError(url, _too_large(limit))
+        raise FetchError(url, too_large(limit))
     content_type, _ = mimetypes.guess_type(path.name)
     return FetchedResource(
         url=url, status=200, content=content, content_type=content_type, last_modified=mtime

@@ -12,7 +12,7 @@ import aiohttp
 
 from digests.config import PipelineConfig
 from digests.errors import FetchError
-from digests.http import _ACCEPT, _ACCEPT_ENCODING, RawResponse, read_body
+from digests.http_body import ACCEPT, ACCEPT_ENCODING, RawResponse, read_body
 from digests.models import FetchedResource
 from digests.netguard import Guard, GuardedResolver
 
@@ -50,7 +50,7 @@ async def aiohttp_get(
     last_modified: str | None,
     guard: Guard | None = None,
 ) -> FetchedResource:
-    headers = {"Accept": _ACCEPT, "Accept-Encoding": _ACCEPT_ENCODING}
+    headers = {"Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
