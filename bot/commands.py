@@ -278,9 +278,7 @@ class CommandCore(ChatAccess):
             return Reply(msg.not_subscribed(cmd, t=t), choices=subscribe_button)
         words = split_words(request.args)
         if not words or [w.lower() for w in words] == ["all"]:
-            dropped = await self.store.deactivate_subscription(
-                current.id, "unsubscribed by the user", self.clock(), cancel=True
-            )
+            dropped = await self._cancel(current.id)
             return Reply(msg.unsubscribed_all(cmd, dropped, t=t))
         if not current.filters:
             hint = " ".join(self._topic_names()[:2]) or "WORD"
@@ -290,13 +288,17 @@ class CommandCore(ChatAccess):
         missing = [w for w in dict.fromkeys(wanted) if w not in current.filters]
         remaining = tuple(f for f in current.filters if f not in wanted)
         if not remaining:
-            await self.store.deactivate_subscription(
-                current.id, "unsubscribed by the user", self.clock(), cancel=True
-            )
+            await self._cancel(current.id)
             return Reply(msg.unsubscribed_last(cmd, removed, t=t), choices=subscribe_button)
         await self._save(replace(current, filters=remaining), current)
         following = self._following(remaining, t)
         return Reply(msg.unsubscribed_some(cmd, removed, missing, following, t=t))
+
+    async def _cancel(self, subscription_id: int) -> int:
+        """The user unsubscribed: pending cards are cancelled, not failed."""
+        return await self.store.deactivate_subscription(
+            subscription_id, "unsubscribed by the user", self.clock(), cancel=True
+        )
 
     async def _list(
         self,

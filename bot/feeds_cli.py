@@ -31,7 +31,7 @@ from xml.etree.ElementTree import Element, SubElement, indent, tostring
 from defusedxml import ElementTree as SafeET
 
 from bot.errors import FeedsFileError, FeedUrlError
-from bot.feed_urls import normalize_feed_url
+from bot.feed_urls import MAX_URL_LENGTH, normalize_feed_url
 from bot.models import FeedRecord
 from bot.settings import Settings
 from bot.status_cli import feed_error
@@ -56,9 +56,6 @@ class FeedConfig:
     topics: tuple[str, ...] = ()
 
 
-MAX_FEED_URL_LENGTH = 2048  # what browsers and most servers accept in a request line
-
-
 def resolve_feed_url(url: str, base_dir: Path) -> str:
     """URLs stay; a local path (relative to ``base_dir``) becomes a ``file://`` URL.
 
@@ -68,9 +65,9 @@ def resolve_feed_url(url: str, base_dir: Path) -> str:
     url = url.strip()
     if not url:
         raise FeedsFileError("the feed URL is empty")
-    if len(url) > MAX_FEED_URL_LENGTH:
+    if len(url) > MAX_URL_LENGTH:
         raise FeedsFileError(
-            f"the feed URL is {len(url)} characters long; at most {MAX_FEED_URL_LENGTH} work"
+            f"the feed URL is {len(url)} characters long; at most {MAX_URL_LENGTH} work"
         )
     if not is_clean(url) or any(c.isspace() for c in url):
         raise FeedsFileError(

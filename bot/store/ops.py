@@ -14,6 +14,7 @@ from bot.models import AlertState, ChatRef
 from bot.store._sql import SqlBase, insert_ignore
 from bot.store.outbox import insert_outbox
 from bot.store.schema import (
+    UTCDateTime,
     alerts_t,
     cards_t,
     delivery_log_t,
@@ -60,7 +61,9 @@ class SqlOps(SqlBase):
             .group_by(subscriptions_t.c.platform)
         )
         oldest = (
-            sa.select(subscriptions_t.c.platform, sa.func.min(outbox_t.c.not_before))
+            sa.select(
+                subscriptions_t.c.platform, sa.func.min(outbox_t.c.not_before, type_=UTCDateTime)
+            )
             .join(subscriptions_t, subscriptions_t.c.id == outbox_t.c.subscription_id)
             .where(pending, outbox_t.c.not_before <= now)
             .group_by(subscriptions_t.c.platform)
@@ -70,9 +73,7 @@ class SqlOps(SqlBase):
                 p: (int(n), None) for p, n in await conn.execute(counts)
             }
             for platform, due in await conn.execute(oldest):
-                # min() over a TypeDecorator column comes back raw on SQLite: make it aware.
-                when = _aware(due)
-                age = max(0.0, (now - when).total_seconds()) if when else None
+                age = max(0.0, (now - due).total_seconds()) if due else None
                 by_platform[platform] = (by_platform.get(platform, (0, None))[0], age)
         return by_platform
 
@@ -163,16 +164,6 @@ async def _subscription_id(conn: Any, dialect: str, chat: ChatRef, now: datetime
     )
     await conn.execute(insert)
     return int((await conn.execute(sa.select(subscriptions_t.c.id).where(key))).scalar_one())
-
-
-def _aware(value: Any) -> datetime | None:
-    from datetime import UTC
-
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _alert(row: Any) -> AlertState:

@@ -394,3 +394,20 @@ async def test_the_admin_chat_asks_status_and_feeds_in_chat(tmp_path: Path) -> N
         await app.commands.handle(CommandRequest(chat=admin, name="help", sent_at=sent_at))
     lag = _samples(app.metrics.exposition().decode())
     assert lag[("digestbot_update_lag_seconds_count", (("platform", "telegram"),))] == 1
+
+
+async def test_outbox_age_counts_from_the_oldest_due_item(tmp_path: Path) -> None:
+    from tests.news.test_topics import _card
+
+    store = SqlStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'age.sqlite3'}")
+    await store.upgrade()
+    try:
+        now = FakeClock()()
+        feed, _ = await store.add_feed("https://a.example/feed.xml")
+        [card] = await store.record_entries(feed.id, [("e1", _card())], now)
+        sub = await store.save_subscription(Subscription(chat=ChatRef("fake", "1")))
+        assert sub.id is not None
+        await store.enqueue([(sub.id, card.id, now - timedelta(minutes=40))], now)
+        assert await store.outbox_by_platform(now) == {"fake": (1, 2400.0)}
+    finally:
+        await store.close()
