@@ -291,6 +291,7 @@ class PollerStore(Protocol):
         now: datetime,
         next_poll_at: datetime,
         claim_token: str | None = None,
+        body_hash: str | None = None,
     ) -> bool: ...
 
     async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None: ...

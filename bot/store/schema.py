@@ -102,6 +102,10 @@ feeds_t = sa.Table(
     *_lease_columns(),
     # "llm" | "extractive"; NULL: the default of the settings (DIGESTBOT_SUMMARY_MODE)
     sa.Column("summary_mode", sa.String(12)),
+    # Digest of the last body read: the same body again is not parsed (servers without ETag).
+    sa.Column("body_hash", sa.String(64)),
+    # Claims walk due feeds earliest first (NULL, never polled, first on SQLite).
+    sa.Index("ix_feeds_next_poll_at_id", "next_poll_at", "id"),
 )
 
 seen_entries_t = sa.Table(
