@@ -55,6 +55,7 @@ from bot.poll_decisions import (
 )
 from bot.ports import PollerStore
 from bot.schedule import plan_queue_indexed
+from bot.subscription_sync import LiveIndex
 from digests.errors import DigestError
 from digests.models import Card, FeedEntry
 
@@ -143,7 +144,7 @@ class Poller:
         self.pipeline = pipeline
         self.topic_names = tuple(topic_names)
         self._index: SubscriptionIndex | None = None
-        self._index_seen: tuple[object, ...] | None = None
+        self._live_index = LiveIndex(store, self.topic_names)
         self._index_cycle = -1
         self._cycle = 0
         self._index_lock = asyncio.Lock()
@@ -382,21 +383,12 @@ class Poller:
         )
 
     async def _subscription_index(self) -> SubscriptionIndex:
-        """The active subscriptions' index, checked for changes once per cycle and rebuilt
-        when a write through this store or the table's fingerprint (other processes) says
-        something changed."""
+        """The active subscriptions' index, brought up to date once per cycle: in place for
+        the subscriptions that changed (bot.subscription_sync), rebuilt only now and then."""
         async with self._index_lock:
-            if self._index is not None and self._index_cycle == self._cycle:
-                return self._index
-            seen = (
-                getattr(self.store, "subscriptions_revision", None),
-                await self.store.subscriptions_fingerprint(),
-            )
-            if self._index is None or seen != self._index_seen:
-                index = SubscriptionIndex(self.topic_names)
-                index.add_all(await self.store.indexed_subscriptions())
-                self._index, self._index_seen = index, seen
-            self._index_cycle = self._cycle
+            if self._index is None or self._index_cycle != self._cycle:
+                self._index = await self._live_index.current()
+                self._index_cycle = self._cycle
             return self._index
 
     async def _success(

@@ -10,7 +10,7 @@ implements all three.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -313,6 +313,14 @@ class PollerStore(Protocol):
     async def indexed_subscriptions(self) -> list[IndexedSubscription]: ...
 
     async def subscriptions_fingerprint(self) -> tuple[Any, ...]: ...
+
+    async def active_subscription_count(self) -> int: ...
+
+    async def changed_subscriptions(
+        self, ids: Collection[int], since: datetime | None
+    ) -> tuple[list[IndexedSubscription], list[int]]: ...
+
+    def take_subscription_changes(self) -> set[int]: ...
 
     def transaction(self) -> AbstractAsyncContextManager[QueueTransaction]: ...
 

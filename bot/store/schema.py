@@ -154,6 +154,8 @@ subscriptions_t = sa.Table(
     sa.UniqueConstraint(
         "platform", "chat_id", "thread", name="uq_subscriptions_platform_chat_thread"
     ),
+    # The poller's index re-reads only the subscriptions changed since it last looked.
+    sa.Index("ix_subscriptions_updated_at", "updated_at"),
 )
 
 outbox_t = sa.Table(
