@@ -192,10 +192,11 @@ class NewsPipeline:
     # --- CPU work, run in a thread ------------------------------------------------------
 
     def _build_from_html(self, html: str | bytes, url: str, entry: FeedEntry | None) -> Card:
-        # The entry is not handed to the extractor: it would fall back to the feed's content
-        # silently, and card_for_entry wants to log why the page was not used. build_card
-        # fills in what the page lacks (date, author, categories) from the entry.
-        article = extract_article(html, url)
+        # The entry is not handed to the extractor as ``entry``: it would fall back to the
+        # feed's content silently, and card_for_entry wants to log why the page was not used.
+        # build_card fills in what the page lacks (date, author, categories) from the entry,
+        # so the extractor need not search the page for them (``metadata_from``).
+        article = extract_article(html, url, metadata_from=entry)
         return self._card(article, entry)
 
     def _build_from_entry(self, entry: FeedEntry) -> Card:
