@@ -135,6 +135,7 @@ class App:
             config,
             summarizer=self.llm or EXTRACTIVE,
             summary_mode=settings.summary_mode,
+            card_processes=settings.card_processes,
         )
         self.poller = Poller(
             self.store,
@@ -228,6 +229,7 @@ class App:
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         await self._fetcher.aclose()
+        self.pipeline.close()
         if self.llm is not None:
             await self.llm.aclose()
         if self.budget is not None:
