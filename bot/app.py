@@ -253,8 +253,8 @@ class App:
         wanted = {entry.url for entry in listed}
         for feed in await self.store.list_feeds():
             if feed.origin == "file" and feed.url not in wanted:
-                await self.store.remove_feed(feed.url)
-                log.info("feed removed: no longer in %s: %s", path.name, feed.url)
+                done = await self.store.remove_operator_feed(feed.url)
+                log.info("feed %s: no longer in %s: %s", done, path.name, feed.url)
 
     async def _ensure_console_subscriber(self) -> None:
         if await self.store.get_subscription(CONSOLE_CHAT) is None:

@@ -235,8 +235,10 @@ async def _remove(store: SqlStore, value: str, feeds_file: Path) -> int:
             file=sys.stderr,
         )
         return 1
-    if feed is not None and await store.remove_feed(url):
-        print(f"removed: {url}")
+    done = await store.remove_operator_feed(url) if feed is not None else None
+    if done is not None:
+        # A feed chats added too stays theirs (polled for them, delivered to them only).
+        print(f"{done}: {url}")
         return 0
     print(f"no such feed: {url} (digestbot feeds list shows them)", file=sys.stderr)
     return 1

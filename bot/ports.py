@@ -267,6 +267,8 @@ class QueueTransaction(Protocol):
 
     async def hold_feed(self, feed_id: int, claim_token: str | None) -> bool: ...
 
+    async def feed_audience(self, feed_id: int) -> frozenset[int] | None: ...
+
 
 class PollerStore(Protocol):
     """What the poller reads and writes."""
