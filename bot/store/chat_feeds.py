@@ -7,14 +7,13 @@ also added them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import FeedRecord
+from bot.models import ChatFeedAdded, FeedRecord
 from bot.store._sql import SqlBase, insert_ignore
 from bot.store.feeds import feed_from_row
 from bot.store.schema import feed_owners_t, feeds_t
@@ -22,18 +21,6 @@ from bot.store.schema import feed_owners_t, feeds_t
 __all__ = ["CHAT_ORIGIN", "ChatFeedAdded", "SqlChatFeeds", "feed_audience", "hidden_feed_ids"]
 
 CHAT_ORIGIN = "chat"
-
-
-@dataclass(frozen=True, slots=True)
-class ChatFeedAdded:
-    """What :meth:`SqlChatFeeds.add_chat_feed` did: ``outcome`` is ``"added"`` (a feed new to
-    the bot), ``"shared"`` (a feed the bot already polls, now this chat's too),
-    ``"already"`` (the chat had it) or ``"limit"`` (the chat has ``owned`` feeds, the most it
-    may; nothing was written)."""
-
-    outcome: str
-    feed: FeedRecord | None
-    owned: int
 
 
 class SqlChatFeeds(SqlBase):
