@@ -401,8 +401,8 @@ class DeliveryStore(Protocol):
     async def release_chats(
         self,
         claim_token: str,
-        next_send: Mapping[int, datetime] | None = None,
-        topics_next_send: Mapping[tuple[str, str], datetime] | None = None,
+        now: datetime,
+        next_send_in: Mapping[tuple[str, str], float] | None = None,
     ) -> None: ...
 
     async def record_sent(self, records: Sequence[SentRecord]) -> None: ...

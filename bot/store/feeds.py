@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from bot.clock import utcnow
 from bot.models import FeedRecord, PollSuccess
-from bot.store._sql import SqlBase, chunks, insert_ignore, lease_free, log, once
+from bot.store._sql import SqlBase, chunks, insert_ignore, lease_free, lease_until, log, once
 from bot.store.schema import UTCDateTime, feeds_t
 
 __all__ = ["SqlFeeds"]
@@ -137,7 +137,7 @@ class SqlFeeds(SqlBase):
         token = str(uuid.uuid4())
         due = sa.and_(
             sa.or_(feeds_t.c.next_poll_at.is_(None), feeds_t.c.next_poll_at <= now),
-            lease_free(feeds_t, now, dead_before),
+            lease_free(feeds_t, self.dialect, now, dead_before),
         )
         pick = (
             sa.select(feeds_t.c.id)
@@ -152,7 +152,7 @@ class SqlFeeds(SqlBase):
             sa.update(feeds_t)
             .where(feeds_t.c.id.in_(sa.select(picked.c.id)), due)
             .values(
-                claimed_until=now + timedelta(seconds=lease_seconds),
+                claimed_until=lease_until(self.dialect, now, lease_seconds),
                 claim_token=token,
                 claimed_by=worker_id,
             )

@@ -17,6 +17,7 @@ __all__ = [
     "UTCDateTime",
     "alerts_t",
     "cards_t",
+    "chat_leases_t",
     "delivery_log_t",
     "entry_key",
     "feed_owners_t",
@@ -72,7 +73,8 @@ metadata = sa.MetaData(
 def _lease_columns() -> list[sa.Column[object]]:
     """A lease held by one worker: until when, the token its writes must show, which worker.
 
-    Feeds (one poller per due feed) and subscriptions (one sender per chat) carry one.
+    Feeds (one poller per due feed) and chats (``chat_leases``: one sender per chat, all its
+    forum topics included) carry one.
     """
     return [
         sa.Column("claimed_until", UTCDateTime),
@@ -149,7 +151,6 @@ subscriptions_t = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("language", sa.String(10)),
-    *_lease_columns(),
     sa.UniqueConstraint(
         "platform", "chat_id", "thread", name="uq_subscriptions_platform_chat_thread"
     ),
@@ -171,6 +172,19 @@ feed_owners_t = sa.Table(
     ),
     sa.Column("added_at", UTCDateTime, nullable=False),
     sa.Index("ix_feed_owners_subscription_id", "subscription_id"),
+)
+
+# One row per chat that ever had something due: its lease. A chat's subscriptions (one per
+# forum topic) share it, since the platform's pace (20 messages a minute per group) is the
+# chat's. Rows are created by the claim that first needs them.
+chat_leases_t = sa.Table(
+    "chat_leases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("chat_id", sa.String(100), nullable=False),
+    *_lease_columns(),
+    sa.UniqueConstraint("platform", "chat_id", name="uq_chat_leases_platform_chat"),
 )
 
 outbox_t = sa.Table(

@@ -1,8 +1,8 @@
 """Feeds added from chats (``/addfeed``): ``feed_owners`` (which chats own which feed) and an
 index on ``feeds.origin`` (the chat feeds, whose cards only their owners see).
 
-Revision ID: 0008
-Revises: 0004
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02 01:00:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0008"
-down_revision = "0004"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
