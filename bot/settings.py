@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     group_commands: Literal["admins", "everyone"] = Field(
         default="admins", validation_alias="DIGESTBOT_GROUP_COMMANDS"
     )
+    # Chats may add feeds of their own (/addfeed, /import); each chat at most this many.
+    users_may_add_feeds: bool = Field(
+        default=False, validation_alias="DIGESTBOT_USERS_MAY_ADD_FEEDS"
+    )
+    max_feeds_per_chat: int = Field(
+        default=50, ge=1, le=10_000, validation_alias="DIGESTBOT_MAX_FEEDS_PER_CHAT"
+    )
 
     # --- Telegram ------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = Field(
