@@ -9,8 +9,8 @@ scan.
 * ``ix_subscriptions_updated_at``: the poller's subscription index re-reads only the
   subscriptions changed since it last looked (``bot/subscription_sync.py``).
 
-Revision ID: 0008
-Revises: 0004
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 01:00:00
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0004"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
