@@ -58,7 +58,7 @@ class Site:
         items = "".join(
             f"<item><title>Item {v} of feed {feed}</title>"
             f"<link>{self.base(feed)}/p/{feed}-{v}.html</link>"
-            f"<guid>f{feed}-{v}</guid>"
+            f'<guid isPermaLink="false">f{feed}-{v}</guid>'
             f"<pubDate>Mon, 30 Nov 2026 {v % 24:02d}:00:00 GMT</pubDate>"
             "<description>Rates held as inflation cools.</description></item>"
             for v in range(self.version, max(-1, self.version - 20), -1)

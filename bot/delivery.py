@@ -174,22 +174,16 @@ class Delivery:
 
     async def _end_lease(self, items: list[OutboxItem], recorder: SentRecorder) -> None:
         """Hand the round's chats back, each at its pace: first what was sent is recorded
-        (else the next holder would send it again), then each chat becomes free at the time
-        its next message may go, whichever worker takes it."""
+        (else the next holder would send it again), then each chat (all its topics) becomes
+        free when its next message may go, whichever worker takes it."""
         token = items[0].claim_token
         if token is None:
             return
         await recorder.flush()
-        next_send = {}
-        topics_next_send = {}
-        now = self.clock()
-        for sub in {i.subscription.id: i.subscription for i in items}.values():
-            wait = self.pacer.next_free_in(f"{sub.chat.platform}:{sub.chat.chat_id}")
-            if sub.id is not None and wait > 0:
-                next_send[sub.id] = now + timedelta(seconds=wait)
-                if sub.chat.thread:  # the chat's other topics wait for its pace too
-                    topics_next_send[(sub.chat.platform, sub.chat.chat_id)] = next_send[sub.id]
-        await self.store.release_chats(token, next_send, topics_next_send or None)
+        chats = {(i.subscription.chat.platform, i.subscription.chat.chat_id) for i in items}
+        waits = {chat: self.pacer.next_free_in(":".join(chat)) for chat in chats}
+        next_send_in = {chat: wait for chat, wait in waits.items() if wait > 0}
+        await self.store.release_chats(token, self.clock(), next_send_in)
 
     async def _deliver_round(
         self, items: list[OutboxItem], recorder: SentRecorder

@@ -430,7 +430,11 @@ class Poller:
             stored = await tx.record_entries(feed.id, pairs, now)
             # First poll: only the backfill subscribers, and only the newest few cards.
             to_queue = stored[: self.backfill_count] if first_poll else stored
-            rows = plan_queue_indexed(to_queue, index.matching, now, platforms=platforms)
+            # A feed added from chats: its owners only.
+            audience = await tx.feed_audience(feed.id) if to_queue else None
+            rows = plan_queue_indexed(
+                to_queue, index.matching, now, platforms=platforms, audience=audience
+            )
             queued = await tx.enqueue(rows, now)
         await self._success(feed, fetched, parsed.ttl_minutes)  # type: ignore[attr-defined]
         self.metrics.feed_polls.labels(outcome="ok").inc()

@@ -49,6 +49,7 @@ from bot.i18n import LANGUAGES, translator
 from bot.ports import ChatRef, CommandHandler, CommandRequest, Reply, Sent
 from bot.settings import Settings
 from bot.telegram_chats import TelegramChats
+from bot.telegram_files import IMPORT_CAPTION, attachment_of, send_document
 from bot.telegram_markup import command_name, escape, keyboard, short_answer, split_text
 from bot.telegram_redaction import install_token_redaction, redact_token
 from bot.telegram_request import AiohttpRequest
@@ -139,17 +140,21 @@ class TelegramAdapter:
         *,
         webhook: WebhookConfig | None = None,
         poll_timeout: timedelta = POLL_TIMEOUT,
+        user_feeds: bool = False,
     ) -> None:
         self.application = application
+        self.user_feeds = user_feeds  # the feed commands in the menu
         self.sender = TelegramSender(application.bot)
         self.chats = TelegramChats(application.bot)
         self._commands = commands
         self._webhook = webhook
         self._poll_timeout = poll_timeout
-        names = [name for name, _ in COMMANDS]
+        # The feed commands always answer (when chats may not add feeds: saying so).
+        names = [name for name, _ in (*COMMANDS, *msg.USER_FEEDS_MENU)]
         # An edited command is not a second command; a channel's own post is a command.
         only_new = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         application.add_handler(PTBCommandHandler(names, self._on_command, filters=only_new))
+        application.add_handler(MessageHandler(IMPORT_CAPTION & only_new, self._on_import_file))
         application.add_handler(MessageHandler(filters.COMMAND & only_new, self._on_other))
         application.add_handler(CallbackQueryHandler(self._on_button))
         application.add_handler(
@@ -233,7 +238,7 @@ class TelegramAdapter:
         bot = self.application.bot
         try:
             for language in LANGUAGES:
-                menu = msg.telegram_command_menu(t=translator(language))
+                menu = msg.telegram_command_menu(t=translator(language), user_feeds=self.user_feeds)
                 code = None if language == "en" else language
                 await bot.set_my_commands([BotCommand(n, d) for n, d in menu], language_code=code)
         except TelegramError as exc:  # the menu is a nicety: the commands work without it
@@ -261,6 +266,8 @@ class TelegramAdapter:
             language=user.language_code if user else None,
             chats=self.chats,
             sent_at=message.date if message is not None else None,
+            attachment=attachment_of(message, self.application.bot),
+            files=True,
         )
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -269,6 +276,17 @@ class TelegramAdapter:
             return
         name = command_name(message.text, context.bot.username)
         request = self._request(update, name or "help", context.args or (), message)
+        if request is not None:
+            await self._answer(request)
+
+    async def _on_import_file(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An OPML document sent with ``/import`` as its caption."""
+        message = update.effective_message
+        if message is None or message.caption is None:
+            return
+        if command_name(message.caption, context.bot.username) != "import":
+            return  # addressed to another bot
+        request = self._request(update, "import", message.caption.split()[1:], message)
         if request is not None:
             await self._answer(request)
 
@@ -359,6 +377,8 @@ class TelegramAdapter:
                 reply_markup=keyboard(reply.choices) if last else None,
                 message_thread_id=int(thread) if thread else None,
             )
+        if reply.document is not None:
+            await send_document(self.application.bot, chat_id, reply.document, thread)
         await self._send_cards(chat_id, reply, thread)
 
     async def _send_cards(self, chat_id: int, reply: Reply, thread: str = "") -> None:
@@ -453,4 +473,6 @@ def build_telegram_adapter(settings: Settings, commands: CommandHandler) -> Tele
         .job_queue(None)
         .build()
     )
-    return TelegramAdapter(application, commands, webhook=webhook)
+    return TelegramAdapter(
+        application, commands, webhook=webhook, user_feeds=settings.users_may_add_feeds
+    )

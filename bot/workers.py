@@ -95,7 +95,7 @@ class HeartbeatStore(Protocol):
 
     async def remove_worker(self, worker_id: str) -> None: ...
 
-    async def forget_dead_workers(self, before: datetime) -> int: ...
+    async def forget_dead_workers(self, now: datetime, silent_for: float) -> int: ...
 
     async def forget_updates(self, before: datetime) -> None: ...
 
@@ -137,6 +137,10 @@ class Heartbeat:
         return self.epoch
 
     async def beat(self) -> None:
+        # The row says "alive" as of the database's clock when the write began; counting
+        # freshness from before the write (not from when it returned, maybe seconds later on
+        # a loaded machine) keeps this worker's view no later than the others' view of it.
+        began = time.monotonic()
         await self.store.heartbeat(
             self.worker_id,
             host=socket.gethostname(),
@@ -153,7 +157,7 @@ class Heartbeat:
                 "taken them)",
                 now - self._last_ok,
             )
-        self._last_ok = now
+        self._last_ok = began
 
     async def start(self) -> None:
         await self.beat()
@@ -175,7 +179,7 @@ class Heartbeat:
         """Rows of workers dead for an hour (every restart leaves one) and update ids older
         than a day (Telegram hands an update out again for at most 24 hours) go."""
         now = self.clock()
-        await self.store.forget_dead_workers(now - timedelta(hours=1))
+        await self.store.forget_dead_workers(now, silent_for=3600)
         await self.store.forget_updates(now - timedelta(days=1))
 
     async def stop(self) -> None:

@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["CHUNK", "SqlBase", "chunks", "insert_ignore", "lease_free", "log", "once"]
+from bot.store.schema import UTCDateTime
+
+__all__ = [
+    "CHUNK",
+    "SqlBase",
+    "chunks",
+    "insert_ignore",
+    "lease_free",
+    "lease_now",
+    "lease_until",
+    "log",
+    "once",
+]
 
 log = logging.getLogger("bot.store")
 
@@ -36,19 +48,41 @@ def insert_ignore(dialect: str, table: sa.Table, index_elements: list[str]) -> A
     raise NotImplementedError(f"digestbot supports SQLite and PostgreSQL, not {dialect}")
 
 
-def lease_free(table: sa.Table, now: datetime, dead_before: datetime | None) -> Any:
+def lease_now(dialect: str, now: datetime) -> Any:
+    """ "Now" for leases: the database's clock on PostgreSQL, so that workers on hosts whose
+    clocks disagree agree on when a lease ends (a worker whose clock runs ahead would
+    otherwise take live leases, one whose clock runs behind would hold dead ones); the
+    caller's ``now`` on SQLite (one worker, one clock)."""
+    if dialect == "postgresql":
+        return sa.func.now()
+    return sa.literal(now, UTCDateTime())
+
+
+def lease_until(dialect: str, now: datetime, seconds: float) -> Any:
+    """``seconds`` after :func:`lease_now`: when a lease taken (or a pace set) now ends."""
+    if dialect == "postgresql":
+        return sa.func.now() + sa.literal(timedelta(seconds=seconds), sa.Interval())
+    return now + timedelta(seconds=seconds)
+
+
+def lease_free(table: sa.Table, dialect: str, now: datetime, dead_before: datetime | None) -> Any:
     """The row's lease may be taken: never taken, run out, or held by a worker whose
     heartbeat stopped before ``dead_before`` (a dead worker's leases need not run out first).
 
-    A holder with no heartbeat row (``--once``, tests) is only ever waited out.
+    Both on :func:`lease_now`'s clock: ``dead_before`` counts as ``now - dead_before``
+    seconds before it (heartbeats are written on that clock too, see
+    :meth:`bot.store.workers.SqlWorkers.heartbeat`). A holder with no heartbeat row
+    (``--once``, tests) is only ever waited out.
     """
     from bot.store.schema import workers_t
 
-    free = [table.c.claimed_until.is_(None), table.c.claimed_until < now]
+    at = lease_now(dialect, now)
+    free = [table.c.claimed_until.is_(None), table.c.claimed_until < at]
     if dead_before is not None:
+        silent_since = lease_until(dialect, now, -(now - dead_before).total_seconds())
         free.append(
             sa.exists().where(
-                workers_t.c.id == table.c.claimed_by, workers_t.c.seen_at < dead_before
+                workers_t.c.id == table.c.claimed_by, workers_t.c.seen_at < silent_since
             )
         )
     return sa.or_(*free)

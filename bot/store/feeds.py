@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from bot.clock import utcnow
 from bot.models import FeedRecord, PollSuccess
-from bot.store._sql import SqlBase, chunks, insert_ignore, lease_free, log, once
+from bot.store._sql import SqlBase, chunks, insert_ignore, lease_free, lease_until, log, once
 from bot.store.schema import UTCDateTime, feeds_t
 
 __all__ = ["SqlFeeds"]
@@ -28,7 +28,8 @@ class SqlFeeds(SqlBase):
         origin: str | None = None,
     ) -> tuple[FeedRecord, bool]:
         """``(feed, created)``; an existing feed gets the name, topics, summary mode and origin
-        given, if any (``origin="file"``: the feeds file manages it from now on)."""
+        given, if any (``origin="file"``: the feeds file manages it from now on; none given:
+        a feed added from a chat becomes the operator's, ``"command"``)."""
         now = utcnow()
         async with self.engine.begin() as conn:
             stmt = insert_ignore(self.dialect, feeds_t, ["url"]).values(
@@ -42,10 +43,9 @@ class SqlFeeds(SqlBase):
                 origin=origin or "command",
             )
             created = (await conn.execute(stmt.returning(feeds_t.c.id))).first() is not None
-            if not created and (name is not None or topics or origin or summary_mode is not None):
-                values: dict[str, Any] = {}
-                if origin:
-                    values["origin"] = origin
+            if not created:
+                # The operator adding a feed chats added makes it theirs: it reaches everyone.
+                values: dict[str, Any] = {"origin": origin or _ADOPTED}
                 if name is not None:
                     values["name"] = name
                 if topics:
@@ -80,7 +80,7 @@ class SqlFeeds(SqlBase):
                  [{"b_url": u, "b_name": n} for u, n, _ in existing if n is not None]),
                 ({"topics": sa.bindparam("b_topics", type_=sa.JSON())},
                  [{"b_url": u, "b_topics": t} for u, _, t in existing if t]),
-                ({"origin": origin}, [{"b_url": u} for u, _, _ in existing] if origin else []),
+                ({"origin": origin or _ADOPTED}, [{"b_url": u} for u, _, _ in existing]),
             ]  # fmt: skip
             for values, params in updates:
                 if params:
@@ -137,7 +137,7 @@ class SqlFeeds(SqlBase):
         token = str(uuid.uuid4())
         due = sa.and_(
             sa.or_(feeds_t.c.next_poll_at.is_(None), feeds_t.c.next_poll_at <= now),
-            lease_free(feeds_t, now, dead_before),
+            lease_free(feeds_t, self.dialect, now, dead_before),
         )
         pick = (
             sa.select(feeds_t.c.id)
@@ -152,7 +152,7 @@ class SqlFeeds(SqlBase):
             sa.update(feeds_t)
             .where(feeds_t.c.id.in_(sa.select(picked.c.id)), due)
             .values(
-                claimed_until=now + timedelta(seconds=lease_seconds),
+                claimed_until=lease_until(self.dialect, now, lease_seconds),
                 claim_token=token,
                 claimed_by=worker_id,
             )
@@ -279,6 +279,9 @@ class SqlFeeds(SqlBase):
         return _fenced(result.rowcount, feed_id, claim_token, "failure")
 
 
+# An existing feed the operator adds again keeps its origin, except a chat feed: it becomes
+# the operator's ("command") and its cards reach every matching chat.
+_ADOPTED = sa.case((feeds_t.c.origin == "chat", "command"), else_=feeds_t.c.origin)
 _UNLEASED: dict[str, Any] = {"claimed_until": None, "claim_token": None, "claimed_by": None}
 
 

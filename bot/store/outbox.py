@@ -1,27 +1,30 @@
 """The ``outbox`` and ``delivery_log`` tables: what is queued for whom, leased by which
 worker, sent, retried or failed.
 
-Items are leased (``claimed_until`` + ``claim_token``) so that a dead worker's items are taken
-again when its lease runs out; see :meth:`SqlOutbox.claim_due`.
+Chats are leased (``chat_leases``: ``claimed_until`` + ``claim_token``), and their items
+stamped with the lease's token, so that a dead worker's chats are taken again when its lease
+runs out; see :meth:`SqlOutbox.claim_due`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import OutboxItem, QueueRow, SentRecord
-from bot.store._sql import SqlBase, chunks, lease_free, log, once
-from bot.store.schema import cards_t, delivery_log_t, outbox_t, subscriptions_t
+from bot.store._sql import SqlBase, chunks, insert_ignore, lease_free, lease_until, log, once
+from bot.store.schema import cards_t, chat_leases_t, delivery_log_t, outbox_t, subscriptions_t
 from bot.store.subscriptions import SUBSCRIPTION_COLUMNS, subscription_from_values
 from digests.models import Card
 
 __all__ = ["SqlOutbox", "insert_outbox"]
+
+_UNLEASED: dict[str, Any] = {"claimed_until": None, "claim_token": None, "claimed_by": None}
 
 ITEM_COLUMNS = (
     outbox_t.c.id,
@@ -135,19 +138,20 @@ class SqlOutbox(SqlBase):
         """Lease up to ``chats`` chats with due items on ``platforms``, and up to ``limit`` of
         their due pending items, for this worker.
 
-        The lease is per chat (on its subscription row), not per item: a chat's items are
-        served by one worker at a time, in order and at the chat's pace, and a claim locks
-        only the chats it takes (``SKIP LOCKED`` on PostgreSQL: it never waits for another
-        worker's claim or records). Chats least recently served come first. The items are
-        stamped with the lease's token, which every later write about them must show
-        (fencing: see :meth:`record_sent`). A dead worker's chats come back when its lease
-        runs out, or at once when its heartbeat stopped before ``dead_before``.
+        The lease is per chat (a ``chat_leases`` row), not per item nor per subscription: a
+        chat's items, across all its forum topics, are served by one worker at a time, in
+        order and at the chat's pace, and a claim locks only the chats it takes (``SKIP
+        LOCKED`` on PostgreSQL: it never waits for another worker's claim or records). Chats
+        least recently served come first. The items are stamped with the lease's token, which
+        every later write about them must show (fencing: see :meth:`record_sent`). A dead
+        worker's chats come back when its lease runs out (on the database's clock on
+        PostgreSQL), or at once when its heartbeat stopped before ``dead_before``.
         """
         platforms = list(platforms)
         if not platforms:
             return []
         token = str(uuid.uuid4())
-        until = now + timedelta(seconds=lease_seconds)
+        until = lease_until(self.dialect, now, lease_seconds)
         item_due = sa.and_(outbox_t.c.status == "pending", outbox_t.c.not_before <= now)
         # Alerts (cards of no feed, see bot.alerts) reach admin chats whether or not they
         # subscribe to digests; everything else needs an active subscription.
@@ -157,37 +161,49 @@ class SqlOutbox(SqlBase):
             cards_t.c.id == outbox_t.c.card_id,
             cards_t.c.feed_id.is_(None),
         )
-        free_chat = sa.and_(
+        wanted = sa.and_(
             sa.or_(subscriptions_t.c.active.is_(True), due_alert),
             subscriptions_t.c.platform.in_(platforms),
-            lease_free(subscriptions_t, now, dead_before),
             sa.exists().where(outbox_t.c.subscription_id == subscriptions_t.c.id, item_due),
         )
+        leases = chat_leases_t
+        of_chat = sa.and_(
+            subscriptions_t.c.platform == leases.c.platform,
+            subscriptions_t.c.chat_id == leases.c.chat_id,
+        )
+        await self._add_chat_leases(wanted, of_chat)
+        free_chat = sa.and_(
+            lease_free(leases, self.dialect, now, dead_before), sa.exists().where(of_chat, wanted)
+        )
         pick = (
-            sa.select(subscriptions_t.c.id)
+            sa.select(leases.c.id)
             .where(free_chat)
-            .order_by(subscriptions_t.c.claimed_until.asc().nulls_first(), subscriptions_t.c.id)
+            .order_by(leases.c.claimed_until.asc().nulls_first(), leases.c.id)
             .limit(chats or limit)
         )
         if self.dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         picked = once(pick, "picked_chats")
         lease_chats = (
-            sa.update(subscriptions_t)
-            .where(subscriptions_t.c.id.in_(sa.select(picked.c.id)), free_chat)
+            sa.update(leases)
+            .where(leases.c.id.in_(sa.select(picked.c.id)), free_chat)
             .values(claimed_until=until, claim_token=token, claimed_by=worker_id)
-            .returning(*SUBSCRIPTION_COLUMNS)
+            .returning(leases.c.id)
         )
         async with self.engine.begin() as conn:
-            chat_rows = (await conn.execute(lease_chats)).all()
-            if not chat_rows:
+            chat_ids = (await conn.execute(lease_chats)).scalars().all()
+            if not chat_ids:
                 return []
-            chat_ids = [row[0] for row in chat_rows]
+            held = sa.select(*SUBSCRIPTION_COLUMNS, leases.c.id).where(
+                of_chat, leases.c.claim_token == token, wanted
+            )
+            sub_rows = (await conn.execute(held)).all()
+            chat_of = {row[0]: row[-1] for row in sub_rows}
             # The items of chats this worker now holds: nobody else writes them, so this
             # UPDATE waits for no one (unless a dead holder's last write is still running).
             take = (
                 sa.select(outbox_t.c.id)
-                .where(outbox_t.c.subscription_id.in_(chat_ids), item_due)
+                .where(outbox_t.c.subscription_id.in_(list(chat_of)), item_due)
                 .order_by(outbox_t.c.not_before, outbox_t.c.id)
                 .limit(limit)
             )
@@ -199,14 +215,10 @@ class SqlOutbox(SqlBase):
                 .returning(*ITEM_COLUMNS, outbox_t.c.subscription_id)
             )
             rows = sorted((await conn.execute(stamp)).all(), key=lambda r: r[0])  # queue order
-            served = {row[4] for row in rows}
+            served = {chat_of[row[4]] for row in rows}
             idle = [chat for chat in chat_ids if chat not in served]
             if idle:  # the item limit left them out: free them for the next claim
-                await conn.execute(
-                    sa.update(subscriptions_t)
-                    .where(subscriptions_t.c.id.in_(idle))
-                    .values(claimed_until=None, claim_token=None, claimed_by=None)
-                )
+                await conn.execute(sa.update(leases).where(leases.c.id.in_(idle)).values(_UNLEASED))
         # Each distinct card once, outside the claim's transaction: one card usually goes to
         # many chats, and parsing its JSON per item was most of the cost of a claim.
         cards: dict[int, Card] = {}
@@ -216,7 +228,7 @@ class SqlOutbox(SqlBase):
                     sa.select(cards_t.c.id, cards_t.c.data).where(cards_t.c.id.in_(chunk))
                 )
                 cards.update((card_id, Card.from_dict(data)) for card_id, data in found)
-        subs = {row[0]: subscription_from_values(row) for row in chat_rows}
+        subs = {row[0]: subscription_from_values(row) for row in sub_rows}
         items = []
         for item_id, card_id, attempts, not_before, sub_id in rows:
             card = cards.get(card_id)
@@ -227,49 +239,43 @@ class SqlOutbox(SqlBase):
             )
         return items
 
+    async def _add_chat_leases(self, wanted: Any, of_chat: Any) -> None:
+        """A lease row for every chat with something due that has none yet (its first item,
+        or a group that moved to a new chat id), in a transaction of its own."""
+        missing = (
+            sa.select(subscriptions_t.c.platform, subscriptions_t.c.chat_id)
+            .where(wanted, ~sa.exists().where(of_chat))
+            .distinct()
+        )
+        add = insert_ignore(self.dialect, chat_leases_t, ["platform", "chat_id"]).from_select(
+            ["platform", "chat_id"], missing
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(add)
+
     async def release_chats(
         self,
         claim_token: str,
-        next_send: Mapping[int, datetime] | None = None,
-        topics_next_send: Mapping[tuple[str, str], datetime] | None = None,
+        now: datetime,
+        next_send_in: Mapping[tuple[str, str], float] | None = None,
     ) -> None:
         """End this worker's lease on the chats it claimed with ``claim_token``.
 
-        ``next_send`` (subscription id -> when the chat may get its next message) carries the
-        chat's pace over to whichever worker takes it next: the chat cannot be claimed before.
-        ``topics_next_send`` ((platform, chat id) -> the same) does so for every subscription
-        of a chat that has forum topics (each topic is a subscription of its own, but the
-        platform's limit is the chat's), unless another worker holds it.
+        ``next_send_in`` ((platform, chat id) -> seconds until the chat may get its next
+        message) carries the chat's pace over to whichever worker takes it next, for all its
+        topics: the chat cannot be claimed before (on the leases' clock, see
+        :func:`bot.store._sql.lease_now`).
         """
-        next_send = dict(next_send or {})
+        leases = chat_leases_t
+        mine = leases.c.claim_token == claim_token
         async with self.engine.begin() as conn:
-            for (platform, chat_id), at in (topics_next_send or {}).items():
+            for (platform, chat_id), wait in (next_send_in or {}).items():
                 await conn.execute(
-                    sa.update(subscriptions_t)
-                    .where(
-                        subscriptions_t.c.platform == platform,
-                        subscriptions_t.c.chat_id == chat_id,
-                        subscriptions_t.c.claim_token.is_(None),
-                        sa.or_(
-                            subscriptions_t.c.claimed_until.is_(None),
-                            subscriptions_t.c.claimed_until < at,
-                        ),
-                    )
-                    .values(claimed_until=at)
+                    sa.update(leases)
+                    .where(mine, leases.c.platform == platform, leases.c.chat_id == chat_id)
+                    .values({**_UNLEASED, "claimed_until": lease_until(self.dialect, now, wait)})
                 )
-            for sub_id, at in next_send.items():
-                await conn.execute(
-                    sa.update(subscriptions_t)
-                    .where(
-                        subscriptions_t.c.id == sub_id, subscriptions_t.c.claim_token == claim_token
-                    )
-                    .values(claimed_until=at, claim_token=None, claimed_by=None)
-                )
-            await conn.execute(
-                sa.update(subscriptions_t)
-                .where(subscriptions_t.c.claim_token == claim_token)
-                .values(claimed_until=None, claim_token=None, claimed_by=None)
-            )
+            await conn.execute(sa.update(leases).where(mine).values(_UNLEASED))
 
     async def _update_items(
         self, ids: Sequence[int], values: dict[str, Any], claim_token: str | None, what: str

@@ -17,8 +17,10 @@ __all__ = [
     "UTCDateTime",
     "alerts_t",
     "cards_t",
+    "chat_leases_t",
     "delivery_log_t",
     "entry_key",
+    "feed_owners_t",
     "feeds_t",
     "handled_updates_t",
     "llm_summaries_t",
@@ -71,7 +73,8 @@ metadata = sa.MetaData(
 def _lease_columns() -> list[sa.Column[object]]:
     """A lease held by one worker: until when, the token its writes must show, which worker.
 
-    Feeds (one poller per due feed) and subscriptions (one sender per chat) carry one.
+    Feeds (one poller per due feed) and chats (``chat_leases``: one sender per chat, all its
+    forum topics included) carry one.
     """
     return [
         sa.Column("claimed_until", UTCDateTime),
@@ -97,11 +100,13 @@ feeds_t = sa.Table(
     sa.Column("added_at", UTCDateTime, nullable=False),
     sa.Column("initialized", sa.Boolean, nullable=False, server_default=sa.false()),
     # "file": listed in the feeds file, which manages it (added, updated and removed with the
-    # file); "command": added by `digestbot feeds add` or an OPML import.
+    # file); "command": added by `digestbot feeds add` or an OPML import; "chat": added by
+    # chats (/addfeed), whose cards go to its owners only (``feed_owners``).
     sa.Column("origin", sa.String(10), nullable=False, server_default="command"),
     *_lease_columns(),
     # "llm" | "extractive"; NULL: the default of the settings (DIGESTBOT_SUMMARY_MODE)
     sa.Column("summary_mode", sa.String(12)),
+    sa.Index("ix_feeds_origin", "origin"),  # the few chat feeds, found without a scan
 )
 
 seen_entries_t = sa.Table(
@@ -146,10 +151,40 @@ subscriptions_t = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("language", sa.String(10)),
-    *_lease_columns(),
     sa.UniqueConstraint(
         "platform", "chat_id", "thread", name="uq_subscriptions_platform_chat_thread"
     ),
+)
+
+# Which chats (subscriptions: a chat, or a forum topic of one) added which feeds from the chat:
+# one feed row, many owners. A chat feed whose last owner goes is removed (polling stops).
+feed_owners_t = sa.Table(
+    "feed_owners",
+    metadata,
+    sa.Column(
+        "feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "subscription_id",
+        sa.Integer,
+        sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("added_at", UTCDateTime, nullable=False),
+    sa.Index("ix_feed_owners_subscription_id", "subscription_id"),
+)
+
+# One row per chat that ever had something due: its lease. A chat's subscriptions (one per
+# forum topic) share it, since the platform's pace (20 messages a minute per group) is the
+# chat's. Rows are created by the claim that first needs them.
+chat_leases_t = sa.Table(
+    "chat_leases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("chat_id", sa.String(100), nullable=False),
+    *_lease_columns(),
+    sa.UniqueConstraint("platform", "chat_id", name="uq_chat_leases_platform_chat"),
 )
 
 outbox_t = sa.Table(

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from bot.clock import utcnow
 from bot.models import WorkerRecord
-from bot.store._sql import SqlBase, insert_ignore
-from bot.store.schema import feeds_t, handled_updates_t, subscriptions_t, workers_t
+from bot.store._sql import SqlBase, insert_ignore, lease_now, lease_until
+from bot.store.schema import chat_leases_t, feeds_t, handled_updates_t, workers_t
 
 __all__ = ["SqlWorkers"]
 
@@ -32,15 +32,19 @@ class SqlWorkers(SqlBase):
         now: datetime,
         holds_updates: bool = False,
     ) -> None:
-        """This worker is alive at ``now`` (its row is created on the first beat)."""
-        values = {"seen_at": now, "roles": ",".join(roles), "holds_updates": holds_updates}
+        """This worker is alive at ``now`` (its row is created on the first beat).
+
+        On PostgreSQL the database's clock is written, not ``now``: the others compare it with
+        that clock to tell a dead worker (:func:`bot.store._sql.lease_free`)."""
+        at = lease_now(self.dialect, now)
+        values = {"seen_at": at, "roles": ",".join(roles), "holds_updates": holds_updates}
         async with self.engine.begin() as conn:
             updated = await conn.execute(
                 sa.update(workers_t).where(workers_t.c.id == worker_id).values(values)
             )
             if not updated.rowcount:
                 stmt = insert_ignore(self.dialect, workers_t, ["id"]).values(
-                    id=worker_id, host=host[:255], pid=pid, started_at=now, **values
+                    id=worker_id, host=host[:255], pid=pid, started_at=at, **values
                 )
                 await conn.execute(stmt)
 
@@ -48,7 +52,7 @@ class SqlWorkers(SqlBase):
         """A clean exit: the row goes, and every lease the worker still holds is freed."""
         free = {"claimed_until": None, "claim_token": None, "claimed_by": None}
         async with self.engine.begin() as conn:
-            for table in (feeds_t, subscriptions_t):
+            for table in (feeds_t, chat_leases_t):
                 await conn.execute(
                     sa.update(table).where(table.c.claimed_by == worker_id).values(free)
                 )
@@ -71,21 +75,26 @@ class SqlWorkers(SqlBase):
         ]
 
     async def lease_counts(self, now: datetime) -> dict[str, tuple[int, int]]:
-        """worker id -> (feeds, chats) it holds a running lease on."""
+        """worker id -> (feeds, chats) it holds a running lease on (on the leases' clock)."""
         counts: dict[str, list[int]] = {}
         async with self.engine.connect() as conn:
-            for index, table in enumerate((feeds_t, subscriptions_t)):
+            for index, table in enumerate((feeds_t, chat_leases_t)):
                 stmt = (
                     sa.select(table.c.claimed_by, sa.func.count())
-                    .where(table.c.claimed_by.is_not(None), table.c.claimed_until >= now)
+                    .where(
+                        table.c.claimed_by.is_not(None),
+                        table.c.claimed_until >= lease_now(self.dialect, now),
+                    )
                     .group_by(table.c.claimed_by)
                 )
                 for worker, n in (await conn.execute(stmt)).all():
                     counts.setdefault(worker, [0, 0])[index] = int(n)
         return {worker: (feeds, chats) for worker, (feeds, chats) in counts.items()}
 
-    async def forget_dead_workers(self, before: datetime) -> int:
-        """Rows of workers not seen since ``before`` (long dead: their leases are free)."""
+    async def forget_dead_workers(self, now: datetime, silent_for: float) -> int:
+        """Rows of workers not seen for ``silent_for`` seconds (long dead: their leases are
+        free), on the heartbeats' clock."""
+        before = lease_until(self.dialect, now, -silent_for)
         async with self.engine.begin() as conn:
             result = await conn.execute(sa.delete(workers_t).where(workers_t.c.seen_at < before))
         return int(result.rowcount or 0)

@@ -13,7 +13,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot.ports import ChatRef
-from bot.store import SentRecord, SqlStore, Subscription, metadata
+from bot.store import SentRecord, SqlStore, Subscription, feeds_t, metadata
+from bot.store.schema import chat_leases_t, workers_t
 from digests.models import Card
 from tests.bot.conftest import (
     POSTGRES_URL,
@@ -58,6 +59,31 @@ async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     finally:
         await sql.close()
         await drop_schema(schema)
+
+
+async def _age_leases(store: SqlStore, seconds: float, worker: str | None = None) -> None:
+    """``seconds`` pass for the leases (chats, feeds) and for ``worker``'s heartbeat: their
+    times move back. On PostgreSQL they are on the database's clock, which a test cannot
+    move forward; on SQLite on the callers' (here ``NOW``), kept fixed."""
+    back = timedelta(seconds=seconds)
+    async with store.engine.begin() as conn:
+        for table in (chat_leases_t, feeds_t):
+            rows = await conn.execute(
+                sa.select(table.c.id, table.c.claimed_until).where(
+                    table.c.claimed_until.is_not(None)
+                )
+            )
+            for row_id, until in rows.all():
+                await conn.execute(
+                    sa.update(table).where(table.c.id == row_id).values(claimed_until=until - back)
+                )
+        if worker is not None:
+            (seen,) = (
+                await conn.execute(sa.select(workers_t.c.seen_at).where(workers_t.c.id == worker))
+            ).one()
+            await conn.execute(
+                sa.update(workers_t).where(workers_t.c.id == worker).values(seen_at=seen - back)
+            )
 
 
 async def _subscribe(store: SqlStore, chat_id: str, **kw: object) -> Subscription:
@@ -182,8 +208,8 @@ async def test_claim_leases_due_items_once(any_store: SqlStore) -> None:
     assert len(first) == 3 and first[0].card.title == "Card 0"
     assert await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"]) == []
     # The worker died: its lease runs out and another worker takes the items.
-    later = NOW + timedelta(seconds=61)
-    retaken = await any_store.claim_due(later, lease_seconds=60, limit=10, platforms=["fake"])
+    await _age_leases(any_store, 61)
+    retaken = await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"])
     assert [i.id for i in retaken] == [i.id for i in first]
 
 
@@ -210,7 +236,7 @@ async def test_mark_sent_retry_failed(any_store: SqlStore) -> None:
     assert await any_store.outbox_counts() == {"pending": 1, "sent": 1, "failed": 1}
     assert await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"]) == []
     assert a.claim_token is not None
-    await any_store.release_chats(a.claim_token)  # the round ends: the chat is free again
+    await any_store.release_chats(a.claim_token, NOW)  # the round ends: the chat is free again
     again = await any_store.claim_due(
         NOW + timedelta(seconds=30), lease_seconds=60, limit=10, platforms=["fake"]
     )
@@ -243,7 +269,8 @@ async def test_a_chat_is_leased_whole_and_writes_are_fenced(any_store: SqlStore)
     second = await any_store.claim_due(NOW, lease_seconds=120, limit=10, platforms=["fake"])
     assert [i.subscription.chat.chat_id for i in second] == ["1", "1", "1"]
     # The first worker stalls past its lease; another takes the chat over, with a new token.
-    later = NOW + timedelta(seconds=61)
+    await _age_leases(any_store, 61)  # ends the first lease, not the second (120 s)
+    later = NOW
     taken = await any_store.claim_due(later, lease_seconds=60, limit=10, platforms=["fake"])
     assert [i.subscription.chat.chat_id for i in taken] == ["0", "0", "0"]
     stale, fresh = first[0], taken[0]
@@ -264,15 +291,15 @@ async def test_a_released_chat_keeps_its_pace_across_workers(any_store: SqlStore
     token = items[0].claim_token
     assert token is not None
     await any_store.record_sent([SentRecord(sub, (items[0].id,), NOW, token)])
-    await any_store.release_chats(token, {sub: NOW + timedelta(seconds=3)})
+    await any_store.release_chats(token, NOW, {("fake", "0"): 3.0})
     assert await any_store.claim_due(NOW, lease_seconds=60, limit=9, platforms=["fake"]) == []
-    later = NOW + timedelta(seconds=3.5)
-    assert len(await any_store.claim_due(later, lease_seconds=60, limit=9, platforms=["fake"])) == 1
+    await _age_leases(any_store, 3.5)
+    assert len(await any_store.claim_due(NOW, lease_seconds=60, limit=9, platforms=["fake"])) == 1
 
 
-async def test_forum_topics_of_one_chat_share_its_pace(any_store: SqlStore) -> None:
-    """Each topic is a subscription (leased on its own), but Telegram's limit is the group's:
-    releasing one topic at its pace holds the chat's other topics back as long."""
+async def test_forum_topics_of_one_chat_are_leased_and_paced_together(any_store: SqlStore) -> None:
+    """Each topic is a subscription of its own, but Telegram's limit is the group's: the
+    chat is leased whole (every topic to one worker), and released at its pace."""
     feed, _ = await any_store.add_feed("https://example.org/feed.xml")
     [stored] = await any_store.record_entries(feed.id, [("e1", card(1))], NOW)
     subs = [
@@ -281,21 +308,39 @@ async def test_forum_topics_of_one_chat_share_its_pace(any_store: SqlStore) -> N
     ]
     other = await any_store.save_subscription(Subscription(chat=ChatRef("fake", "-200")))
     await any_store.enqueue([(s.id or 0, stored.id, NOW) for s in (*subs, other)], NOW)
-    claimed = await any_store.claim_due(NOW, lease_seconds=60, limit=1, platforms=["fake"])
-    [item] = [i for i in claimed if i.subscription.chat.thread == "11"] or claimed[:1]
-    token = item.claim_token
-    assert token is not None and item.subscription.chat.chat_id == "-100"
-    await any_store.record_sent([SentRecord(item.subscription.id or 0, (item.id,), NOW, token)])
-    paced = NOW + timedelta(seconds=3)
-    await any_store.release_chats(
-        token, {item.subscription.id or 0: paced}, {("fake", "-100"): paced}
-    )
-    now_due = await any_store.claim_due(NOW, lease_seconds=60, limit=9, platforms=["fake"])
-    assert [i.subscription.chat.chat_id for i in now_due] == ["-200"]  # the other chat only
-    later = await any_store.claim_due(
-        NOW + timedelta(seconds=3.5), lease_seconds=60, limit=9, platforms=["fake"]
-    )
-    assert [i.subscription.chat.chat_id for i in later] == ["-100"]
+    claim = {"lease_seconds": 60, "limit": 9, "platforms": ["fake"], "chats": 1}
+    first = await any_store.claim_due(NOW, **claim)  # type: ignore[arg-type]
+    second = await any_store.claim_due(NOW, **claim)  # type: ignore[arg-type]
+    assert await any_store.claim_due(NOW, **claim) == []  # type: ignore[arg-type]
+    [group] = [batch for batch in (first, second) if batch[0].subscription.chat.chat_id == "-100"]
+    assert sorted(i.subscription.chat.thread for i in group) == ["11", "22"]
+    assert len({i.claim_token for i in group}) == 1
+    token = group[0].claim_token
+    assert token is not None
+    records = [SentRecord(i.subscription.id or 0, (i.id,), NOW, token) for i in group]
+    await any_store.record_sent(records)
+    await any_store.release_chats(token, NOW, {("fake", "-100"): 3.0})
+    assert await any_store.outbox_counts() == {"pending": 1, "sent": 2, "failed": 0}
+
+
+async def test_a_released_group_waits_for_its_pace_on_every_topic(any_store: SqlStore) -> None:
+    feed, _ = await any_store.add_feed("https://example.org/feed.xml")
+    stored = await any_store.record_entries(feed.id, [(f"e{n}", card(n)) for n in range(2)], NOW)
+    subs = [
+        await any_store.save_subscription(Subscription(chat=ChatRef("fake", "-100", thread)))
+        for thread in ("11", "22")
+    ]
+    await any_store.enqueue([(subs[0].id or 0, stored[0].id, NOW)], NOW)
+    [item] = await any_store.claim_due(NOW, lease_seconds=60, limit=9, platforms=["fake"])
+    assert item.claim_token is not None
+    await any_store.record_sent([SentRecord(subs[0].id or 0, (item.id,), NOW, item.claim_token)])
+    # Meanwhile a card for the other topic; the group was just sent to, from this worker.
+    await any_store.enqueue([(subs[1].id or 0, stored[1].id, NOW)], NOW)
+    await any_store.release_chats(item.claim_token, NOW, {("fake", "-100"): 3.0})
+    assert await any_store.claim_due(NOW, lease_seconds=60, limit=9, platforms=["fake"]) == []
+    await _age_leases(any_store, 3.5)
+    [later] = await any_store.claim_due(NOW, lease_seconds=60, limit=9, platforms=["fake"])
+    assert later.subscription.chat.thread == "22"
 
 
 async def test_a_dead_workers_chats_and_feeds_are_taken_at_once(any_store: SqlStore) -> None:
@@ -304,24 +349,22 @@ async def test_a_dead_workers_chats_and_feeds_are_taken_at_once(any_store: SqlSt
     await any_store.heartbeat("alive", host="h", pid=2, roles=("deliver",), now=NOW)
     claim = dict(lease_seconds=300, limit=9, platforms=["fake"])
     assert await any_store.claim_due(NOW, worker_id="dead", **claim)  # type: ignore[arg-type]
-    await any_store.heartbeat(
-        "alive", host="h", pid=2, roles=("deliver",), now=NOW + timedelta(seconds=30)
-    )
-    soon = NOW + timedelta(seconds=31)
-    # The lease has 270 s to go, but its holder's heartbeat stopped 31 s ago.
-    assert await any_store.claim_due(soon, worker_id="alive", **claim) == []  # type: ignore[arg-type]
-    dead_before = soon - timedelta(seconds=15)
-    taken = await any_store.claim_due(soon, worker_id="alive", dead_before=dead_before, **claim)  # type: ignore[arg-type]
-    assert len(taken) == 1
     feed = await any_store.claim_due_feeds(NOW, lease_seconds=300, limit=5, worker_id="dead")
     assert len(feed) == 1
+    await _age_leases(any_store, 31, worker="dead")  # its heartbeat stopped 31 s ago
+    # The lease has 270 s to go ...
+    assert await any_store.claim_due(NOW, worker_id="alive", **claim) == []  # type: ignore[arg-type]
+    # ... but its holder is dead (no heartbeat for 15 s).
+    dead_before = NOW - timedelta(seconds=15)
+    taken = await any_store.claim_due(NOW, worker_id="alive", dead_before=dead_before, **claim)  # type: ignore[arg-type]
+    assert len(taken) == 1
     again = await any_store.claim_due_feeds(
-        soon, lease_seconds=300, limit=5, worker_id="alive", dead_before=dead_before
+        NOW, lease_seconds=300, limit=5, worker_id="alive", dead_before=dead_before
     )
     assert [f.id for f in again] == [feed[0].id]
     assert (
         await any_store.record_poll_failure(
-            feed[0].id, error="x", now=soon, next_poll_at=soon, claim_token=feed[0].claim_token
+            feed[0].id, error="x", now=NOW, next_poll_at=NOW, claim_token=feed[0].claim_token
         )
         is False
     )
@@ -384,9 +427,8 @@ async def test_record_sent_marks_items_and_logs_each_message(any_store: SqlStore
         ).all()
     assert [tuple(row) for row in log] == [(first, "sent", 2, NOW), (second, "sent", 1, later)]
     # The one left pending is still leased; once the lease runs out it alone comes back.
-    back = await any_store.claim_due(
-        NOW + timedelta(seconds=61), lease_seconds=60, limit=10, platforms=["fake"]
-    )
+    await _age_leases(any_store, 61)
+    back = await any_store.claim_due(NOW, lease_seconds=60, limit=10, platforms=["fake"])
     assert [(i.id, i.attempts) for i in back] == [(d.id, 0)]
 
 
@@ -456,10 +498,11 @@ async def test_add_feeds_in_bulk_like_add_feed(any_store: SqlStore) -> None:
 
 async def test_old_worker_rows_and_update_ids_are_forgotten(any_store: SqlStore) -> None:
     await any_store.heartbeat("old", host="h", pid=1, roles=("poll",), now=NOW)
-    await any_store.heartbeat("new", host="h", pid=2, roles=("poll",), now=NOW + timedelta(hours=2))
+    await _age_leases(any_store, 7200, worker="old")  # silent for two hours
+    await any_store.heartbeat("new", host="h", pid=2, roles=("poll",), now=NOW)
     assert await any_store.claim_update("telegram", 7, NOW)
     assert not await any_store.claim_update("telegram", 7, NOW)  # answered once
-    assert await any_store.forget_dead_workers(NOW + timedelta(hours=1)) == 1
+    assert await any_store.forget_dead_workers(NOW, silent_for=3600) == 1
     assert [w.id for w in await any_store.list_workers()] == ["new"]
     await any_store.forget_updates(NOW + timedelta(days=1))
     assert await any_store.claim_update("telegram", 7, NOW + timedelta(days=1))
