@@ -90,6 +90,7 @@ class App:
         console_out: TextIO | None = None,
         delivery_policy: DeliveryPolicy | None = None,
     ) -> None:
+        from digests.card_work import default_card_processes
         from digests.http import Fetcher
         from digests.pipeline import NewsPipeline
         from digests.summarizer import EXTRACTIVE
@@ -121,6 +122,11 @@ class App:
             config,
             summarizer=self.llm or EXTRACTIVE,
             summary_mode=settings.summary_mode,
+            card_processes=(
+                default_card_processes()
+                if settings.card_processes is None
+                else settings.card_processes
+            ),
         )
         self.commands = CommandCore(
             self.store,
@@ -229,6 +235,7 @@ class App:
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         await self._fetcher.aclose()
+        self.pipeline.close()
         if self.llm is not None:
             await self.llm.aclose()
         if self.budget is not None:

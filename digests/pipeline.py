@@ -1,8 +1,9 @@
 """The async news side: feed -> entries -> pages -> digest cards.
 
 Used by ``digestbot preview`` and by the worker. Fetching is async; extraction, summary, key
-facts and tagging are CPU work and run in a thread (:func:`asyncio.to_thread`) so that the event
-loop, which also answers chats, stays responsive. Per-item failures come back as values.
+facts and tagging are CPU work and run off the event loop (:mod:`digests.card_work`: in a
+thread, or in a pool of worker processes with ``card_processes``) so that the loop, which also
+answers chats, stays responsive. Per-item failures come back as values.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from digests.cards import build_card, link_card
+from digests.card_work import CardWork
+from digests.cards import link_card
 from digests.config import PipelineConfig
 from digests.errors import DigestError, ExtractionError, FetchError
-from digests.extract import article_from_entry, extract_article
 from digests.feeds import parse_feed
 from digests.http import Fetcher
-from digests.models import Article, Card, FeedEntry, ParsedFeed
+from digests.models import Card, FeedEntry, ParsedFeed
 from digests.summarizer import EXTRACTIVE, Summarizer
 from digests.topics import Taxonomy
 
@@ -54,8 +55,11 @@ class NewsPipeline:
         *,
         summarizer: Summarizer = EXTRACTIVE,
         summary_mode: str = "llm",
+        card_processes: int = 0,
     ) -> None:
         self._fetcher = fetcher
+        # Cards are built in threads, or in this many worker processes (close() stops them).
+        self._work = CardWork(taxonomy, config, processes=card_processes)
         self._taxonomy = taxonomy
         self._config = config
         # The summarizer used for feeds whose mode is "llm" (the default mode unless a feed
@@ -94,7 +98,11 @@ class NewsPipeline:
         self, html: str | bytes, url: str, *, entry: FeedEntry | None = None
     ) -> Card:
         """The card for a page already in hand; raises :class:`ExtractionError`."""
-        return await asyncio.to_thread(self._build_from_html, html, url, entry)
+        return await self._work.from_html(html, url, entry)
+
+    def close(self) -> None:
+        """Stop the card worker processes, if any."""
+        self._work.close()
 
     @property
     def feed_timeout(self) -> float:
@@ -129,7 +137,7 @@ class NewsPipeline:
                     "page %s unusable (%s); using the feed's own content", entry.link, page_problem
                 )
         try:
-            return await asyncio.to_thread(self._build_from_entry, entry)
+            return await self._work.from_entry(entry)
         except ExtractionError as exc:
             raise ExtractionError(
                 entry.link or entry.entry_id,
@@ -188,21 +196,6 @@ class NewsPipeline:
             # A summarizer falls back by itself; a bug in one must not cost the card.
             log.exception("summarizer failed on %s; extractive summary kept", card.url)
             return card
-
-    # --- CPU work, run in a thread ------------------------------------------------------
-
-    def _build_from_html(self, html: str | bytes, url: str, entry: FeedEntry | None) -> Card:
-        # The entry is not handed to the extractor: it would fall back to the feed's content
-        # silently, and card_for_entry wants to log why the page was not used. build_card
-        # fills in what the page lacks (date, author, categories) from the entry.
-        article = extract_article(html, url)
-        return self._card(article, entry)
-
-    def _build_from_entry(self, entry: FeedEntry) -> Card:
-        return self._card(article_from_entry(entry), entry)
-
-    def _card(self, article: Article, entry: FeedEntry | None) -> Card:
-        return build_card(article, taxonomy=self._taxonomy, config=self._config, entry=entry)
 
 
 def newest_entries(entries: Sequence[FeedEntry], limit: int) -> list[FeedEntry]:
