@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor
 from typing import Any
 
 from digests.cards import build_card
@@ -95,6 +93,9 @@ class CardWork:
             pool.shutdown(wait=False, cancel_futures=True)
 
     async def _in_pool(self, work: Callable[..., Card], *args: Any) -> Card:
+        # Imported here: multiprocessing costs `digestbot preview` (threads) ~0.1 s to import.
+        from concurrent.futures.process import BrokenProcessPool
+
         pool = self._pool or self._start()
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
@@ -106,6 +107,9 @@ class CardWork:
             raise
 
     def _start(self) -> Executor:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         # "spawn", not fork: this process runs an event loop and threads (a database driver's,
         # the HTTP client's), which a forked child would inherit in whatever state they were.
         topics = {name: tuple(words) for name, words in self._taxonomy.topics.items()}

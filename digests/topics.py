@@ -63,8 +63,13 @@ _CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-
 _HAS_CJK = re.compile(f"[{_CJK}]")
 # Word edges for spaced scripts: no letter, digit or hyphen of a spaced script next to the
 # keyword. A CJK character next to it is an edge ("AI" in "AI技术").
-_EDGE_BEFORE = rf"(?<![^\W{_CJK}]|-)"
-_EDGE_AFTER = rf"(?![^\W{_CJK}]|-)"
+# The class is compiled without re.IGNORECASE, which does not change what it matches (no code
+# point differs, checked over all of Unicode) but spares the compiler folding the case of
+# ~40,000 CJK code points in every pattern: the English keyword patterns compile in a third of
+# the time, most of what `digestbot preview` spent on them.
+_WORD_NOT_CJK = rf"(?-i:[^\W{_CJK}])"
+_EDGE_BEFORE = rf"(?<!{_WORD_NOT_CJK}|-)"
+_EDGE_AFTER = rf"(?!{_WORD_NOT_CJK}|-)"
 # Arabic attaches "and", "so", "with", "for", "like" to the next word: "والتجارة" is "and trade".
 _ARABIC_PROCLITICS = "(?:[\u0648\u0641]?[\u0628\u0644\u0643]?)"
 _ARABIC = re.compile("[\u0600-\u06ff]")
