@@ -61,6 +61,7 @@ class FeedRecord:
     summary_mode: str | None = None  # "llm" | "extractive"; None: the settings' default
     # Set when this worker holds the feed's lease: its writes about the poll must show it.
     claim_token: str | None = None
+    body_hash: str | None = None  # digest of the last body read (digests.http_body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ class PollSuccess:
     at: datetime
     next_poll_at: datetime
     claim_token: str | None = None  # the feed's lease; a poll whose lease was lost writes nothing
+    body_hash: str | None = None  # digest of the body read (kept when the server said 304)
 
 
 @dataclass(frozen=True, slots=True)

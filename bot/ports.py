@@ -10,7 +10,7 @@ implements all three.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -358,6 +358,7 @@ class PollerStore(Protocol):
         now: datetime,
         next_poll_at: datetime,
         claim_token: str | None = None,
+        body_hash: str | None = None,
     ) -> bool: ...
 
     async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None: ...
@@ -379,6 +380,14 @@ class PollerStore(Protocol):
     async def indexed_subscriptions(self) -> list[IndexedSubscription]: ...
 
     async def subscriptions_fingerprint(self) -> tuple[Any, ...]: ...
+
+    async def active_subscription_count(self) -> int: ...
+
+    async def changed_subscriptions(
+        self, ids: Collection[int], since: datetime | None
+    ) -> tuple[list[IndexedSubscription], list[int]]: ...
+
+    def take_subscription_changes(self) -> set[int]: ...
 
     def transaction(self) -> AbstractAsyncContextManager[QueueTransaction]: ...
 

@@ -12,7 +12,7 @@ out as :class:`~digests.errors.FetchError` with a one-line reason.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Self
@@ -35,7 +35,8 @@ class _Gates:
 
     The origin's gate is taken first, so that requests queued behind a slow site do not hold
     slots other sites could use. Gates of idle origins are dropped (the dict stays as small as
-    the number of origins in flight).
+    the number of origins in flight). ``slot`` is a plain object, not a generator-based
+    context manager: it is entered once per request, thousands of times per poll cycle.
     """
 
     def __init__(self, total: int, per_origin: int) -> None:
@@ -43,17 +44,51 @@ class _Gates:
         self._per_origin = max(1, per_origin)
         self._origins: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
 
-    @contextlib.asynccontextmanager
-    async def slot(self, origin: str) -> AsyncIterator[None]:
-        gate, users = self._origins.setdefault(origin, (asyncio.Semaphore(self._per_origin), [0]))
-        users[0] += 1
+    def slot(self, origin: str) -> _Slot:
+        return _Slot(self, origin)
+
+    def _join(self, origin: str) -> asyncio.Semaphore:
+        entry = self._origins.get(origin)
+        if entry is None:
+            entry = self._origins[origin] = (asyncio.Semaphore(self._per_origin), [0])
+        entry[1][0] += 1
+        return entry[0]
+
+    def _leave(self, origin: str) -> None:
+        users = self._origins[origin][1]
+        users[0] -= 1
+        if users[0] == 0:
+            del self._origins[origin]
+
+
+class _Slot:
+    __slots__ = ("_gate", "_gates", "_origin")
+
+    def __init__(self, gates: _Gates, origin: str) -> None:
+        self._gates = gates
+        self._origin = origin
+        self._gate: asyncio.Semaphore | None = None
+
+    async def __aenter__(self) -> None:
+        gates = self._gates
+        gate = gates._join(self._origin)
         try:
-            async with gate, self._total:
-                yield
-        finally:
-            users[0] -= 1
-            if users[0] == 0:
-                del self._origins[origin]
+            await gate.acquire()
+            try:
+                await gates._total.acquire()
+            except BaseException:
+                gate.release()
+                raise
+        except BaseException:
+            gates._leave(self._origin)
+            raise
+        self._gate = gate
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._gates._total.release()
+        assert self._gate is not None
+        self._gate.release()
+        self._gates._leave(self._origin)
 
 
 def _origin(url: str) -> str:
@@ -66,6 +101,15 @@ def _origin(url: str) -> str:
     return (
         f"{scheme}://{(parts.hostname or '').lower()}:{port or (443 if scheme == 'https' else 80)}"
     )
+
+
+@functools.lru_cache(maxsize=16_384)
+def _web_origin(url: str) -> str | None:
+    """The origin of an ``http(s)://`` URL, else ``None`` (a path, ``file://``, another
+    scheme: :meth:`Fetcher.get` looks closer). Cached: feeds are polled again and again."""
+    if not url[:8].lower().startswith(("http://", "https://")):
+        return None
+    return _origin(url)
 
 
 class Fetcher:
@@ -146,16 +190,23 @@ class Fetcher:
             self._client = None
 
     async def get(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        body_hash: str | None = None,
     ) -> FetchedResource:
-        """Fetch ``url``; a 304 answer comes back as ``FetchedResource(status=304, content=None)``.
+        """Fetch ``url``; a 304 answer comes back as ``FetchedResource(status=304, content=None)``,
+        and so does a body whose digest is ``body_hash`` (:func:`digests.http_body.read_body`).
 
         Raises :class:`FetchError` for HTTP statuses >= 400, timeouts, bodies over the size cap,
         too many redirects, unreachable hosts and unsupported schemes.
         """
         try:
-            local = _local_path(url)
-            scheme = urlsplit(url).scheme.lower()
+            origin = _web_origin(url)
+            local = None if origin else _local_path(url)
+            scheme = "http" if origin else urlsplit(url).scheme.lower()
         except ValueError as exc:  # "http://[::1/feed"
             raise FetchError(url, f"invalid URL: {exc}") from None
         if local is not None:
@@ -172,16 +223,22 @@ class Fetcher:
             self._gates = _Gates(self._config.max_in_flight, self._config.max_per_host)
         try:
             # Waiting for a slot is not the server's time: the deadline starts once we ask.
-            async with self._gates.slot(_origin(url)):
+            async with self._gates.slot(origin or _origin(url)):
                 async with asyncio.timeout(self._config.total_timeout):
                     if self._session is not None:
                         from digests.http_aiohttp import aiohttp_get
 
                         return await aiohttp_get(
-                            self._session, url, self._config, etag, last_modified, self._guard
+                            self._session,
+                            url,
+                            self._config,
+                            etag,
+                            last_modified,
+                            self._guard,
+                            body_hash,
                         )
                     assert self._client is not None
-                    return await self._get(self._client, url, etag, last_modified)
+                    return await self._get(self._client, url, etag, last_modified, body_hash)
         except TimeoutError:
             raise FetchError(
                 url, f"took longer than the {self._config.total_timeout:g}s overall deadline"
@@ -205,6 +262,7 @@ class Fetcher:
         url: str,
         etag: str | None,
         last_modified: str | None,
+        body_hash: str | None = None,
     ) -> FetchedResource:
         cfg = self._config
         headers = {
@@ -236,7 +294,9 @@ class Fetcher:
                             f"redirected to an unsupported URL scheme {request.url.scheme!r}",
                         )
                     continue
-                return await _read_response(response, cfg.max_response_bytes, etag, last_modified)
+                return await _read_response(
+                    response, cfg.max_response_bytes, etag, last_modified, body_hash
+                )
             finally:
                 await response.aclose()
         raise FetchError(url, f"more than {cfg.max_redirects} redirects")
@@ -252,7 +312,11 @@ async def _check_host(guard: Guard, host: str, port: int | None) -> None:
 
 
 async def _read_response(
-    response: httpx.Response, limit: int, etag: str | None, last_modified: str | None
+    response: httpx.Response,
+    limit: int,
+    etag: str | None,
+    last_modified: str | None,
+    body_hash: str | None = None,
 ) -> FetchedResource:
     return await read_body(
         RawResponse(
@@ -265,6 +329,7 @@ async def _read_response(
         limit,
         etag,
         last_modified,
+        body_hash,
     )
 
 

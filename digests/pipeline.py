@@ -43,6 +43,7 @@ class FeedFetch:
     feed: ParsedFeed | None
     etag: str | None = None
     last_modified: str | None = None
+    body_hash: str | None = None  # digest of the body (digests.http_body.body_digest)
 
     @property
     def not_modified(self) -> bool:
@@ -71,10 +72,20 @@ class NewsPipeline:
         self._summary_mode = summary_mode
 
     async def fetch_feed(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        body_hash: str | None = None,
     ) -> FeedFetch:
-        """Fetch and parse a feed; raises :class:`FetchError` or :class:`FeedError`."""
-        resource = await self._fetcher.get(url, etag=etag, last_modified=last_modified)
+        """Fetch and parse a feed; raises :class:`FetchError` or :class:`FeedError`.
+
+        Not parsed when the server says 304 or sends the body whose digest is ``body_hash``.
+        """
+        resource = await self._fetcher.get(
+            url, etag=etag, last_modified=last_modified, body_hash=body_hash
+        )
         if resource.not_modified or resource.content is None:
             # Keep the validators we sent when a 304 does not repeat them.
             return FeedFetch(
@@ -82,12 +93,17 @@ class NewsPipeline:
                 feed=None,
                 etag=resource.etag or etag,
                 last_modified=resource.last_modified or last_modified,
+                body_hash=resource.body_hash or body_hash,
             )
         feed = await asyncio.to_thread(
             parse_feed, resource.content, resource.url, content_type=resource.content_type
         )
         return FeedFetch(
-            url=url, feed=feed, etag=resource.etag, last_modified=resource.last_modified
+            url=url,
+            feed=feed,
+            etag=resource.etag,
+            last_modified=resource.last_modified,
+            body_hash=resource.body_hash,
         )
 
     async def card_for_page(self, url_or_path: str) -> Card:

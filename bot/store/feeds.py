@@ -142,7 +142,7 @@ class SqlFeeds(SqlBase):
         pick = (
             sa.select(feeds_t.c.id)
             .where(due)
-            .order_by(feeds_t.c.next_poll_at.is_(None).desc(), feeds_t.c.next_poll_at, feeds_t.c.id)
+            .order_by(feeds_t.c.next_poll_at.asc().nulls_first(), feeds_t.c.id)
             .limit(limit)
         )
         if self.dialect == "postgresql":
@@ -173,6 +173,7 @@ class SqlFeeds(SqlBase):
         now: datetime,
         next_poll_at: datetime,
         claim_token: str | None = None,
+        body_hash: str | None = None,
     ) -> bool:
         """The poll went through; ends the lease. False (and nothing written) when
         ``claim_token`` no longer holds the feed: another worker took it over."""
@@ -183,6 +184,7 @@ class SqlFeeds(SqlBase):
                 .values(
                     etag=etag,
                     last_modified=last_modified,
+                    body_hash=body_hash,
                     ttl_minutes=ttl_minutes,
                     error_count=0,
                     last_error=None,
@@ -212,6 +214,7 @@ class SqlFeeds(SqlBase):
             .values(
                 etag=sa.bindparam("b_etag"),
                 last_modified=sa.bindparam("b_last_modified"),
+                body_hash=sa.bindparam("b_body_hash"),
                 ttl_minutes=sa.bindparam("b_ttl"),
                 error_count=0,
                 last_error=None,
@@ -226,6 +229,7 @@ class SqlFeeds(SqlBase):
                 "b_id": p.feed_id,
                 "b_etag": p.etag,
                 "b_last_modified": p.last_modified,
+                "b_body_hash": p.body_hash,
                 "b_ttl": p.ttl_minutes,
                 "b_at": p.at,
                 "b_next": p.next_poll_at,
@@ -321,4 +325,5 @@ def feed_from_row(row: Any) -> FeedRecord:
         summary_mode=m["summary_mode"],
         origin=m["origin"],
         claim_token=m["claim_token"],
+        body_hash=m["body_hash"],
     )

@@ -107,6 +107,10 @@ feeds_t = sa.Table(
     # "llm" | "extractive"; NULL: the default of the settings (DIGESTBOT_SUMMARY_MODE)
     sa.Column("summary_mode", sa.String(12)),
     sa.Index("ix_feeds_origin", "origin"),  # the few chat feeds, found without a scan
+    # Digest of the last body read: the same body again is not parsed (servers without ETag).
+    sa.Column("body_hash", sa.String(64)),
+    # Claims walk due feeds earliest first (NULL, never polled, first on SQLite).
+    sa.Index("ix_feeds_next_poll_at_id", "next_poll_at", "id"),
 )
 
 seen_entries_t = sa.Table(
@@ -154,6 +158,8 @@ subscriptions_t = sa.Table(
     sa.UniqueConstraint(
         "platform", "chat_id", "thread", name="uq_subscriptions_platform_chat_thread"
     ),
+    # The poller's index re-reads only the subscriptions changed since it last looked.
+    sa.Index("ix_subscriptions_updated_at", "updated_at"),
 )
 
 # Which chats (subscriptions: a chat, or a forum topic of one) added which feeds from the chat:
