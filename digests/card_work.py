@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -27,7 +26,7 @@ from digests.extract import article_from_entry, extract_article
 from digests.models import Card, FeedEntry
 from digests.topics import Taxonomy
 
-__all__ = ["CardWork", "card_from_entry", "card_from_html", "default_card_processes"]
+__all__ = ["CardWork", "card_from_entry", "card_from_html"]
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +53,6 @@ def card_from_html(
 def card_from_entry(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -> Card:
     """The card from the feed's own content; raises :class:`~digests.errors.ExtractionError`."""
     return build_card(article_from_entry(entry), taxonomy=taxonomy, config=config, entry=entry)
-
-
-def default_card_processes() -> int:
-    """One worker process per core when there are two or more; else threads (0)."""
-    cores = os.cpu_count() or 1
-    return cores if cores >= 2 else 0
 
 
 class CardWork:
