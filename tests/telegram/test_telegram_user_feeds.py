@@ -20,7 +20,7 @@ from bot.app import App
 from bot.ports import ChatRef
 from bot.settings import Settings
 from bot.telegram import TelegramAdapter
-from tests.telegram.fake_bot_api import DEFAULT_TOKEN, FakeBotApi
+from tests.telegram.fake_bot_api import BOT_ID, DEFAULT_TOKEN, FakeBotApi
 from tests.telegram.feed_server import FeedServer
 from tests.telegram.test_telegram_end_to_end import START, Clock
 
@@ -209,3 +209,34 @@ async def test_group_feeds_are_for_admins(
         assert await app.store.list_feeds() == []
         assert "Added 'Local Opinion'" in await ask(fake, CLUB, line, user_id=8)
         assert "Local Opinion" in await ask(fake, CLUB, "/feeds@digest_test_bot", user_id=7)
+
+
+async def test_a_channels_feeds_managed_from_a_private_chat(
+    settings: Settings, fake: FakeBotApi, feeds: FeedServer
+) -> None:
+    channel, admin, stranger = -1001234567890, 7, 9
+    clock = Clock()
+    async with worker(settings, clock) as app:
+        fake.register_chat(channel, "channel", "The Newsroom", username="newsroom")
+        fake.set_member(channel, admin, "administrator", can_post_messages=True)
+        fake.set_member(channel, BOT_ID, "administrator", can_post_messages=True)
+        assert (await ask(fake, admin, "/subscribe @newsroom")).startswith("For @newsroom:")
+        refused = await ask(fake, stranger, f"/addfeed @newsroom {feeds.feed_url}")
+        assert "you are not one" in refused
+        added = await ask(fake, admin, f"/addfeed @newsroom {feeds.feed_url}")
+        assert added.startswith("For @newsroom:\nAdded 'Local Opinion'")
+        assert "Local Opinion" in await ask(fake, admin, "/feeds @newsroom")
+        assert "no feeds of its own" in await ask(fake, admin, "/feeds")  # the admin's own chat
+
+        await app.run_once()
+        feeds.add("new-1", "Why the economy outran the forecasts", "economy", START)
+        clock.advance(hours=1)
+        assert (await app.run_once()).delivery.sent == 1
+        assert any("outran" in m.text for m in fake.messages_to(channel))
+        assert not any("outran" in m.text for m in fake.messages_to(admin))
+
+
+async def test_german_replies(settings: Settings, fake: FakeBotApi, feeds: FeedServer) -> None:
+    async with worker(settings, Clock()):
+        reply = await ask(fake, ALICE, f"/addfeed {feeds.feed_url}", language_code="de")
+        assert reply.startswith("'Local Opinion' hinzugefügt: dort steht gerade 1 Eintrag.")
