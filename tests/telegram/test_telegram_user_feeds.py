@@ -19,7 +19,9 @@ from pydantic import SecretStr
 from bot.app import App
 from bot.ports import ChatRef
 from bot.settings import Settings
+from bot.store import SqlStore
 from bot.telegram import TelegramAdapter
+from tests.bot.conftest import POSTGRES_URL, create_schema, drop_schema, store_in_schema
 from tests.telegram.fake_bot_api import BOT_ID, DEFAULT_TOKEN, FakeBotApi
 from tests.telegram.feed_server import FeedServer
 from tests.telegram.test_telegram_end_to_end import START, Clock
@@ -58,9 +60,26 @@ def settings(tmp_path: Path, fake: FakeBotApi) -> Iterator[Settings]:
     yield make_settings(tmp_path, fake)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[SqlStore | None]:
+    """None: the App's own SQLite file; else a store in a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield None
+        return
+    if not POSTGRES_URL:
+        pytest.skip("DIGESTBOT_TEST_POSTGRES_URL is not set")
+    schema = await create_schema()
+    try:
+        yield store_in_schema(schema)
+    finally:
+        await drop_schema(schema)
+
+
 @asynccontextmanager
-async def worker(settings: Settings, clock: Clock) -> AsyncIterator[App]:
-    async with App(settings, clock=clock, pacing=False) as app:
+async def worker(
+    settings: Settings, clock: Clock, store: SqlStore | None = None
+) -> AsyncIterator[App]:
+    async with App(settings, clock=clock, pacing=False, store=store) as app:
         [adapter] = app.adapters
         assert isinstance(adapter, TelegramAdapter)
         await adapter.start()
@@ -78,10 +97,10 @@ async def ask(fake: FakeBotApi, chat_id: int, line: str, **kwargs: Any) -> str:
 
 
 async def test_a_chats_own_feed_reaches_that_chat_only(
-    settings: Settings, fake: FakeBotApi, feeds: FeedServer
+    settings: Settings, fake: FakeBotApi, feeds: FeedServer, store: SqlStore | None
 ) -> None:
     clock = Clock()
-    async with worker(settings, clock) as app:
+    async with worker(settings, clock, store) as app:
         for chat_id in (ALICE, BOB):
             assert "Subscribed" in await ask(fake, chat_id, "/subscribe")
         reply = await ask(fake, ALICE, f"/addfeed {feeds.feed_url}")
