@@ -16,6 +16,10 @@ ms per article for both and their ratios. Target: the whole card within 2x of ba
 ``--metadata`` compares the card's metadata (``digests.page_meta``: the page's tags, trafilatura's
 heuristics only for what they leave out) with trafilatura's whole metadata pass on every page:
 on how many pages title, site, date, author, address and categories agree, and the time of each.
+``--startup N`` times ``digestbot preview config/samples/cgtn-first-voice-china-rok.html`` (a
+fresh process: imports, settings, one card, output) beside ``python -c "import trafilatura"``,
+N runs of each, interleaved, and prints the medians and their ratio (target <= 2x); with
+``--startup`` alone the page benchmark is skipped.
 """
 
 from __future__ import annotations
@@ -208,6 +212,32 @@ def metadata(pages: list[tuple[str, bytes]]) -> None:
     )
 
 
+def startup(runs: int) -> None:
+    """Wall time of a fresh ``digestbot preview PAGE`` beside ``python -c "import trafilatura"``."""
+    import subprocess
+    import sys
+
+    page = REPO / "config" / "samples" / "cgtn-first-voice-china-rok.html"
+    script = Path(sys.executable).with_name("digestbot")
+    preview = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    commands = {
+        "digestbot preview PAGE": [*preview, "preview", str(page)],
+        'python -c "import trafilatura"': [sys.executable, "-c", "import trafilatura"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for run in range(runs):
+        for name in commands if run % 2 else reversed(list(commands)):
+            start = time.perf_counter()
+            subprocess.run(commands[name], check=True, stdout=subprocess.DEVNULL, cwd=REPO)
+            times[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, values in times.items():
+        shown = ", ".join(f"{v:.2f}" for v in values)
+        print(f"{name:32} median {medians[name]:.2f} s  ({shown})")
+    preview_s, baseline_s = medians.values()
+    print(f"ratio preview / import trafilatura: {preview_s / baseline_s:.2f}x (target <= 2x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -215,8 +245,13 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--stages", action="store_true", help="time each stage of the card")
     parser.add_argument("--metadata", action="store_true", help="card metadata vs trafilatura's")
+    parser.add_argument("--startup", type=int, metavar="N", help="time preview start-up N times")
     args = parser.parse_args()
 
+    if args.startup:
+        startup(args.startup)
+        if not (args.metadata or args.stages or args.profile):
+            return
     pages = load_pages(args.limit)
     card = CardMaker()
     bare_ms, meta_ms, card_ms = measure(pages, card, args.rounds)

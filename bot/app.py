@@ -90,7 +90,6 @@ class App:
         console_out: TextIO | None = None,
         delivery_policy: DeliveryPolicy | None = None,
     ) -> None:
-        from digests.card_work import default_card_processes
         from digests.http import Fetcher
         from digests.pipeline import NewsPipeline
         from digests.summarizer import EXTRACTIVE
@@ -122,11 +121,7 @@ class App:
             config,
             summarizer=self.llm or EXTRACTIVE,
             summary_mode=settings.summary_mode,
-            card_processes=(
-                default_card_processes()
-                if settings.card_processes is None
-                else settings.card_processes
-            ),
+            card_processes=settings.card_processes,
         )
         self.commands = CommandCore(
             self.store,

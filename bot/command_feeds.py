@@ -90,10 +90,13 @@ class ChatFeedCommands:
         if len(request.args) != 1:
             return Reply(fmsg.addfeed_usage(cmd, t=t))
         url = request.args[0]
-        if current is not None and current.id is not None:
-            owned = await self.store.chat_feeds(current.id)
-            if len(owned) >= self.user_feeds.max_per_chat:  # before fetching anything
-                return Reply(fmsg.feed_limit(cmd, self.user_feeds.max_per_chat, t=t))
+        owned = await self._owned(current)
+        # Neither a feed the chat has nor one over its limit is fetched.
+        had = pick_feed(url, owned) if not url.isdigit() else None
+        if had is not None:
+            return Reply(fmsg.feed_already(cmd, _title(had), t=t))
+        if len(owned) >= self.user_feeds.max_per_chat:
+            return Reply(fmsg.feed_limit(cmd, self.user_feeds.max_per_chat, t=t))
         assert self.user_feeds.probe is not None
         found = await self.user_feeds.probe.probe(url)
         if isinstance(found, FeedProblem):

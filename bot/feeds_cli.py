@@ -144,6 +144,8 @@ def feed_health(feed: FeedRecord) -> str:
         health += f"; next poll {feed.next_poll_at:%Y-%m-%d %H:%M} UTC"
     if feed.origin == "file":
         health += "; from the feeds file"
+    elif feed.origin == "chat":
+        health += "; added from chats (reaches them only)"
     return health
 
 

@@ -23,10 +23,9 @@ import contextlib
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import BotCommand, Chat, ChatMember, Message, Update
 from telegram.error import BadRequest, InvalidToken, TelegramError
@@ -40,7 +39,6 @@ from telegram.ext import (
     filters,
 )
 from telegram.ext import CommandHandler as PTBCommandHandler
-from telegram.request import BaseRequest
 
 from bot import messages as msg
 from bot.commands import parse_command_line
@@ -52,8 +50,8 @@ from bot.telegram_chats import TelegramChats
 from bot.telegram_files import IMPORT_CAPTION, attachment_of, send_document
 from bot.telegram_markup import command_name, escape, keyboard, short_answer, split_text
 from bot.telegram_redaction import install_token_redaction, redact_token
-from bot.telegram_request import AiohttpRequest
 from bot.telegram_sender import TelegramSender
+from bot.telegram_webhook import WebhookConfig, make_request, webhook_config
 
 __all__ = [
     "COMMANDS",
@@ -73,7 +71,6 @@ COMMANDS = msg.TELEGRAM_COMMAND_MENU  # the command menu (``setMyCommands``), in
 POLL_TIMEOUT = timedelta(seconds=10)
 CONNECTION_POOL_SIZE = 128  # replies and concurrent digest sends share one pool
 CONCURRENT_UPDATES = 8
-_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # The shape of a bot token (``123456789:AA...``): the bot's id, a colon, the secret part.
 _BOT_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 ALLOWED_UPDATES = [
@@ -113,18 +110,6 @@ def sender_is_chat(message: Message) -> bool:
 
 
 # --- the adapter ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookConfig:
-    url: str
-    secret: str
-    listen: str
-    port: int
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.url).path.lstrip("/")
 
 
 class TelegramAdapter:
@@ -414,35 +399,6 @@ class TelegramAdapter:
 
 
 # --- wiring --------------------------------------------------------------------------------
-
-
-def make_request(pool_size: int, *, read_timeout: float | None = 5.0) -> BaseRequest:
-    return AiohttpRequest(
-        connection_pool_size=pool_size, read_timeout=read_timeout, pool_timeout=5.0
-    )
-
-
-def webhook_config(settings: Settings) -> WebhookConfig | None:
-    """``None`` for long polling; fails fast on a webhook without a usable secret."""
-    if not settings.telegram_webhook_url:
-        return None
-    secret = settings.telegram_webhook_secret
-    if secret is None or not secret.get_secret_value():
-        raise TelegramSetupError(
-            "TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not: set a secret "
-            "(1-256 characters A-Z, a-z, 0-9, _ and -) so that only Telegram can post updates, "
-            "or unset TELEGRAM_WEBHOOK_URL to use long polling."
-        )
-    if not _SECRET_TOKEN.fullmatch(secret.get_secret_value()):
-        raise TelegramSetupError(
-            "TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1-256 characters)."
-        )
-    return WebhookConfig(
-        url=settings.telegram_webhook_url,
-        secret=secret.get_secret_value(),
-        listen=settings.telegram_webhook_listen,
-        port=settings.telegram_webhook_port,
-    )
 
 
 def build_telegram_adapter(settings: Settings, commands: CommandHandler) -> TelegramAdapter:

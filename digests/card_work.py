@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor
 from typing import Any
 
 from digests.cards import build_card
@@ -29,7 +26,7 @@ from digests.extract import article_from_entry, extract_article
 from digests.models import Card, FeedEntry
 from digests.topics import Taxonomy
 
-__all__ = ["CardWork", "card_from_entry", "card_from_html", "default_card_processes"]
+__all__ = ["CardWork", "card_from_entry", "card_from_html"]
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +53,6 @@ def card_from_html(
 def card_from_entry(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -> Card:
     """The card from the feed's own content; raises :class:`~digests.errors.ExtractionError`."""
     return build_card(article_from_entry(entry), taxonomy=taxonomy, config=config, entry=entry)
-
-
-def default_card_processes() -> int:
-    """One worker process per core when there are two or more; else threads (0)."""
-    cores = os.cpu_count() or 1
-    return cores if cores >= 2 else 0
 
 
 class CardWork:
@@ -95,6 +86,9 @@ class CardWork:
             pool.shutdown(wait=False, cancel_futures=True)
 
     async def _in_pool(self, work: Callable[..., Card], *args: Any) -> Card:
+        # Imported here: multiprocessing costs `digestbot preview` (threads) ~0.1 s to import.
+        from concurrent.futures.process import BrokenProcessPool
+
         pool = self._pool or self._start()
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
@@ -106,6 +100,9 @@ class CardWork:
             raise
 
     def _start(self) -> Executor:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         # "spawn", not fork: this process runs an event loop and threads (a database driver's,
         # the HTTP client's), which a forked child would inherit in whatever state they were.
         topics = {name: tuple(words) for name, words in self._taxonomy.topics.items()}

@@ -12,21 +12,19 @@ out as :class:`~digests.errors.FetchError` with a one-line reason.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import functools
-import mimetypes
 from collections.abc import AsyncIterator
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import urlsplit
 
 import httpx
 
 from digests.config import PipelineConfig
 from digests.errors import FetchError
-from digests.http_body import ACCEPT, ACCEPT_ENCODING, RawResponse, read_body, too_large
+from digests.http_body import ACCEPT, ACCEPT_ENCODING, RawResponse, read_body
+from digests.local_files import local_path as _local_path
+from digests.local_files import read_file as _read_file
 from digests.models import FetchedResource
 from digests.netguard import AddressRefused, Guard
 
@@ -404,47 +402,3 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
-
-
-def _local_path(url: str) -> Path | None:
-    """The filesystem path a ``file://`` URL or a scheme-less string names, else ``None``."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() == "file":
-        if parts.netloc not in ("", "localhost"):
-            return None
-        return Path(url2pathname(unquote(parts.path)))
-    if "://" in url:
-        return None
-    if parts.scheme and len(parts.scheme) > 1 and not Path(url).exists():
-        return None  # "mailto:x", "data:..." and the like: not a path
-    return Path(url)
-
-
-def _looks_like_host(path: Path) -> bool:
-    # "example.com/feed.xml" was meant as a web address; "missing.html", "/srv/x.html" not.
-    return not path.is_absolute() and len(path.parts) > 1 and "." in path.parts[0].strip(".")
-
-
-def _read_file(url: str, path: Path, limit: int, last_modified: str | None) -> FetchedResource:
-    try:
-        stat = path.stat()
-        mtime = email.utils.formatdate(stat.st_mtime, usegmt=True)
-        if last_modified is not None and last_modified == mtime:
-            return FetchedResource(url=url, status=304, content=None, last_modified=mtime)
-        if stat.st_size > limit:
-            raise FetchError(url, too_large(limit))
-        with path.open("rb") as handle:
-            content = handle.read(limit + 1)
-    except FileNotFoundError:
-        hint = " (for a web address, start it with https://)" if _looks_like_host(path) else ""
-        raise FetchError(url, f"no such file: {path}{hint}") from None
-    except IsADirectoryError:
-        raise FetchError(url, f"is a directory, not a file: {path}") from None
-    except OSError as exc:
-        raise FetchError(url, f"could not read {path}: {exc.strerror or exc}") from None
-    if len(content) > limit:
-        raise FetchError(url, too_large(limit))
-    content_type, _ = mimetypes.guess_type(path.name)
-    return FetchedResource(
-        url=url, status=200, content=content, content_type=content_type, last_modified=mtime
-    )

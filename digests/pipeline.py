@@ -13,16 +13,19 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from digests.card_work import CardWork
 from digests.cards import link_card
 from digests.config import PipelineConfig
 from digests.errors import DigestError, ExtractionError, FetchError
 from digests.feeds import parse_feed
-from digests.http import Fetcher
 from digests.models import Card, FeedEntry, ParsedFeed
 from digests.summarizer import EXTRACTIVE, Summarizer
 from digests.topics import Taxonomy
+
+if TYPE_CHECKING:  # the HTTP clients are imported by whoever builds the fetcher
+    from digests.http import Fetcher
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,6 @@ hypothesis_settings.register_profile("digestbot-ci", derandomize=True, print_blo
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("digestbot-ci")
 
-# The App builds cards in threads here, as it would on one core: spawning a pool of worker
-# processes per test would cost seconds each (tests/news/test_card_work.py covers the pool).
-os.environ.setdefault("DIGESTBOT_CARD_PROCESSES", "0")
-
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 

@@ -19,8 +19,10 @@ from pydantic import SecretStr
 from bot.app import App
 from bot.ports import ChatRef
 from bot.settings import Settings
+from bot.store import SqlStore
 from bot.telegram import TelegramAdapter
-from tests.telegram.fake_bot_api import DEFAULT_TOKEN, FakeBotApi
+from tests.bot.conftest import POSTGRES_URL, create_schema, drop_schema, store_in_schema
+from tests.telegram.fake_bot_api import BOT_ID, DEFAULT_TOKEN, FakeBotApi
 from tests.telegram.feed_server import FeedServer
 from tests.telegram.test_telegram_end_to_end import START, Clock
 
@@ -58,9 +60,26 @@ def settings(tmp_path: Path, fake: FakeBotApi) -> Iterator[Settings]:
     yield make_settings(tmp_path, fake)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[SqlStore | None]:
+    """None: the App's own SQLite file; else a store in a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield None
+        return
+    if not POSTGRES_URL:
+        pytest.skip("DIGESTBOT_TEST_POSTGRES_URL is not set")
+    schema = await create_schema()
+    try:
+        yield store_in_schema(schema)
+    finally:
+        await drop_schema(schema)
+
+
 @asynccontextmanager
-async def worker(settings: Settings, clock: Clock) -> AsyncIterator[App]:
-    async with App(settings, clock=clock, pacing=False) as app:
+async def worker(
+    settings: Settings, clock: Clock, store: SqlStore | None = None
+) -> AsyncIterator[App]:
+    async with App(settings, clock=clock, pacing=False, store=store) as app:
         [adapter] = app.adapters
         assert isinstance(adapter, TelegramAdapter)
         await adapter.start()
@@ -78,10 +97,10 @@ async def ask(fake: FakeBotApi, chat_id: int, line: str, **kwargs: Any) -> str:
 
 
 async def test_a_chats_own_feed_reaches_that_chat_only(
-    settings: Settings, fake: FakeBotApi, feeds: FeedServer
+    settings: Settings, fake: FakeBotApi, feeds: FeedServer, store: SqlStore | None
 ) -> None:
     clock = Clock()
-    async with worker(settings, clock) as app:
+    async with worker(settings, clock, store) as app:
         for chat_id in (ALICE, BOB):
             assert "Subscribed" in await ask(fake, chat_id, "/subscribe")
         reply = await ask(fake, ALICE, f"/addfeed {feeds.feed_url}")
@@ -209,3 +228,34 @@ async def test_group_feeds_are_for_admins(
         assert await app.store.list_feeds() == []
         assert "Added 'Local Opinion'" in await ask(fake, CLUB, line, user_id=8)
         assert "Local Opinion" in await ask(fake, CLUB, "/feeds@digest_test_bot", user_id=7)
+
+
+async def test_a_channels_feeds_managed_from_a_private_chat(
+    settings: Settings, fake: FakeBotApi, feeds: FeedServer
+) -> None:
+    channel, admin, stranger = -1001234567890, 7, 9
+    clock = Clock()
+    async with worker(settings, clock) as app:
+        fake.register_chat(channel, "channel", "The Newsroom", username="newsroom")
+        fake.set_member(channel, admin, "administrator", can_post_messages=True)
+        fake.set_member(channel, BOT_ID, "administrator", can_post_messages=True)
+        assert (await ask(fake, admin, "/subscribe @newsroom")).startswith("For @newsroom:")
+        refused = await ask(fake, stranger, f"/addfeed @newsroom {feeds.feed_url}")
+        assert "you are not one" in refused
+        added = await ask(fake, admin, f"/addfeed @newsroom {feeds.feed_url}")
+        assert added.startswith("For @newsroom:\nAdded 'Local Opinion'")
+        assert "Local Opinion" in await ask(fake, admin, "/feeds @newsroom")
+        assert "no feeds of its own" in await ask(fake, admin, "/feeds")  # the admin's own chat
+
+        await app.run_once()
+        feeds.add("new-1", "Why the economy outran the forecasts", "economy", START)
+        clock.advance(hours=1)
+        assert (await app.run_once()).delivery.sent == 1
+        assert any("outran" in m.text for m in fake.messages_to(channel))
+        assert not any("outran" in m.text for m in fake.messages_to(admin))
+
+
+async def test_german_replies(settings: Settings, fake: FakeBotApi, feeds: FeedServer) -> None:
+    async with worker(settings, Clock()):
+        reply = await ask(fake, ALICE, f"/addfeed {feeds.feed_url}", language_code="de")
+        assert reply.startswith("'Local Opinion' hinzugefügt: dort steht gerade 1 Eintrag.")
