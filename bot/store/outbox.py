@@ -24,6 +24,7 @@ from digests.models import Card
 
 __all__ = ["SqlOutbox", "insert_outbox"]
 
+_ADDING_CHAT_LEASES = 0x6469676368  # "digch": the advisory lock of adding chat lease rows
 _UNLEASED: dict[str, Any] = {"claimed_until": None, "claim_token": None, "claimed_by": None}
 
 ITEM_COLUMNS = (
@@ -241,7 +242,12 @@ class SqlOutbox(SqlBase):
 
     async def _add_chat_leases(self, wanted: Any, of_chat: Any) -> None:
         """A lease row for every chat with something due that has none yet (its first item,
-        or a group that moved to a new chat id), in a transaction of its own."""
+        or a group that moved to a new chat id), in a transaction of its own.
+
+        Usually none is missing: one read, no write. Else on PostgreSQL one worker at a time
+        adds them (a transaction's advisory lock): workers inserting the same new rows at once
+        would wait on each other's uncommitted rows, once per row; this way the next one finds
+        them committed and inserts nothing."""
         missing = (
             sa.select(subscriptions_t.c.platform, subscriptions_t.c.chat_id)
             .where(wanted, ~sa.exists().where(of_chat))
@@ -251,6 +257,10 @@ class SqlOutbox(SqlBase):
             ["platform", "chat_id"], missing
         )
         async with self.engine.begin() as conn:
+            if not (await conn.execute(sa.select(missing.exists()))).scalar():
+                return
+            if self.dialect == "postgresql":
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADDING_CHAT_LEASES)))
             await conn.execute(add)
 
     async def release_chats(
