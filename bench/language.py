@@ -24,6 +24,7 @@ import lxml.html
 import py3langid
 from trafilatura.utils import load_html
 
+from digests import lang
 from digests.extract import declared_languages
 from digests.lang import normalise_language, resolve_language
 
@@ -106,7 +107,35 @@ def main() -> int:
             for miss in wrong[:5]:
                 print(f"    miss {miss}")
     page_language()
+    function_words(sets)
     return 0
+
+
+def function_words(sets: dict[str, list[tuple[str, str]]]) -> None:
+    """The shortcut of digests.lang.resolve_language: a declared language borne out by its
+    commonest words stands without the detector. Each text is taken as declared in each
+    language with a word list; wherever the words confirm it, the detector's verdict (what
+    resolve_language gave before the shortcut) must be the same language."""
+    texts = [text for items in sets.values() for _, text in items]
+    cnndm = AEB.parents[1] / "cnndm-dev.jsonl"
+    if cnndm.exists():
+        for row in cnndm.read_text(encoding="utf-8").splitlines():
+            texts.append(json.loads(row).get("article", ""))
+    confirmed = differ = 0
+    started = time.perf_counter()
+    for text in texts:
+        for code in lang._FUNCTION_WORDS:
+            if not lang.confirms(code, text):
+                continue
+            confirmed += 1
+            guess, probability = lang._guess(text)
+            if guess != code and probability >= lang._OVERRULE_PROBABILITY:
+                differ += not lang._close(guess, code)
+    print(
+        f"declared language confirmed by its commonest words: {confirmed} of "
+        f"{len(texts)} texts x {len(lang._FUNCTION_WORDS)} languages, the detector says "
+        f"otherwise on {differ} ({time.perf_counter() - started:.1f} s)"
+    )
 
 
 def page_language() -> None:

@@ -13,6 +13,13 @@ all alike; each page's time is its median over ``--rounds``. Prints articles/s, 
 ms per article for both and their ratios. Target: the whole card within 2x of bare extraction.
 ``--profile`` adds a cProfile of the card path (top functions by cumulative time);
 ``--stages`` the total time of each stage (the sentences are split once, as ``build_card`` does).
+``--metadata`` compares the card's metadata (``digests.page_meta``: the page's tags, trafilatura's
+heuristics only for what they leave out) with trafilatura's whole metadata pass on every page:
+on how many pages title, site, date, author, address and categories agree, and the time of each.
+``--startup N`` times ``digestbot preview config/samples/cgtn-first-voice-china-rok.html`` (a
+fresh process: imports, settings, one card, output) beside ``python -c "import trafilatura"``,
+N runs of each, interleaved, and prints the medians and their ratio (target <= 2x); with
+``--startup`` alone the page benchmark is skipped.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from digests.config import PipelineConfig
 from digests.errors import ExtractionError
 from digests.extract import extract_article
 from digests.facts import key_facts
+from digests.page_meta import page_meta, parse_datetime, published_time
 from digests.summarize import article_sentences, summarize
 from digests.topics import Taxonomy
 
@@ -157,20 +165,101 @@ def stages(pages: list[tuple[str, bytes]], card: CardMaker) -> None:
         print(f"  {name:18}{total:9.0f} ms  {100 * total / whole:5.1f}%")
 
 
+def metadata(pages: list[tuple[str, bytes]]) -> None:
+    """Field by field: the card's metadata against trafilatura's whole pass, on the same tree."""
+    from trafilatura.utils import load_html
+
+    fields = ("title", "site", "date", "author", "url", "categories")
+    agree = dict.fromkeys(fields, 0)
+    old_ms: list[float] = []
+    new_ms: list[float] = []
+    entry_ms: list[float] = []
+    for url, page in pages:
+        tree = load_html(page)
+        start = time.perf_counter()
+        old = trafilatura.extract_metadata(tree, url)
+        old_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        new = page_meta(tree, url)
+        new_ms.append((time.perf_counter() - start) * 1000)
+        # As a feed entry with its date, author and categories asks it (the worker's case).
+        start = time.perf_counter()
+        page_meta(tree, url, need_author=False, need_date=False, need_categories=False)
+        entry_ms.append((time.perf_counter() - start) * 1000)
+        old_categories = [
+            part.strip() for value in [*(old.categories or []), *(old.tags or [])]
+            for part in str(value).split(",")
+        ]  # fmt: skip
+        pairs = {
+            "title": (old.title or None, new.title),
+            "site": (old.sitename or None, new.sitename),
+            # What the card took before: the full time in <meta>, else trafilatura's day.
+            "date": (published_time(tree) or parse_datetime(old.date), new.published),
+            "author": (old.author or None, new.author),
+            "url": (old.url or None, new.url),
+            "categories": (tuple(dict.fromkeys(c for c in old_categories if c)), new.categories),
+        }
+        for field, (before, after) in pairs.items():
+            agree[field] += before == after
+    print(f"card metadata vs trafilatura.extract_metadata on {len(pages)} pages:")
+    print("  same " + ", ".join(f"{field} {agree[field]}/{len(pages)}" for field in fields))
+    print(
+        f"  time per page: trafilatura.extract_metadata median "
+        f"{statistics.median(old_ms):.2f} ms (total {sum(old_ms):.0f} ms); page_meta median "
+        f"{statistics.median(new_ms):.2f} ms (total {sum(new_ms):.0f} ms); page_meta with "
+        f"the entry's date, author and categories median {statistics.median(entry_ms):.2f} ms "
+        f"(total {sum(entry_ms):.0f} ms)"
+    )
+
+
+def startup(runs: int) -> None:
+    """Wall time of a fresh ``digestbot preview PAGE`` beside ``python -c "import trafilatura"``."""
+    import subprocess
+    import sys
+
+    page = REPO / "config" / "samples" / "cgtn-first-voice-china-rok.html"
+    script = Path(sys.executable).with_name("digestbot")
+    preview = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    commands = {
+        "digestbot preview PAGE": [*preview, "preview", str(page)],
+        'python -c "import trafilatura"': [sys.executable, "-c", "import trafilatura"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for run in range(runs):
+        for name in commands if run % 2 else reversed(list(commands)):
+            start = time.perf_counter()
+            subprocess.run(commands[name], check=True, stdout=subprocess.DEVNULL, cwd=REPO)
+            times[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, values in times.items():
+        shown = ", ".join(f"{v:.2f}" for v in values)
+        print(f"{name:32} median {medians[name]:.2f} s  ({shown})")
+    preview_s, baseline_s = medians.values()
+    print(f"ratio preview / import trafilatura: {preview_s / baseline_s:.2f}x (target <= 2x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--limit", type=int)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--stages", action="store_true", help="time each stage of the card")
+    parser.add_argument("--metadata", action="store_true", help="card metadata vs trafilatura's")
+    parser.add_argument("--startup", type=int, metavar="N", help="time preview start-up N times")
     args = parser.parse_args()
 
+    if args.startup:
+        startup(args.startup)
+        if not (args.metadata or args.stages or args.profile):
+            return
     pages = load_pages(args.limit)
     card = CardMaker()
     bare_ms, meta_ms, card_ms = measure(pages, card, args.rounds)
     print(f"pages: {len(pages)}, rounds: {args.rounds}, card failures: {len(card.failures)}")
     report(bare_ms, meta_ms, card_ms)
 
+    if args.metadata:
+        metadata(pages)
     if args.stages:
         print("card stages (total over all pages):")
         stages(pages, card)

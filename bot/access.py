@@ -21,8 +21,11 @@ __all__ = [
     "is_channel_ref",
 ]
 
-# Commands that change what a chat gets; the rest (list, topics, digest, help, start) only read.
-MANAGING_COMMANDS = frozenset({"subscribe", "unsubscribe", "settings"})
+# Commands that change what a chat gets; the rest (list, topics, digest, help, start, feeds,
+# export) only read.
+MANAGING_COMMANDS = frozenset(
+    {"subscribe", "unsubscribe", "settings", "addfeed", "removefeed", "import"}
+)
 # DIGESTBOT_GROUP_COMMANDS: "admins" (the default) or "everyone".
 GROUP_COMMAND_POLICIES = ("admins", "everyone")
 _ADMIN_STATUSES = frozenset({"creator", "administrator"})

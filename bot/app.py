@@ -34,7 +34,7 @@ from typing import Self, TextIO
 
 import httpx
 
-from bot.builders import build_adapters, build_llm_summarizer
+from bot.builders import build_adapters, build_llm_summarizer, build_user_feeds
 from bot.clock import utcnow
 from bot.commands import CommandCore
 from bot.console import CONSOLE_CHAT
@@ -109,20 +109,6 @@ class App:
         self.taxonomy = Taxonomy.load(config.topics_path)
         self.catalog: TopicCatalog = TaxonomyCatalog(self.taxonomy)
         self.metrics = Metrics()
-        self.commands = CommandCore(
-            self.store,
-            self.catalog,
-            clock=self.clock,
-            admin=AdminReports(settings, self.store, self.clock),
-            metrics=self.metrics,
-            group_commands=settings.group_commands,
-        )
-        if adapters is None:
-            adapters = build_adapters(
-                settings, self.commands, console_out=console_out, store=self.store
-            )
-        self.adapters: list[ChatAdapter] = list(adapters)
-        self.senders: dict[str, ChatSender] = {a.platform: a.sender for a in self.adapters}
         self._fetcher = Fetcher(config, transport=fetch_transport)
         # None when DIGESTBOT_LLM_URL is not set; its outcomes go to /metrics.
         self.llm = build_llm_summarizer(settings, self.store)
@@ -135,7 +121,23 @@ class App:
             config,
             summarizer=self.llm or EXTRACTIVE,
             summary_mode=settings.summary_mode,
+            card_processes=settings.card_processes,
         )
+        self.commands = CommandCore(
+            self.store,
+            self.catalog,
+            clock=self.clock,
+            admin=AdminReports(settings, self.store, self.clock),
+            metrics=self.metrics,
+            group_commands=settings.group_commands,
+            user_feeds=build_user_feeds(settings, self.pipeline),
+        )
+        if adapters is None:
+            adapters = build_adapters(
+                settings, self.commands, console_out=console_out, store=self.store
+            )
+        self.adapters: list[ChatAdapter] = list(adapters)
+        self.senders: dict[str, ChatSender] = {a.platform: a.sender for a in self.adapters}
         self.poller = Poller(
             self.store,
             self.pipeline,
@@ -228,6 +230,7 @@ class App:
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         await self._fetcher.aclose()
+        self.pipeline.close()
         if self.llm is not None:
             await self.llm.aclose()
         if self.budget is not None:
@@ -253,8 +256,8 @@ class App:
         wanted = {entry.url for entry in listed}
         for feed in await self.store.list_feeds():
             if feed.origin == "file" and feed.url not in wanted:
-                await self.store.remove_feed(feed.url)
-                log.info("feed removed: no longer in %s: %s", path.name, feed.url)
+                done = await self.store.remove_operator_feed(feed.url)
+                log.info("feed %s: no longer in %s: %s", done, path.name, feed.url)
 
     async def _ensure_console_subscriber(self) -> None:
         if await self.store.get_subscription(CONSOLE_CHAT) is None:

@@ -1,5 +1,6 @@
-"""Factories the App wires with: the chat adapters the settings ask for, and the optional LLM
-summarizer. Each imports its platform's or model's libraries only when it is used."""
+"""Factories the App wires with: the chat adapters the settings ask for, the optional LLM
+summarizer, and the feed check chats add feeds through. Each imports its platform's or
+model's libraries only when it is used."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 import httpx
 
 from bot import messages as msg
+from bot.command_feeds import UserFeeds
 from bot.commands import CommandCore
 from bot.console import ConsoleAdapter
 from bot.ports import ChatAdapter
@@ -17,8 +19,9 @@ from bot.store import SqlStore
 
 if TYPE_CHECKING:
     from digests.llm import LlmSummarizer
+    from digests.pipeline import NewsPipeline
 
-__all__ = ["build_adapters", "build_llm_summarizer"]
+__all__ = ["build_adapters", "build_llm_summarizer", "build_user_feeds"]
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +78,15 @@ def build_llm_summarizer(
     )
     log.info("summaries by %s at %s (guarded; extractive on any doubt)", config.model, config.url)
     return LlmSummarizer(client, config, max_summary_words=settings.summary_words, cache=store)
+
+
+def build_user_feeds(settings: Settings, pipeline: NewsPipeline) -> UserFeeds:
+    """``DIGESTBOT_USERS_MAY_ADD_FEEDS``: chats' ``/addfeed`` addresses are checked by the
+    worker's own pipeline, so through its guarded fetcher (``bot.feed_probe``)."""
+    if not settings.users_may_add_feeds:
+        return UserFeeds(enabled=False, max_per_chat=settings.max_feeds_per_chat)
+    from bot.feed_probe import PipelineFeedProbe
+
+    return UserFeeds(
+        enabled=True, max_per_chat=settings.max_feeds_per_chat, probe=PipelineFeedProbe(pipeline)
+    )

@@ -10,7 +10,9 @@ Public API::
 ``store`` is a :class:`bot.store.SubscriptionStore`, ``catalog`` a
 :class:`bot.filters.TopicCatalog`. Command names (aliases in brackets): ``start``, ``help``,
 ``subscribe`` (``sub``, ``follow``), ``unsubscribe`` (``unsub``, ``stop``, ``unfollow``),
-``list`` (``status``, ``mysubs``), ``topics``, ``digest`` (``now``, ``latest``), ``settings``.
+``list`` (``status``, ``mysubs``), ``topics``, ``digest`` (``now``, ``latest``), ``settings``,
+and the chat's own feeds (``addfeed``, ``feeds``, ``removefeed``, ``import``, ``export``:
+:mod:`bot.command_feeds`, when ``user_feeds`` allows them; otherwise they say so).
 Unknown commands get a pointer to ``help``. Replies are written by :mod:`bot.messages`, with
 commands spelled the way the asking platform types them (``syntax``, by the chat's platform),
 in the chat's language (its ``/settings language``, else the user's own, else English).
@@ -32,6 +34,7 @@ from bot import messages as msg
 from bot.access import is_channel_ref
 from bot.clock import utcnow
 from bot.command_access import ChatAccess, Handler
+from bot.command_feeds import ChatFeedCommands, UserFeeds
 from bot.command_settings import apply_settings
 from bot.filters import MAX_FILTERS, TopicCatalog, parse_filters, split_words
 from bot.i18n import Translator, language_of, translator
@@ -64,7 +67,9 @@ _MAX_ARGS = 40  # words after a command that takes no topics or keywords (settin
 _FILTER_COMMANDS = frozenset({"subscribe", "unsubscribe", "digest"})
 _TOPIC_CHOICES = 12
 _DIGEST_SCAN = 200  # recent cards looked at to find up to ``digest_size`` matching ones
-_CHANNEL_COMMANDS = frozenset({"subscribe", "unsubscribe", "list", "settings"})
+_CHANNEL_COMMANDS = frozenset(
+    {"subscribe", "unsubscribe", "list", "settings", "addfeed", "feeds", "removefeed", "export"}
+)
 _DIGEST_FIRST = 20  # read first: usually enough, and 10x cheaper than reading the 200
 
 
@@ -90,10 +95,11 @@ def parse_command_line(text: str, chat: ChatRef, **extra: object) -> CommandRequ
         sender_is_chat=bool(extra.get("sender_is_chat", False)),
         language=extra.get("language"),  # type: ignore[arg-type]
         chats=extra.get("chats"),  # type: ignore[arg-type]
+        files=bool(extra.get("files", False)),
     )
 
 
-class CommandCore(ChatAccess):
+class CommandCore(ChatAccess, ChatFeedCommands):
     """Implements :class:`bot.ports.CommandHandler`."""
 
     def __init__(
@@ -107,8 +113,10 @@ class CommandCore(ChatAccess):
         group_commands: str = "admins",
         admin: AdminDesk | None = None,
         metrics: Metrics | None = None,
+        user_feeds: UserFeeds | None = None,
     ) -> None:
         self.store = store
+        self.user_feeds = user_feeds or UserFeeds()
         self.admin = admin
         self.metrics = metrics
         self.catalog = catalog
@@ -126,6 +134,7 @@ class CommandCore(ChatAccess):
             "topics": self._topics,
             "digest": self._digest,
             "settings": self._settings,
+            **self._feed_handlers(),  # type: ignore[dict-item]
         }
 
     async def handle(self, request: CommandRequest) -> Reply:
@@ -137,8 +146,10 @@ class CommandCore(ChatAccess):
             )
         # The operators' admin chats also get the operations reports (elsewhere /status is
         # the subscriber's /list).
+        # ``/feeds mine`` there lists the admin chat's own feeds.
         admin = self.admin
-        if admin is not None and name in ("status", "feeds") and admin.is_admin_chat(request.chat):
+        operator_report = name == "status" or (name == "feeds" and not request.args)
+        if admin is not None and operator_report and admin.is_admin_chat(request.chat):
             report = admin.status_text() if name == "status" else admin.feeds_text()
             return Reply(await report)
         name = ALIASES.get(name, name)
@@ -152,6 +163,8 @@ class CommandCore(ChatAccess):
         too_many = _too_many_words(cmd, name, request.args, t)
         if too_many is not None:
             return Reply(too_many)
+        if (off := self._feeds_off(name, cmd, t)) is not None:
+            return off
         if (
             request.chats is not None  # a platform with channels it can look up (Telegram)
             and name in _CHANNEL_COMMANDS
@@ -229,7 +242,7 @@ class CommandCore(ChatAccess):
         cmd: msg.CommandSyntax,
         t: Translator,
     ) -> Reply:
-        return Reply(msg.help_text(cmd, t=t))
+        return Reply(msg.help_text(cmd, t=t, user_feeds=self.user_feeds.enabled))
 
     async def _subscribe(
         self,
@@ -348,10 +361,11 @@ class CommandCore(ChatAccess):
             filters: tuple[str, ...] = parse.filters
         else:
             filters = current.filters if current is not None and current.active else ()
-        recent = await self.store.latest_cards(_DIGEST_FIRST)
+        viewer = current.id if current is not None else None  # its own feeds' cards too
+        recent = await self.store.latest_cards(_DIGEST_FIRST, viewer=viewer)
         cards = self._matching(recent, filters)
         if len(cards) < self.digest_size and len(recent) == _DIGEST_FIRST:
-            recent = await self.store.latest_cards(_DIGEST_SCAN)
+            recent = await self.store.latest_cards(_DIGEST_SCAN, viewer=viewer)
             cards = self._matching(recent, filters)
         what = self._following(filters, t)
         if not recent:

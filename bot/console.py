@@ -19,11 +19,14 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
 from bot import messages as msg
 from bot.commands import parse_command_line
 from bot.ports import (
+    Attachment,
     ChatRef,
     CommandHandler,
     OutgoingMessage,
@@ -83,8 +86,27 @@ class ConsoleAdapter:
         self.sender.out.flush()
 
 
+def _file_attachment(path: str) -> Attachment:
+    file = Path(path).expanduser()
+
+    async def read(limit: int) -> bytes:
+        def head() -> bytes:
+            with file.open("rb") as handle:
+                return handle.read(limit)
+
+        try:
+            return await asyncio.to_thread(head)
+        except OSError:
+            return b""  # not an OPML file: the core says so
+
+    size = file.stat().st_size if file.is_file() else None
+    return Attachment(file.name, size, read)
+
+
 def format_reply(reply: Reply) -> str:
     parts = [reply.text]
+    if reply.document is not None:  # the file, shown in the terminal
+        parts.append(reply.document.content.decode("utf-8", "replace").rstrip())
     for card in reply.cards:
         parts.append(f"{_RULE}\n{render_card(card).rstrip()}")
     if reply.choices:
@@ -118,10 +140,13 @@ async def chat_repl(
         text = line.strip()
         if text.lower() in ("quit", "exit", "/quit", "/exit"):
             break
-        request = parse_command_line(text, chat)
+        request = parse_command_line(text, chat, files=True)
         if request is None:
             if text:
                 out.write(msg.console_not_a_command() + "\n")
             continue
+        if request.name == "import" and len(request.args) == 1:
+            # The terminal's "attached file" is a path: `import subscriptions.opml`.
+            request = replace(request, args=(), attachment=_file_attachment(request.args[0]))
         out.write(format_reply(await commands.handle(request)))
         out.flush()

@@ -23,16 +23,13 @@ import contextlib
 import sys
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
-from xml.etree.ElementTree import Element, SubElement, indent, tostring
-
-from defusedxml import ElementTree as SafeET
 
 from bot.errors import FeedsFileError, FeedUrlError
 from bot.feed_urls import MAX_URL_LENGTH, normalize_feed_url
 from bot.models import FeedRecord
+from bot.opml import FeedConfig, parse_opml, render_opml
 from bot.settings import Settings
 from bot.status_cli import feed_error
 from bot.store import SqlStore, open_store
@@ -47,13 +44,6 @@ __all__ = [
     "render_opml",
     "resolve_feed_url",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class FeedConfig:
-    url: str
-    name: str | None = None
-    topics: tuple[str, ...] = ()
 
 
 def resolve_feed_url(url: str, base_dir: Path) -> str:
@@ -139,52 +129,6 @@ def load_feeds_file(path: Path) -> list[FeedConfig]:
     return feeds
 
 
-# --- OPML ---------------------------------------------------------------------------------
-
-
-def parse_opml(data: bytes) -> list[FeedConfig]:
-    """Feeds of an OPML subscription list (nested outlines flattened; the ``category``
-    attribute becomes the feed's topics)."""
-    try:
-        root = SafeET.fromstring(data)
-    except Exception as exc:  # defusedxml raises ParseError or its own DefusedXmlException
-        raise FeedsFileError(f"not a readable OPML file: {exc}") from exc
-    if root.tag.lower() != "opml":
-        raise FeedsFileError(f"not an OPML file (root element <{root.tag}>)")
-    feeds = []
-    seen: set[str] = set()
-    for outline in root.iter("outline"):
-        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-        if not url or url in seen:
-            continue
-        seen.add(url)
-        name = outline.get("title") or outline.get("text")
-        categories = outline.get("category") or ""
-        topics = tuple(
-            c.strip().strip("/").rsplit("/", 1)[-1].lower()
-            for c in categories.split(",")
-            if c.strip().strip("/")
-        )
-        feeds.append(FeedConfig(url=url, name=name or None, topics=topics))
-    return feeds
-
-
-def render_opml(feeds: Sequence[FeedRecord]) -> str:
-    opml = Element("opml", version="2.0")
-    head = SubElement(opml, "head")
-    SubElement(head, "title").text = "digestbot feeds"
-    body = SubElement(opml, "body")
-    for feed in feeds:
-        attrs = {"type": "rss", "text": feed.name or feed.url, "xmlUrl": feed.url}
-        if feed.name:
-            attrs["title"] = feed.name
-        if feed.topics:
-            attrs["category"] = ",".join(feed.topics)
-        SubElement(body, "outline", attrs)
-    indent(opml)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(opml, encoding="unicode") + "\n"
-
-
 # --- the command --------------------------------------------------------------------------
 
 
@@ -200,6 +144,8 @@ def feed_health(feed: FeedRecord) -> str:
         health += f"; next poll {feed.next_poll_at:%Y-%m-%d %H:%M} UTC"
     if feed.origin == "file":
         health += "; from the feeds file"
+    elif feed.origin == "chat":
+        health += "; added from chats (reaches them only)"
     return health
 
 
@@ -235,8 +181,10 @@ async def _remove(store: SqlStore, value: str, feeds_file: Path) -> int:
             file=sys.stderr,
         )
         return 1
-    if feed is not None and await store.remove_feed(url):
-        print(f"removed: {url}")
+    done = await store.remove_operator_feed(url) if feed is not None else None
+    if done is not None:
+        # A feed chats added too stays theirs (polled for them, delivered to them only).
+        print(f"{done}: {url}")
         return 0
     print(f"no such feed: {url} (digestbot feeds list shows them)", file=sys.stderr)
     return 1

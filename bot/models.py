@@ -14,6 +14,7 @@ from digests.models import Card
 __all__ = [
     "MODES",
     "AlertState",
+    "ChatFeedAdded",
     "ChatRef",
     "FeedRecord",
     "OutboxItem",
@@ -60,6 +61,19 @@ class FeedRecord:
     summary_mode: str | None = None  # "llm" | "extractive"; None: the settings' default
     # Set when this worker holds the feed's lease: its writes about the poll must show it.
     claim_token: str | None = None
+    body_hash: str | None = None  # digest of the last body read (digests.http_body)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatFeedAdded:
+    """What ``SqlStore.add_chat_feed`` did: ``outcome`` is ``"added"`` (a feed new to
+    the bot), ``"shared"`` (a feed the bot already polls, now this chat's too),
+    ``"already"`` (the chat had it) or ``"limit"`` (the chat has ``owned`` feeds, the most it
+    may; nothing was written)."""
+
+    outcome: str
+    feed: FeedRecord | None
+    owned: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +87,7 @@ class PollSuccess:
     at: datetime
     next_poll_at: datetime
     claim_token: str | None = None  # the feed's lease; a poll whose lease was lost writes nothing
+    body_hash: str | None = None  # digest of the body read (kept when the server said 304)
 
 
 @dataclass(frozen=True, slots=True)

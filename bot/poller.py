@@ -1,7 +1,8 @@
 """One poll cycle: due feeds -> new entries -> cards -> stored -> queued for matching chats.
 
-Decisions are pure (:func:`next_poll_after_success`, :func:`next_poll_after_failure`,
-:func:`split_first_poll`); :class:`Poller` does the I/O around them. Per feed:
+Decisions are pure (:mod:`bot.poll_decisions`: :func:`next_poll_after_success`,
+:func:`next_poll_after_failure`, :func:`split_first_poll`); :class:`Poller` does the I/O around
+them. Per feed:
 
 * entry identity is the feed's ``entry_id`` (guid/id), never a date, so an edited date does not
   make an old entry new;
@@ -18,7 +19,8 @@ Feeds are polled concurrently: ``feed_concurrency`` workers take due feeds one a
 slow or hanging feed holds one worker, never the cycle (the fetcher adds the per-site bound).
 Each feed's network and card work runs under the cycle's deadline (``cycle_deadline`` seconds):
 a feed still at it then fails like any other and is retried with back-off; feeds not started by
-then stay due for the next cycle. Unchanged feeds (304) are recorded in batches.
+then stay due for the next cycle. Unchanged feeds (304, or the same body as last time: its
+digest is kept per feed) are recorded in batches and cost no parsing.
 
 Public API::
 
@@ -36,7 +38,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -44,8 +45,17 @@ from bot.clock import utcnow
 from bot.matching import SubscriptionIndex
 from bot.metrics import Metrics
 from bot.models import FeedRecord, PollSuccess
+from bot.poll_cycle import PollCycle
+from bot.poll_decisions import (
+    FeedReport,
+    merge_topics,
+    next_poll_after_failure,
+    next_poll_after_success,
+    split_first_poll,
+)
 from bot.ports import PollerStore
-from bot.schedule import exponential_backoff, plan_queue_indexed
+from bot.schedule import plan_queue_indexed
+from bot.subscription_sync import LiveIndex
 from digests.errors import DigestError
 from digests.models import Card, FeedEntry
 
@@ -60,7 +70,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = timedelta(hours=6)
 _UNCHANGED_BATCH = 500  # unchanged polls recorded per transaction
 
 
@@ -74,12 +83,20 @@ class FeedFetchLike(Protocol):
     @property
     def last_modified(self) -> str | None: ...
 
+    @property
+    def body_hash(self) -> str | None: ...
+
 
 class Pipeline(Protocol):
     """The part of ``digests.pipeline.NewsPipeline`` the worker uses."""
 
     async def fetch_feed(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        body_hash: str | None = None,
     ) -> FeedFetchLike: ...
 
     async def cards_for_entries(
@@ -99,68 +116,6 @@ class Pipeline(Protocol):
 
 class LeaseLost(Exception):
     """Another worker took over the feed's lease (this one stalled past it)."""
-
-
-@dataclass(frozen=True, slots=True)
-class FeedReport:
-    url: str
-    new_entries: int = 0
-    cards: int = 0
-    queued: int = 0
-    not_modified: bool = False
-    first_poll: bool = False
-    error: str | None = None
-
-    def __str__(self) -> str:
-        if self.error:
-            return f"feed {self.url}: FAILED: {self.error}"
-        if self.not_modified:
-            return f"feed {self.url}: not modified"
-        first = " (first poll: recorded, not broadcast)" if self.first_poll else ""
-        return (
-            f"feed {self.url}: {self.new_entries} new entries, {self.cards} cards, "
-            f"{self.queued} queued{first}"
-        )
-
-
-def next_poll_after_success(now: datetime, interval: float, ttl_minutes: int | None) -> datetime:
-    """The feed's own ``<ttl>`` wins when it asks for a longer wait than our interval."""
-    wait = max(float(interval), float(ttl_minutes or 0) * 60.0)
-    return now + timedelta(seconds=wait)
-
-
-def next_poll_after_failure(
-    now: datetime, interval: float, error_count: int, cap: timedelta = MAX_BACKOFF
-) -> datetime:
-    """``error_count`` failures in a row (this one included): interval x 2^(n-1), capped."""
-    ceiling = max(cap.total_seconds(), float(interval))
-    return now + timedelta(seconds=exponential_backoff(float(interval), error_count - 1, ceiling))
-
-
-def split_first_poll(
-    entries: Sequence[FeedEntry], first_poll: bool, first_poll_cards: int, max_new_cards: int
-) -> tuple[list[FeedEntry], list[FeedEntry]]:
-    """``(entries to build cards for, entries only to record as seen)``, newest first."""
-    from digests.pipeline import newest_entries
-
-    limit = first_poll_cards if first_poll else max_new_cards
-    ordered = newest_entries(entries, len(entries))
-    return ordered[:limit], ordered[limit:]
-
-
-def _merge_topics(
-    card: Card,
-    feed_topics: Sequence[str],
-    feed_name: str | None = None,
-    feed_title: str | None = None,
-) -> Card:
-    """The card with the feed's configured topics, and its source named: the feed's configured
-    name, else the site's name, else the feed's own title."""
-    topics = tuple(dict.fromkeys([*card.topics, *feed_topics]))
-    source = feed_name or card.source or feed_title
-    if topics == card.topics and source == card.source:
-        return card
-    return replace(card, topics=topics, source=source)
 
 
 class Poller:
@@ -189,7 +144,7 @@ class Poller:
         self.pipeline = pipeline
         self.topic_names = tuple(topic_names)
         self._index: SubscriptionIndex | None = None
-        self._index_seen: tuple[object, ...] | None = None
+        self._live_index = LiveIndex(store, self.topic_names)
         self._index_cycle = -1
         self._cycle = 0
         self._index_lock = asyncio.Lock()
@@ -201,6 +156,10 @@ class Poller:
         self.backfill_count = backfill_count
         self.concurrency = concurrency
         self.metrics = metrics or Metrics()
+        # Labelled once: the unchanged path runs for thousands of feeds per cycle.
+        self._polls_not_modified = self.metrics.feed_polls.labels(outcome="not_modified")
+        self._polls_ok = self.metrics.feed_polls.labels(outcome="ok")
+        self._polls_failed = self.metrics.feed_polls.labels(outcome="failed")
         self.feed_concurrency = max(1, feed_concurrency)
         # A cycle should end before the next one is due.
         self.cycle_deadline = cycle_deadline or max(60.0, float(interval))
@@ -212,8 +171,8 @@ class Poller:
         self.lease_seconds = lease_seconds
         self.dead_after = dead_after
 
-    async def _claim(self) -> list[FeedRecord]:
-        """Lease the next few due feeds: with several workers, each due feed goes to one.
+    async def _claim(self, limit: int) -> list[FeedRecord]:
+        """Lease the next ``limit`` due feeds: with several workers, each due feed goes to one.
 
         A few at a time, not all, so that feeds due now are shared out among the workers
         polling now instead of sitting in one worker's lease.
@@ -226,7 +185,7 @@ class Poller:
         return await self.store.claim_due_feeds(
             now + slack,
             lease_seconds=self.lease_seconds,
-            limit=max(1, self.feed_concurrency),
+            limit=limit,
             worker_id=self.worker_id,
             dead_before=dead_before,
         )
@@ -235,53 +194,25 @@ class Poller:
         """Poll every due feed, ``feed_concurrency`` at a time, until none is left or the
         cycle's deadline passes."""
         self._cycle += 1
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.cycle_deadline
-        reports: list[tuple[int, FeedReport]] = []
-        # Claimed a pool's worth at a time, so a claimed feed waits for at most one round of
-        # polls (its lease must outlast that) and due feeds are shared out among workers.
-        queue: asyncio.Queue[tuple[int, FeedRecord] | None] = asyncio.Queue(
-            maxsize=self.feed_concurrency
+        cycle = PollCycle(
+            pool=self.feed_concurrency,
+            seconds=self.cycle_deadline,
+            claim=self._claim,
+            poll=self._poll_guarded,
+            after_poll=self._flush_unchanged_if_full,
         )
-        workers = self.feed_concurrency
-        left_over: list[FeedRecord] = []
-
-        async def claimer() -> None:
-            claimed = 0
-            while loop.time() < deadline and (feeds := await self._claim()):
-                for feed in feeds:
-                    await queue.put((claimed, feed))
-                    claimed += 1
-            for _ in range(workers):
-                await queue.put(None)
-
-        async def worker() -> None:
-            while (job := await queue.get()) is not None:
-                order, feed = job
-                if loop.time() >= deadline:
-                    left_over.append(feed)  # leased, not polled: handed back below
-                    continue
-                report = await self._poll_guarded(feed, deadline)
-                if report is not None:
-                    reports.append((order, report))
-                if len(self._unchanged) >= _UNCHANGED_BATCH:
-                    await self._flush_unchanged()
-
         try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(claimer())
-                for _ in range(workers):
-                    group.create_task(worker())
+            reports = await cycle.run()
         finally:
             await self._flush_unchanged()
-            await self.store.release_feeds(left_over)
-        if left_over or loop.time() >= deadline:
+            await self.store.release_feeds(cycle.left_over)
+        if cycle.left_over or cycle.overran:
             log.warning(
                 "poll cycle deadline (%g s) passed: %d claimed feeds left for the next cycle",
                 self.cycle_deadline,
-                len(left_over),
+                len(cycle.left_over),
             )
-        return [report for _, report in sorted(reports, key=lambda pair: pair[0])]
+        return reports
 
     async def _poll_guarded(self, feed: FeedRecord, deadline: float) -> FeedReport | None:
         try:
@@ -313,6 +244,10 @@ class Poller:
         async with self._writes:
             yield
 
+    async def _flush_unchanged_if_full(self) -> None:
+        if len(self._unchanged) >= _UNCHANGED_BATCH:
+            await self._flush_unchanged()
+
     async def _flush_unchanged(self) -> None:
         batch, self._unchanged = self._unchanged, []
         async with self._writing():
@@ -333,7 +268,7 @@ class Poller:
             error,
             retry_at.strftime("%Y-%m-%d %H:%M UTC"),
         )
-        self.metrics.feed_polls.labels(outcome="failed").inc()
+        self._polls_failed.inc()
         return FeedReport(feed.url, error=error)
 
     async def poll_feed(self, feed: FeedRecord, *, deadline: float | None = None) -> FeedReport:
@@ -349,7 +284,10 @@ class Poller:
         try:
             async with asyncio.timeout_at(deadline):
                 fetched = await self.pipeline.fetch_feed(
-                    feed.url, etag=feed.etag, last_modified=feed.last_modified
+                    feed.url,
+                    etag=feed.etag,
+                    last_modified=feed.last_modified,
+                    body_hash=feed.body_hash,
                 )
         finally:  # failed fetches count: a host that times out is what the histogram shows
             self.metrics.fetch_seconds.observe(time.perf_counter() - started)
@@ -365,11 +303,12 @@ class Poller:
                     now,
                     next_poll_after_success(now, self.interval, feed.ttl_minutes),
                     feed.claim_token,
+                    fetched.body_hash,
                 )
             )
             if deadline is None:  # polled on its own: record it now
                 await self._flush_unchanged()
-            self.metrics.feed_polls.labels(outcome="not_modified").inc()
+            self._polls_not_modified.inc()
             return FeedReport(feed.url, not_modified=True)
         entries: tuple[FeedEntry, ...] = parsed.entries  # type: ignore[attr-defined]
         unique = list({e.entry_id: e for e in entries}.values())
@@ -395,7 +334,7 @@ class Poller:
         pairs: list[tuple[str, Card | None]] = []
         for entry, outcome in zip(to_build, outcomes, strict=True):
             if isinstance(outcome, Card):
-                named = _merge_topics(outcome, feed.topics, feed.name, parsed.title)  # type: ignore[attr-defined]
+                named = merge_topics(outcome, feed.topics, feed.name, parsed.title)  # type: ignore[attr-defined]
                 pairs.append((entry.entry_id, named))
             elif first_poll:  # recorded, never broadcast: no need for a stand-in card
                 log.warning("feed %s: no card for %s: %s", feed.url, entry.link, outcome)
@@ -409,7 +348,7 @@ class Poller:
                     entry.link,
                     outcome,
                 )
-                card = _merge_topics(
+                card = merge_topics(
                     self.pipeline.link_card(entry),
                     feed.topics,
                     feed.name,
@@ -430,10 +369,14 @@ class Poller:
             stored = await tx.record_entries(feed.id, pairs, now)
             # First poll: only the backfill subscribers, and only the newest few cards.
             to_queue = stored[: self.backfill_count] if first_poll else stored
-            rows = plan_queue_indexed(to_queue, index.matching, now, platforms=platforms)
+            # A feed added from chats: its owners only.
+            audience = await tx.feed_audience(feed.id) if to_queue else None
+            rows = plan_queue_indexed(
+                to_queue, index.matching, now, platforms=platforms, audience=audience
+            )
             queued = await tx.enqueue(rows, now)
         await self._success(feed, fetched, parsed.ttl_minutes)  # type: ignore[attr-defined]
-        self.metrics.feed_polls.labels(outcome="ok").inc()
+        self._polls_ok.inc()
         self.metrics.cards_queued.inc(queued)
         return FeedReport(
             feed.url,
@@ -444,21 +387,12 @@ class Poller:
         )
 
     async def _subscription_index(self) -> SubscriptionIndex:
-        """The active subscriptions' index, checked for changes once per cycle and rebuilt
-        when a write through this store or the table's fingerprint (other processes) says
-        something changed."""
+        """The active subscriptions' index, brought up to date once per cycle: in place for
+        the subscriptions that changed (bot.subscription_sync), rebuilt only now and then."""
         async with self._index_lock:
-            if self._index is not None and self._index_cycle == self._cycle:
-                return self._index
-            seen = (
-                getattr(self.store, "subscriptions_revision", None),
-                await self.store.subscriptions_fingerprint(),
-            )
-            if self._index is None or seen != self._index_seen:
-                index = SubscriptionIndex(self.topic_names)
-                index.add_all(await self.store.indexed_subscriptions())
-                self._index, self._index_seen = index, seen
-            self._index_cycle = self._cycle
+            if self._index is None or self._index_cycle != self._cycle:
+                self._index = await self._live_index.current()
+                self._index_cycle = self._cycle
             return self._index
 
     async def _success(
@@ -474,4 +408,5 @@ class Poller:
                 now=now,
                 next_poll_at=next_poll_after_success(now, self.interval, ttl_minutes),
                 claim_token=feed.claim_token,
+                body_hash=fetched.body_hash,
             )

@@ -10,7 +10,7 @@ implements all three.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from bot.matching import IndexedSubscription
 from bot.models import (
+    ChatFeedAdded,
     ChatRef,
     FeedRecord,
     OutboxItem,
@@ -31,6 +32,7 @@ from digests.models import Card
 
 __all__ = [
     "AdminDesk",
+    "Attachment",
     "ChannelInfo",
     "ChatAdapter",
     "ChatDirectory",
@@ -42,6 +44,10 @@ __all__ = [
     "CommandRequest",
     "CommandStore",
     "DeliveryStore",
+    "Document",
+    "FeedFound",
+    "FeedProbe",
+    "FeedProblem",
     "OutgoingMessage",
     "PollerStore",
     "QueueTransaction",
@@ -78,6 +84,52 @@ class ChatDirectory(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a command (Telegram: a document captioned ``/import``).
+
+    ``read(limit)`` downloads it, at most ``limit`` bytes (the platform's client may stop
+    there; a longer answer means the file is larger than ``limit``)."""
+
+    name: str | None
+    size: int | None  # as the platform reports it, before anything is downloaded
+    read: Callable[[int], Awaitable[bytes]] = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file a reply carries (``/export``: the chat's feeds as OPML)."""
+
+    filename: str
+    content: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFound:
+    """A feed address fetched and read: its stored spelling, title and entries now."""
+
+    url: str
+    title: str | None
+    entries: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedProblem:
+    """Why an address is not a feed the bot can add: ``kind`` is one of
+    ``bot.messages.feeds.PROBLEMS`` (invalid, private, http, timeout, too_large, not_feed,
+    unreachable), ``detail`` what that text shows (a status, an address, seconds, MB)."""
+
+    kind: str
+    detail: str = ""
+
+
+class FeedProbe(Protocol):
+    """Fetches a feed address at once, through the worker's own guarded fetcher."""
+
+    async def probe(self, url: str) -> FeedFound | FeedProblem: ...
+
+
+@dataclass(frozen=True, slots=True)
 class CommandRequest:
     """A platform-neutral command: ``/subscribe trade`` or ``/digest subscribe trade``."""
 
@@ -94,6 +146,8 @@ class CommandRequest:
     # The platform's answers about members and channels; None where it has none.
     chats: ChatDirectory | None = field(default=None, compare=False)
     sent_at: datetime | None = None  # when the user sent it, if the platform says (lag metric)
+    attachment: Attachment | None = None  # a file sent with the command (``/import``)
+    files: bool = False  # the platform takes and sends files (Reply.document)
 
 
 class AdminDesk(Protocol):
@@ -121,6 +175,7 @@ class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
     cards: tuple[Card, ...] = ()
+    document: Document | None = None  # sent after the text where the platform takes files
 
 
 class CommandHandler(Protocol):
@@ -253,7 +308,17 @@ class CommandStore(Protocol):
         self, platform: str, chat_id: str, reason: str, now: datetime
     ) -> int: ...
 
-    async def latest_cards(self, limit: int, *, feed_id: int | None = None) -> list[StoredCard]: ...
+    async def latest_cards(
+        self, limit: int, *, feed_id: int | None = None, viewer: int | None = None
+    ) -> list[StoredCard]: ...
+
+    async def add_chat_feed(
+        self, subscription_id: int, url: str, *, name: str | None, limit: int, now: datetime
+    ) -> ChatFeedAdded: ...
+
+    async def chat_feeds(self, subscription_id: int) -> list[FeedRecord]: ...
+
+    async def remove_chat_feed(self, subscription_id: int, feed_id: int) -> tuple[bool, bool]: ...
 
 
 class QueueTransaction(Protocol):
@@ -266,6 +331,8 @@ class QueueTransaction(Protocol):
     async def enqueue(self, items: Sequence[QueueRow], now: datetime) -> int: ...
 
     async def hold_feed(self, feed_id: int, claim_token: str | None) -> bool: ...
+
+    async def feed_audience(self, feed_id: int) -> frozenset[int] | None: ...
 
 
 class PollerStore(Protocol):
@@ -291,6 +358,7 @@ class PollerStore(Protocol):
         now: datetime,
         next_poll_at: datetime,
         claim_token: str | None = None,
+        body_hash: str | None = None,
     ) -> bool: ...
 
     async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None: ...
@@ -312,6 +380,14 @@ class PollerStore(Protocol):
     async def indexed_subscriptions(self) -> list[IndexedSubscription]: ...
 
     async def subscriptions_fingerprint(self) -> tuple[Any, ...]: ...
+
+    async def active_subscription_count(self) -> int: ...
+
+    async def changed_subscriptions(
+        self, ids: Collection[int], since: datetime | None
+    ) -> tuple[list[IndexedSubscription], list[int]]: ...
+
+    def take_subscription_changes(self) -> set[int]: ...
 
     def transaction(self) -> AbstractAsyncContextManager[QueueTransaction]: ...
 

@@ -161,16 +161,21 @@ def plan_queue_indexed(
     now: datetime,
     *,
     platforms: Collection[str] | None = None,
+    audience: Collection[int] | None = None,
 ) -> list[QueueRow]:
     """:func:`plan_queue` over an index: ``matching(card)`` gives the subscriptions a card
     matches (:meth:`bot.matching.SubscriptionIndex.matching`); ``platforms``, when given,
-    keeps only subscriptions there. The due time is worked out once per distinct schedule,
-    not once per subscription (a card can match tens of thousands of them)."""
+    keeps only subscriptions there, and ``audience`` only those subscription ids (a feed
+    added from chats reaches its owners only; ``None``: an operator's feed, everyone). The
+    due time is worked out once per distinct schedule, not once per subscription (a card can
+    match tens of thousands of them)."""
     due: dict[tuple[str, str | None, str], datetime] = {}
     planned: list[QueueRow] = []
     for stored in cards:
         for sub in matching(stored.card):
             if platforms is not None and sub.platform not in platforms:
+                continue
+            if audience is not None and sub.id not in audience:
                 continue
             schedule = (sub.mode, sub.daily_time, sub.timezone)
             at = due.get(schedule)

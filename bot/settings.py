@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # Feeds polled at once, and requests in flight to one site (scheme, host and port).
     poll_concurrency: int = Field(default=50, ge=1, validation_alias="DIGESTBOT_POLL_CONCURRENCY")
     per_host_requests: int = Field(default=2, ge=1, validation_alias="DIGESTBOT_PER_HOST_REQUESTS")
+    # Cards built in this many worker processes; 0: in threads (README "Configuration").
+    card_processes: int = Field(default=0, ge=0, validation_alias="DIGESTBOT_CARD_PROCESSES")
     # --- several workers (README "Scaling out") --------------------------------------------
     roles: str = Field(default="poll,deliver,updates", validation_alias="DIGESTBOT_ROLES")
     lease_seconds: float = Field(default=300.0, gt=0, validation_alias="DIGESTBOT_LEASE_SECONDS")
@@ -90,6 +92,13 @@ class Settings(BaseSettings):
     # Who may change a group's or channel's subscription: its admins, or every member.
     group_commands: Literal["admins", "everyone"] = Field(
         default="admins", validation_alias="DIGESTBOT_GROUP_COMMANDS"
+    )
+    # Chats may add feeds of their own (/addfeed, /import); each chat at most this many.
+    users_may_add_feeds: bool = Field(
+        default=False, validation_alias="DIGESTBOT_USERS_MAY_ADD_FEEDS"
+    )
+    max_feeds_per_chat: int = Field(
+        default=50, ge=1, le=10_000, validation_alias="DIGESTBOT_MAX_FEEDS_PER_CHAT"
     )
 
     # --- Telegram ------------------------------------------------------------------------

@@ -49,7 +49,9 @@ def split_chat_id(chat_id: str) -> tuple[str | None, str]:
 
 def changes_subscription(name: str, args: tuple[str, ...]) -> bool:
     """Whether the (core) command changes the chat's subscription; reading it never does."""
-    return name in ("subscribe", "unsubscribe") or (name == "settings" and bool(args))
+    return name in ("subscribe", "unsubscribe", "addfeed", "removefeed", "import") or (
+        name == "settings" and bool(args)
+    )
 
 
 def may_change(

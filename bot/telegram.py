@@ -23,10 +23,9 @@ import contextlib
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import BotCommand, Chat, ChatMember, Message, Update
 from telegram.error import BadRequest, InvalidToken, TelegramError
@@ -40,7 +39,6 @@ from telegram.ext import (
     filters,
 )
 from telegram.ext import CommandHandler as PTBCommandHandler
-from telegram.request import BaseRequest
 
 from bot import messages as msg
 from bot.commands import parse_command_line
@@ -49,10 +47,11 @@ from bot.i18n import LANGUAGES, translator
 from bot.ports import ChatRef, CommandHandler, CommandRequest, Reply, Sent
 from bot.settings import Settings
 from bot.telegram_chats import TelegramChats
+from bot.telegram_files import IMPORT_CAPTION, attachment_of, send_document
 from bot.telegram_markup import command_name, escape, keyboard, short_answer, split_text
 from bot.telegram_redaction import install_token_redaction, redact_token
-from bot.telegram_request import AiohttpRequest
 from bot.telegram_sender import TelegramSender
+from bot.telegram_webhook import WebhookConfig, make_request, webhook_config
 
 __all__ = [
     "COMMANDS",
@@ -72,7 +71,6 @@ COMMANDS = msg.TELEGRAM_COMMAND_MENU  # the command menu (``setMyCommands``), in
 POLL_TIMEOUT = timedelta(seconds=10)
 CONNECTION_POOL_SIZE = 128  # replies and concurrent digest sends share one pool
 CONCURRENT_UPDATES = 8
-_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # The shape of a bot token (``123456789:AA...``): the bot's id, a colon, the secret part.
 _BOT_TOKEN_SHAPE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,100}")
 ALLOWED_UPDATES = [
@@ -114,18 +112,6 @@ def sender_is_chat(message: Message) -> bool:
 # --- the adapter ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookConfig:
-    url: str
-    secret: str
-    listen: str
-    port: int
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.url).path.lstrip("/")
-
-
 class TelegramAdapter:
     """:class:`bot.ports.ChatAdapter` for Telegram. Build it with
     :func:`build_telegram_adapter`; the worker calls :meth:`start` and :meth:`stop`."""
@@ -139,17 +125,21 @@ class TelegramAdapter:
         *,
         webhook: WebhookConfig | None = None,
         poll_timeout: timedelta = POLL_TIMEOUT,
+        user_feeds: bool = False,
     ) -> None:
         self.application = application
+        self.user_feeds = user_feeds  # the feed commands in the menu
         self.sender = TelegramSender(application.bot)
         self.chats = TelegramChats(application.bot)
         self._commands = commands
         self._webhook = webhook
         self._poll_timeout = poll_timeout
-        names = [name for name, _ in COMMANDS]
+        # The feed commands always answer (when chats may not add feeds: saying so).
+        names = [name for name, _ in (*COMMANDS, *msg.USER_FEEDS_MENU)]
         # An edited command is not a second command; a channel's own post is a command.
         only_new = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         application.add_handler(PTBCommandHandler(names, self._on_command, filters=only_new))
+        application.add_handler(MessageHandler(IMPORT_CAPTION & only_new, self._on_import_file))
         application.add_handler(MessageHandler(filters.COMMAND & only_new, self._on_other))
         application.add_handler(CallbackQueryHandler(self._on_button))
         application.add_handler(
@@ -233,7 +223,7 @@ class TelegramAdapter:
         bot = self.application.bot
         try:
             for language in LANGUAGES:
-                menu = msg.telegram_command_menu(t=translator(language))
+                menu = msg.telegram_command_menu(t=translator(language), user_feeds=self.user_feeds)
                 code = None if language == "en" else language
                 await bot.set_my_commands([BotCommand(n, d) for n, d in menu], language_code=code)
         except TelegramError as exc:  # the menu is a nicety: the commands work without it
@@ -261,6 +251,8 @@ class TelegramAdapter:
             language=user.language_code if user else None,
             chats=self.chats,
             sent_at=message.date if message is not None else None,
+            attachment=attachment_of(message, self.application.bot),
+            files=True,
         )
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -269,6 +261,17 @@ class TelegramAdapter:
             return
         name = command_name(message.text, context.bot.username)
         request = self._request(update, name or "help", context.args or (), message)
+        if request is not None:
+            await self._answer(request)
+
+    async def _on_import_file(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An OPML document sent with ``/import`` as its caption."""
+        message = update.effective_message
+        if message is None or message.caption is None:
+            return
+        if command_name(message.caption, context.bot.username) != "import":
+            return  # addressed to another bot
+        request = self._request(update, "import", message.caption.split()[1:], message)
         if request is not None:
             await self._answer(request)
 
@@ -359,6 +362,8 @@ class TelegramAdapter:
                 reply_markup=keyboard(reply.choices) if last else None,
                 message_thread_id=int(thread) if thread else None,
             )
+        if reply.document is not None:
+            await send_document(self.application.bot, chat_id, reply.document, thread)
         await self._send_cards(chat_id, reply, thread)
 
     async def _send_cards(self, chat_id: int, reply: Reply, thread: str = "") -> None:
@@ -396,35 +401,6 @@ class TelegramAdapter:
 # --- wiring --------------------------------------------------------------------------------
 
 
-def make_request(pool_size: int, *, read_timeout: float | None = 5.0) -> BaseRequest:
-    return AiohttpRequest(
-        connection_pool_size=pool_size, read_timeout=read_timeout, pool_timeout=5.0
-    )
-
-
-def webhook_config(settings: Settings) -> WebhookConfig | None:
-    """``None`` for long polling; fails fast on a webhook without a usable secret."""
-    if not settings.telegram_webhook_url:
-        return None
-    secret = settings.telegram_webhook_secret
-    if secret is None or not secret.get_secret_value():
-        raise TelegramSetupError(
-            "TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not: set a secret "
-            "(1-256 characters A-Z, a-z, 0-9, _ and -) so that only Telegram can post updates, "
-            "or unset TELEGRAM_WEBHOOK_URL to use long polling."
-        )
-    if not _SECRET_TOKEN.fullmatch(secret.get_secret_value()):
-        raise TelegramSetupError(
-            "TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1-256 characters)."
-        )
-    return WebhookConfig(
-        url=settings.telegram_webhook_url,
-        secret=secret.get_secret_value(),
-        listen=settings.telegram_webhook_listen,
-        port=settings.telegram_webhook_port,
-    )
-
-
 def build_telegram_adapter(settings: Settings, commands: CommandHandler) -> TelegramAdapter:
     """The adapter for ``settings`` (token, API URL, webhook), answering through ``commands``."""
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
@@ -453,4 +429,6 @@ def build_telegram_adapter(settings: Settings, commands: CommandHandler) -> Tele
         .job_queue(None)
         .build()
     )
-    return TelegramAdapter(application, commands, webhook=webhook)
+    return TelegramAdapter(
+        application, commands, webhook=webhook, user_feeds=settings.users_may_add_feeds
+    )

@@ -1,16 +1,16 @@
 """Turn a fetched page (or, failing that, a feed entry's own content) into an :class:`Article`.
 
-trafilatura finds the main text and the metadata; :mod:`digests.cleanup` removes the furniture
-it lets through; :mod:`digests.editors_note` lifts the editor's note out of the body. The page is
-parsed once: the same lxml tree feeds trafilatura (which works on its own copy) and the few
-things read here directly (figure captions, publication time, an editor's note trafilatura may
-drop as page chrome).
+trafilatura finds the main text; :mod:`digests.page_meta` reads the metadata (the page's tags,
+trafilatura's heuristics only for what they leave out); :mod:`digests.cleanup` removes the
+furniture trafilatura lets through; :mod:`digests.editors_note` lifts the editor's note out of
+the body. The page is parsed once: the same lxml tree feeds trafilatura (which works on its own
+copy), the metadata and the few things read here directly (figure captions, an editor's note
+trafilatura may drop as page chrome).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import lxml.html
@@ -24,6 +24,7 @@ from digests.errors import ExtractionError
 from digests.lang import is_cjk, length_budget, resolve_language, text_length, word_equivalents
 from digests.models import Article, FeedEntry
 from digests.note_labels import NEEDLES
+from digests.page_meta import page_meta
 
 _BLOCK_TAGS = frozenset(
     {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}
@@ -37,15 +38,6 @@ _BREAK = "\ue000"
 # Below this many words (or as many characters as take as long to read, for CJK: see
 # digests.lang), what trafilatura found is navigation or a stub, not an article.
 MIN_ARTICLE_WORDS = 20
-_PUBLISHED_META = (
-    "article:published_time",
-    "og:published_time",
-    "datepublished",
-    "pubdate",
-    "publishdate",
-    "dc.date.issued",
-    "sailthru.date",
-)
 _BODY_TEXT_NODES = etree.XPath("//body//text()")
 _LANGUAGE_META = ("og:locale", "content-language", "dc.language", "language")
 # "Editor's note", "Editor&rsquo;s Note", "EDITORS' NOTE", "Note from the editor" in markup.
@@ -59,11 +51,20 @@ _CAPTION_TEXTS = etree.XPath("//figcaption | //*[contains(@class, 'caption')]")
 _IMG_ALTS = etree.XPath("//img/@alt")
 
 
-def extract_article(html: str | bytes, url: str, *, entry: FeedEntry | None = None) -> Article:
+def extract_article(
+    html: str | bytes,
+    url: str,
+    *,
+    entry: FeedEntry | None = None,
+    metadata_from: FeedEntry | None = None,
+) -> Article:
     """Extract the main text and metadata of the page at ``url``.
 
     Metadata missing from the page falls back to ``entry``. When the page holds no main text,
     the entry's own content is used; with neither, :class:`ExtractionError` is raised.
+    ``metadata_from``: a feed entry whose date, author and categories the card will use where
+    the page's tags give none (see :func:`digests.cards.build_card`), so the page is not
+    searched for them; unlike ``entry``, never a source of text.
     """
     tree = load_html(html)
     if tree is None:
@@ -71,7 +72,7 @@ def extract_article(html: str | bytes, url: str, *, entry: FeedEntry | None = No
             return article_from_entry(entry)
         raise ExtractionError(url, "the page is empty or not HTML")
     document = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, include_comments=False, include_tables=True
+        tree, url=url, with_metadata=False, include_comments=False, include_tables=True
     )
     raw_text = (getattr(document, "text", None) or "") if document is not None else ""
     if not raw_text.strip():
@@ -79,7 +80,15 @@ def extract_article(html: str | bytes, url: str, *, entry: FeedEntry | None = No
             return article_from_entry(entry)
         raise ExtractionError(url, "no main text found in the page")
 
-    title = _first(getattr(document, "title", None), entry.title if entry else None) or ""
+    known = entry or metadata_from
+    meta = page_meta(
+        tree,
+        url,
+        need_author=not (known and known.author),
+        need_date=not (known and (known.published or known.updated)),
+        need_categories=not (known and known.categories),
+    )
+    title = _first(meta.title, entry.title if entry else None) or ""
     declared = [*declared_languages(tree), entry.language if entry else None]
     language = resolve_language(declared, raw_text)
     note, paragraphs = split_editors_note(raw_text.split("\n"))
@@ -97,20 +106,15 @@ def extract_article(html: str | bytes, url: str, *, entry: FeedEntry | None = No
             url, f"only {length} {unit} of text in the page: not an article, or behind a paywall"
         )
 
-    categories = entry.categories if entry and entry.categories else _doc_categories(document)
     return Article(
-        url=_first(getattr(document, "url", None), url) or url,
+        url=_first(meta.url, url) or url,
         title=title,
         text="\n\n".join(body),
-        source=_first(getattr(document, "sitename", None)),
-        author=_first(getattr(document, "author", None), entry.author if entry else None),
-        published=(
-            published_time(tree)
-            or (entry.published if entry else None)
-            or _parse_datetime(getattr(document, "date", None))
-        ),
+        source=_first(meta.sitename),
+        author=_first(meta.author, entry.author if entry else None),
+        published=meta.published or (entry.published if entry else None),
         editors_note=note,
-        categories=categories,
+        categories=entry.categories if entry and entry.categories else meta.categories,
         language=language,
     )
 
@@ -226,38 +230,6 @@ def page_captions(tree: Any) -> list[str]:
     captions = [normalise(el.text_content()) for el in _CAPTION_TEXTS(tree)]
     captions.extend(normalise(str(alt)) for alt in _IMG_ALTS(tree))
     return [c for c in captions if c]
-
-
-def published_time(tree: Any) -> datetime | None:
-    """The full publication timestamp from ``<meta>`` (trafilatura keeps only the day)."""
-    for meta in tree.iter("meta"):
-        name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        if name in _PUBLISHED_META:
-            parsed = _parse_datetime(meta.get("content"))
-            if parsed is not None:
-                return parsed
-    return None
-
-
-def _parse_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = re.sub(r"Z$", "+00:00", value.strip())
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _doc_categories(document: Any) -> tuple[str, ...]:
-    values: list[str] = []
-    for field in ("categories", "tags"):
-        for value in getattr(document, field, None) or []:
-            values.extend(part.strip() for part in str(value).split(","))
-    return tuple(dict.fromkeys(v for v in values if v))
 
 
 def _first(*values: Any) -> str | None:

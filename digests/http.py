@@ -12,21 +12,19 @@ out as :class:`~digests.errors.FetchError` with a one-line reason.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import email.utils
-import mimetypes
+import functools
 from collections.abc import AsyncIterator
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import urlsplit
 
 import httpx
 
 from digests.config import PipelineConfig
 from digests.errors import FetchError
-from digests.http_body import ACCEPT, ACCEPT_ENCODING, RawResponse, read_body, too_large
+from digests.http_body import ACCEPT, ACCEPT_ENCODING, RawResponse, read_body
+from digests.local_files import local_path as _local_path
+from digests.local_files import read_file as _read_file
 from digests.models import FetchedResource
 from digests.netguard import AddressRefused, Guard
 
@@ -37,7 +35,8 @@ class _Gates:
 
     The origin's gate is taken first, so that requests queued behind a slow site do not hold
     slots other sites could use. Gates of idle origins are dropped (the dict stays as small as
-    the number of origins in flight).
+    the number of origins in flight). ``slot`` is a plain object, not a generator-based
+    context manager: it is entered once per request, thousands of times per poll cycle.
     """
 
     def __init__(self, total: int, per_origin: int) -> None:
@@ -45,17 +44,51 @@ class _Gates:
         self._per_origin = max(1, per_origin)
         self._origins: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
 
-    @contextlib.asynccontextmanager
-    async def slot(self, origin: str) -> AsyncIterator[None]:
-        gate, users = self._origins.setdefault(origin, (asyncio.Semaphore(self._per_origin), [0]))
-        users[0] += 1
+    def slot(self, origin: str) -> _Slot:
+        return _Slot(self, origin)
+
+    def _join(self, origin: str) -> asyncio.Semaphore:
+        entry = self._origins.get(origin)
+        if entry is None:
+            entry = self._origins[origin] = (asyncio.Semaphore(self._per_origin), [0])
+        entry[1][0] += 1
+        return entry[0]
+
+    def _leave(self, origin: str) -> None:
+        users = self._origins[origin][1]
+        users[0] -= 1
+        if users[0] == 0:
+            del self._origins[origin]
+
+
+class _Slot:
+    __slots__ = ("_gate", "_gates", "_origin")
+
+    def __init__(self, gates: _Gates, origin: str) -> None:
+        self._gates = gates
+        self._origin = origin
+        self._gate: asyncio.Semaphore | None = None
+
+    async def __aenter__(self) -> None:
+        gates = self._gates
+        gate = gates._join(self._origin)
         try:
-            async with gate, self._total:
-                yield
-        finally:
-            users[0] -= 1
-            if users[0] == 0:
-                del self._origins[origin]
+            await gate.acquire()
+            try:
+                await gates._total.acquire()
+            except BaseException:
+                gate.release()
+                raise
+        except BaseException:
+            gates._leave(self._origin)
+            raise
+        self._gate = gate
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._gates._total.release()
+        assert self._gate is not None
+        self._gate.release()
+        self._gates._leave(self._origin)
 
 
 def _origin(url: str) -> str:
@@ -68,6 +101,15 @@ def _origin(url: str) -> str:
     return (
         f"{scheme}://{(parts.hostname or '').lower()}:{port or (443 if scheme == 'https' else 80)}"
     )
+
+
+@functools.lru_cache(maxsize=16_384)
+def _web_origin(url: str) -> str | None:
+    """The origin of an ``http(s)://`` URL, else ``None`` (a path, ``file://``, another
+    scheme: :meth:`Fetcher.get` looks closer). Cached: feeds are polled again and again."""
+    if not url[:8].lower().startswith(("http://", "https://")):
+        return None
+    return _origin(url)
 
 
 class Fetcher:
@@ -148,16 +190,23 @@ class Fetcher:
             self._client = None
 
     async def get(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        body_hash: str | None = None,
     ) -> FetchedResource:
-        """Fetch ``url``; a 304 answer comes back as ``FetchedResource(status=304, content=None)``.
+        """Fetch ``url``; a 304 answer comes back as ``FetchedResource(status=304, content=None)``,
+        and so does a body whose digest is ``body_hash`` (:func:`digests.http_body.read_body`).
 
         Raises :class:`FetchError` for HTTP statuses >= 400, timeouts, bodies over the size cap,
         too many redirects, unreachable hosts and unsupported schemes.
         """
         try:
-            local = _local_path(url)
-            scheme = urlsplit(url).scheme.lower()
+            origin = _web_origin(url)
+            local = None if origin else _local_path(url)
+            scheme = "http" if origin else urlsplit(url).scheme.lower()
         except ValueError as exc:  # "http://[::1/feed"
             raise FetchError(url, f"invalid URL: {exc}") from None
         if local is not None:
@@ -174,16 +223,22 @@ class Fetcher:
             self._gates = _Gates(self._config.max_in_flight, self._config.max_per_host)
         try:
             # Waiting for a slot is not the server's time: the deadline starts once we ask.
-            async with self._gates.slot(_origin(url)):
+            async with self._gates.slot(origin or _origin(url)):
                 async with asyncio.timeout(self._config.total_timeout):
                     if self._session is not None:
                         from digests.http_aiohttp import aiohttp_get
 
                         return await aiohttp_get(
-                            self._session, url, self._config, etag, last_modified, self._guard
+                            self._session,
+                            url,
+                            self._config,
+                            etag,
+                            last_modified,
+                            self._guard,
+                            body_hash,
                         )
                     assert self._client is not None
-                    return await self._get(self._client, url, etag, last_modified)
+                    return await self._get(self._client, url, etag, last_modified, body_hash)
         except TimeoutError:
             raise FetchError(
                 url, f"took longer than the {self._config.total_timeout:g}s overall deadline"
@@ -207,6 +262,7 @@ class Fetcher:
         url: str,
         etag: str | None,
         last_modified: str | None,
+        body_hash: str | None = None,
     ) -> FetchedResource:
         cfg = self._config
         headers = {
@@ -238,7 +294,9 @@ class Fetcher:
                             f"redirected to an unsupported URL scheme {request.url.scheme!r}",
                         )
                     continue
-                return await _read_response(response, cfg.max_response_bytes, etag, last_modified)
+                return await _read_response(
+                    response, cfg.max_response_bytes, etag, last_modified, body_hash
+                )
             finally:
                 await response.aclose()
         raise FetchError(url, f"more than {cfg.max_redirects} redirects")
@@ -254,7 +312,11 @@ async def _check_host(guard: Guard, host: str, port: int | None) -> None:
 
 
 async def _read_response(
-    response: httpx.Response, limit: int, etag: str | None, last_modified: str | None
+    response: httpx.Response,
+    limit: int,
+    etag: str | None,
+    last_modified: str | None,
+    body_hash: str | None = None,
 ) -> FetchedResource:
     return await read_body(
         RawResponse(
@@ -267,6 +329,7 @@ async def _read_response(
         limit,
         etag,
         last_modified,
+        body_hash,
     )
 
 
@@ -305,47 +368,3 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
-
-
-def _local_path(url: str) -> Path | None:
-    """The filesystem path a ``file://`` URL or a scheme-less string names, else ``None``."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() == "file":
-        if parts.netloc not in ("", "localhost"):
-            return None
-        return Path(url2pathname(unquote(parts.path)))
-    if "://" in url:
-        return None
-    if parts.scheme and len(parts.scheme) > 1 and not Path(url).exists():
-        return None  # "mailto:x", "data:..." and the like: not a path
-    return Path(url)
-
-
-def _looks_like_host(path: Path) -> bool:
-    # "example.com/feed.xml" was meant as a web address; "missing.html", "/srv/x.html" not.
-    return not path.is_absolute() and len(path.parts) > 1 and "." in path.parts[0].strip(".")
-
-
-def _read_file(url: str, path: Path, limit: int, last_modified: str | None) -> FetchedResource:
-    try:
-        stat = path.stat()
-        mtime = email.utils.formatdate(stat.st_mtime, usegmt=True)
-        if last_modified is not None and last_modified == mtime:
-            return FetchedResource(url=url, status=304, content=None, last_modified=mtime)
-        if stat.st_size > limit:
-            raise FetchError(url, too_large(limit))
-        with path.open("rb") as handle:
-            content = handle.read(limit + 1)
-    except FileNotFoundError:
-        hint = " (for a web address, start it with https://)" if _looks_like_host(path) else ""
-        raise FetchError(url, f"no such file: {path}{hint}") from None
-    except IsADirectoryError:
-        raise FetchError(url, f"is a directory, not a file: {path}") from None
-    except OSError as exc:
-        raise FetchError(url, f"could not read {path}: {exc.strerror or exc}") from None
-    if len(content) > limit:
-        raise FetchError(url, too_large(limit))
-    content_type, _ = mimetypes.guess_type(path.name)
-    return FetchedResource(
-        url=url, status=200, content=content, content_type=content_type, last_modified=mtime
-    )

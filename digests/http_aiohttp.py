@@ -49,6 +49,7 @@ async def aiohttp_get(
     etag: str | None,
     last_modified: str | None,
     guard: Guard | None = None,
+    body_hash: str | None = None,
 ) -> FetchedResource:
     headers = {"Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
     if etag:
@@ -75,7 +76,7 @@ async def aiohttp_get(
                     response.headers,
                     response.content.iter_chunked(65_536),
                 )
-                return await read_body(raw, cfg.max_response_bytes, etag, last_modified)
+                return await read_body(raw, cfg.max_response_bytes, etag, last_modified, body_hash)
     except aiohttp.ClientError as exc:
         raise FetchError(url, _describe(exc, cfg)) from exc
     raise FetchError(url, f"more than {cfg.max_redirects} redirects")

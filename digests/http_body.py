@@ -1,9 +1,11 @@
 """Reading an HTTP response's body under a size cap, whichever client fetched it (httpx for
-tests' transports, aiohttp for the worker): status handling, a 304 or an unchanged ETag, and
-decompression that never produces more than the cap at any layer (a gzip bomb fails fast)."""
+tests' transports, aiohttp for the worker): status handling, a 304, an unchanged ETag or the
+same body again (its digest), and decompression that never produces more than the cap at any
+layer (a gzip bomb fails fast)."""
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from digests.errors import FetchError
 from digests.models import FetchedResource
 
-__all__ = ["ACCEPT", "ACCEPT_ENCODING", "RawResponse", "read_body", "too_large"]
+__all__ = ["ACCEPT", "ACCEPT_ENCODING", "RawResponse", "body_digest", "read_body", "too_large"]
 
 # Only encodings we can decompress under a bound; servers must not send anything else.
 ACCEPT_ENCODING = "gzip, deflate"
@@ -36,10 +38,24 @@ class RawResponse:
     chunks: AsyncIterator[bytes]  # the body as sent (still compressed)
 
 
+def body_digest(body: bytes) -> str:
+    """A short digest of a decoded body: equal digests, same document (BLAKE2b, 128 bits)."""
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
 async def read_body(
-    response: RawResponse, limit: int, etag: str | None, last_modified: str | None
+    response: RawResponse,
+    limit: int,
+    etag: str | None,
+    last_modified: str | None,
+    body_hash: str | None = None,
 ) -> FetchedResource:
-    """The fetched resource, the body read under the size cap and decompressed under it."""
+    """The fetched resource, the body read under the size cap and decompressed under it.
+
+    A body whose digest is ``body_hash`` (the last one read) comes back as a 304 without
+    content: a server that sends no validators, or a new ETag for the same document, is not
+    parsed again.
+    """
     final_url = response.url
     new_etag = response.headers.get("ETag") or etag
     new_last_modified = response.headers.get("Last-Modified") or last_modified
@@ -59,6 +75,7 @@ async def read_body(
             content_type=response.headers.get("Content-Type"),
             etag=new_etag,
             last_modified=new_last_modified,
+            body_hash=body_hash,
         )
     if response.status_code >= 400:
         phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
@@ -81,13 +98,16 @@ async def read_body(
         raise FetchError(final_url, too_large(limit, decompressed=True)) from None
     except (zlib.error, ValueError) as exc:
         raise FetchError(final_url, f"could not decompress the body: {exc}") from None
+    digest = body_digest(body)
+    same = digest == body_hash
     return FetchedResource(
         url=final_url,
-        status=response.status_code,
-        content=body,
+        status=304 if same else response.status_code,
+        content=None if same else body,
         content_type=response.headers.get("Content-Type"),
         etag=new_etag,
         last_modified=new_last_modified,
+        body_hash=digest,
     )
 
 

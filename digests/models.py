@@ -24,6 +24,7 @@ class FetchedResource:
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    body_hash: str | None = None  # digest of the (decoded) body, see digests.http_body
 
     @property
     def not_modified(self) -> bool:

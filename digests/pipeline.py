@@ -1,8 +1,9 @@
 """The async news side: feed -> entries -> pages -> digest cards.
 
 Used by ``digestbot preview`` and by the worker. Fetching is async; extraction, summary, key
-facts and tagging are CPU work and run in a thread (:func:`asyncio.to_thread`) so that the event
-loop, which also answers chats, stays responsive. Per-item failures come back as values.
+facts and tagging are CPU work and run off the event loop (:mod:`digests.card_work`: in a
+thread, or in a pool of worker processes with ``card_processes``) so that the loop, which also
+answers chats, stays responsive. Per-item failures come back as values.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from digests.cards import build_card, link_card
+from digests.card_work import CardWork
+from digests.cards import link_card
 from digests.config import PipelineConfig
 from digests.errors import DigestError, ExtractionError, FetchError
-from digests.extract import article_from_entry, extract_article
 from digests.feeds import parse_feed
-from digests.http import Fetcher
-from digests.models import Article, Card, FeedEntry, ParsedFeed
+from digests.models import Card, FeedEntry, ParsedFeed
 from digests.summarizer import EXTRACTIVE, Summarizer
 from digests.topics import Taxonomy
+
+if TYPE_CHECKING:  # the HTTP clients are imported by whoever builds the fetcher
+    from digests.http import Fetcher
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,7 @@ class FeedFetch:
     feed: ParsedFeed | None
     etag: str | None = None
     last_modified: str | None = None
+    body_hash: str | None = None  # digest of the body (digests.http_body.body_digest)
 
     @property
     def not_modified(self) -> bool:
@@ -54,8 +59,11 @@ class NewsPipeline:
         *,
         summarizer: Summarizer = EXTRACTIVE,
         summary_mode: str = "llm",
+        card_processes: int = 0,
     ) -> None:
         self._fetcher = fetcher
+        # Cards are built in threads, or in this many worker processes (close() stops them).
+        self._work = CardWork(taxonomy, config, processes=card_processes)
         self._taxonomy = taxonomy
         self._config = config
         # The summarizer used for feeds whose mode is "llm" (the default mode unless a feed
@@ -64,10 +72,20 @@ class NewsPipeline:
         self._summary_mode = summary_mode
 
     async def fetch_feed(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        body_hash: str | None = None,
     ) -> FeedFetch:
-        """Fetch and parse a feed; raises :class:`FetchError` or :class:`FeedError`."""
-        resource = await self._fetcher.get(url, etag=etag, last_modified=last_modified)
+        """Fetch and parse a feed; raises :class:`FetchError` or :class:`FeedError`.
+
+        Not parsed when the server says 304 or sends the body whose digest is ``body_hash``.
+        """
+        resource = await self._fetcher.get(
+            url, etag=etag, last_modified=last_modified, body_hash=body_hash
+        )
         if resource.not_modified or resource.content is None:
             # Keep the validators we sent when a 304 does not repeat them.
             return FeedFetch(
@@ -75,12 +93,17 @@ class NewsPipeline:
                 feed=None,
                 etag=resource.etag or etag,
                 last_modified=resource.last_modified or last_modified,
+                body_hash=resource.body_hash or body_hash,
             )
         feed = await asyncio.to_thread(
             parse_feed, resource.content, resource.url, content_type=resource.content_type
         )
         return FeedFetch(
-            url=url, feed=feed, etag=resource.etag, last_modified=resource.last_modified
+            url=url,
+            feed=feed,
+            etag=resource.etag,
+            last_modified=resource.last_modified,
+            body_hash=resource.body_hash,
         )
 
     async def card_for_page(self, url_or_path: str) -> Card:
@@ -94,7 +117,11 @@ class NewsPipeline:
         self, html: str | bytes, url: str, *, entry: FeedEntry | None = None
     ) -> Card:
         """The card for a page already in hand; raises :class:`ExtractionError`."""
-        return await asyncio.to_thread(self._build_from_html, html, url, entry)
+        return await self._work.from_html(html, url, entry)
+
+    def close(self) -> None:
+        """Stop the card worker processes, if any."""
+        self._work.close()
 
     @property
     def feed_timeout(self) -> float:
@@ -129,7 +156,7 @@ class NewsPipeline:
                     "page %s unusable (%s); using the feed's own content", entry.link, page_problem
                 )
         try:
-            return await asyncio.to_thread(self._build_from_entry, entry)
+            return await self._work.from_entry(entry)
         except ExtractionError as exc:
             raise ExtractionError(
                 entry.link or entry.entry_id,
@@ -188,21 +215,6 @@ class NewsPipeline:
             # A summarizer falls back by itself; a bug in one must not cost the card.
             log.exception("summarizer failed on %s; extractive summary kept", card.url)
             return card
-
-    # --- CPU work, run in a thread ------------------------------------------------------
-
-    def _build_from_html(self, html: str | bytes, url: str, entry: FeedEntry | None) -> Card:
-        # The entry is not handed to the extractor: it would fall back to the feed's content
-        # silently, and card_for_entry wants to log why the page was not used. build_card
-        # fills in what the page lacks (date, author, categories) from the entry.
-        article = extract_article(html, url)
-        return self._card(article, entry)
-
-    def _build_from_entry(self, entry: FeedEntry) -> Card:
-        return self._card(article_from_entry(entry), entry)
-
-    def _card(self, article: Article, entry: FeedEntry | None) -> Card:
-        return build_card(article, taxonomy=self._taxonomy, config=self._config, entry=entry)
 
 
 def newest_entries(entries: Sequence[FeedEntry], limit: int) -> list[FeedEntry]:

@@ -10,22 +10,28 @@ Logging goes to stderr so that stdout stays clean JSON for ``--format json`` and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
+from digests.card_work import CardWork
 from digests.config import PipelineConfig
 from digests.errors import DigestError, FeedError, FetchError
 from digests.feeds import parse_feed
-from digests.http import Fetcher
+from digests.local_files import local_path, read_file
 from digests.models import Card, FetchedResource
 from digests.pipeline import NewsPipeline, newest_entries
 from digests.render import slack, telegram, text
 from digests.topics import Taxonomy
+
+if TYPE_CHECKING:
+    from digests.http import Fetcher
 
 log = logging.getLogger(__name__)
 
@@ -74,23 +80,55 @@ def _reason(exc: BaseException) -> str:
 
 
 class _Previewer:
-    def __init__(self, pipeline: NewsPipeline, fetcher: Fetcher, limit: int) -> None:
-        self._pipeline = pipeline
-        self._fetcher = fetcher
+    """Cards for the inputs. Saved files are read and built without the HTTP clients, which
+    are imported and opened on the first input (or feed entry) that needs the network: a
+    preview of a saved page starts that much sooner."""
+
+    def __init__(
+        self,
+        config: PipelineConfig,
+        taxonomy: Taxonomy,
+        limit: int,
+        stack: contextlib.AsyncExitStack,
+    ) -> None:
+        self._config = config
+        self._taxonomy = taxonomy
+        self._work = CardWork(taxonomy, config)
         self._limit = limit
         self._gate = asyncio.Semaphore(INPUT_CONCURRENCY)
+        self._stack = stack
+        self._online_lock = asyncio.Lock()
+        self._online_parts: tuple[Fetcher, NewsPipeline] | None = None
+
+    async def _online(self) -> tuple[Fetcher, NewsPipeline]:
+        async with self._online_lock:
+            if self._online_parts is None:
+                from digests.http import Fetcher
+
+                fetcher = await self._stack.enter_async_context(Fetcher(self._config))
+                pipeline = NewsPipeline(fetcher, self._taxonomy, self._config)
+                self._online_parts = (fetcher, pipeline)
+            return self._online_parts
+
+    async def _get(self, source: str) -> FetchedResource:
+        path = _local(source)
+        if path is not None:
+            limit = self._config.max_response_bytes
+            return await asyncio.to_thread(read_file, source, path, limit, None)
+        fetcher, _ = await self._online()
+        return await fetcher.get(source)
 
     async def results(self, source: str) -> list[_Result]:
         async with self._gate:
             # One bound for the input: a feed's pages get what its own fetch left of it.
-            deadline = asyncio.get_running_loop().time() + self._pipeline.feed_timeout
+            deadline = asyncio.get_running_loop().time() + self._config.feed_timeout
             try:
-                resource = await self._fetcher.get(source)
+                resource = await self._get(source)
                 if resource.content is None:
                     raise FetchError(source, f"no content (HTTP {resource.status})")
                 if looks_like_feed(resource.content, resource.content_type):
                     return await self._feed(source, resource, deadline)
-                return [await self._pipeline.card_for_html(resource.content, resource.url)]
+                return [await self._work.from_html(resource.content, resource.url, None)]
             except DigestError as exc:
                 return [_Failure(source, _reason(exc))]
             except Exception as exc:  # the CLI edge: one input's bug must not hide the others
@@ -105,7 +143,8 @@ class _Previewer:
         entries = newest_entries(feed.entries, self._limit)
         if not entries:
             raise FeedError(source, "the feed has no entries")
-        outcomes = await self._pipeline.cards_for_entries(entries, deadline=deadline)
+        _, pipeline = await self._online()
+        outcomes = await pipeline.cards_for_entries(entries, deadline=deadline)
         results: list[_Result] = []
         for entry, outcome in zip(entries, outcomes, strict=True):
             if isinstance(outcome, Card):
@@ -140,8 +179,8 @@ async def _run(
 ) -> int:
     emit = _printer(fmt, sys.stdout)
     failed = False
-    async with Fetcher(config) as fetcher:
-        previewer = _Previewer(NewsPipeline(fetcher, taxonomy, config), fetcher, limit)
+    async with contextlib.AsyncExitStack() as stack:
+        previewer = _Previewer(config, taxonomy, limit, stack)
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(previewer.results(source)) for source in inputs]
             progress = _progress_line(len(inputs))
@@ -156,6 +195,15 @@ async def _run(
                 progress(done)
             progress(None)
     return 1 if failed else 0
+
+
+def _local(source: str) -> Path | None:
+    """The file ``source`` names, or ``None`` for a web address (or one the fetcher will
+    refuse with its own message, such as ``http://[::1/feed``)."""
+    try:
+        return local_path(source)
+    except ValueError:
+        return None
 
 
 def _progress_line(total: int) -> Callable[[int | None], None]:

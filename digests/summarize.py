@@ -21,6 +21,7 @@ minute.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import operator
@@ -211,6 +212,8 @@ def article_sentences(text: str) -> list[str]:
     return [s for s in sentences if s]
 
 
+# The summary and the key facts of a card both ask about every sentence: the second asks here.
+@functools.lru_cache(maxsize=4096)
 def is_boilerplate(sentence: str) -> bool:
     """True for credits, widgets and calls to action that never belong in a summary."""
     letters = "".join(filter(str.isalpha, sentence))
@@ -238,7 +241,15 @@ def lowered_for_hints(text: str) -> str | None:
 
 def content_terms(text: str) -> list[str]:
     """Lower-cased, crudely stemmed content words of ``text`` (stopwords dropped)."""
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
+    return list(_content_terms(text))
+
+
+# Asked for each sentence by the summary and again for the key facts' candidates.
+@functools.lru_cache(maxsize=4096)
+def _content_terms(text: str) -> tuple[str, ...]:
+    return tuple(
+        _stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1
+    )
 
 
 def _stem(word: str) -> str:
@@ -313,7 +324,7 @@ def _terms(text: str, cjk: bool) -> list[str]:
     """Content terms for similarity: English words stemmed; character bigrams for CJK runs
     (no spaces to split on, and no word list to segment with)."""
     if not cjk:
-        return content_terms(text)
+        return list(_content_terms(text))
     terms = [w.lower() for w in _LATIN_WORD.findall(_CJK_RUN.sub(" ", text))]
     for run in _CJK_RUN.findall(text):
         terms.extend(run[k : k + 2] for k in range(max(1, len(run) - 1)))

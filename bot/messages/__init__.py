@@ -53,6 +53,7 @@ from bot.messages.chat import (
     telegram_command_menu,
     topic_button,
 )
+from bot.messages.feeds import USER_FEEDS_MENU
 from bot.messages.replies import (
     SHOWN_INPUT,
     describe_delivery,
@@ -122,6 +123,7 @@ __all__ = [
     "SYNTAX_BY_PLATFORM",
     "TELEGRAM",
     "TELEGRAM_COMMAND_MENU",
+    "USER_FEEDS_MENU",
     "CommandSyntax",
     "admin_check_failed",
     "admins_only",

@@ -148,11 +148,15 @@ _MENU_EXAMPLES = {
 }
 
 
-def telegram_command_menu(*, t: Tr = ENGLISH) -> list[tuple[str, str]]:
-    """``(command, description)`` for Telegram's menu, in ``t``'s language."""
+def telegram_command_menu(*, t: Tr = ENGLISH, user_feeds: bool = False) -> list[tuple[str, str]]:
+    """``(command, description)`` for Telegram's menu, in ``t``'s language; the commands of
+    the chat's own feeds only when chats may add feeds."""
+    from bot.messages.feeds import USER_FEEDS_MENU
+
+    entries = (*TELEGRAM_COMMAND_MENU, *(USER_FEEDS_MENU if user_feeds else ()))
     return [
         (name, t.gettext(text).format(example=_MENU_EXAMPLES.get(name, "")))
-        for name, text in TELEGRAM_COMMAND_MENU
+        for name, text in entries
     ]
 
 

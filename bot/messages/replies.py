@@ -52,7 +52,7 @@ def welcome(cmd: CommandSyntax, title: str | None, subscribed: bool, *, t: Tr = 
     return f"{hello} {body}\n\n{nxt}"
 
 
-def help_text(cmd: CommandSyntax, *, t: Tr = ENGLISH) -> str:
+def help_text(cmd: CommandSyntax, *, t: Tr = ENGLISH, user_feeds: bool = False) -> str:
     _ = t.gettext
     lines = [
         _("Here is what I understand:"),
@@ -74,8 +74,12 @@ def help_text(cmd: CommandSyntax, *, t: Tr = ENGLISH) -> str:
         _("{command} - instant, hourly or daily digests, your timezone and language").format(
             command=cmd("settings")
         ),
-        _("{command} - this message").format(command=cmd("help")),
     ]
+    if user_feeds:
+        from bot.messages.feeds import user_feeds_help
+
+        lines.extend(user_feeds_help(cmd, t=t))
+    lines.append(_("{command} - this message").format(command=cmd("help")))
     return "\n".join(lines)
 
 

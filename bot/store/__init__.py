@@ -4,6 +4,7 @@
 * :mod:`bot.store.feeds`: feeds and their polling state;
 * :mod:`bot.store.entries`: seen entries and stored cards;
 * :mod:`bot.store.subscriptions`: who gets what;
+* :mod:`bot.store.chat_feeds`: feeds added from chats and the chats that own them;
 * :mod:`bot.store.outbox`: queued, leased, sent and failed items, and the delivery log;
 * :mod:`bot.store.slack_installs`: Slack workspaces the app is installed in, OAuth states;
 * :mod:`bot.store.ops`: health checks, outbox and failure summaries, alert conditions;
@@ -45,6 +46,7 @@ from bot.models import (
     Subscription,
 )
 from bot.ports import CommandStore, DeliveryStore, PollerStore
+from bot.store.chat_feeds import SqlChatFeeds, feed_audience
 from bot.store.entries import SqlEntries, insert_entries
 from bot.store.feeds import SqlFeeds
 from bot.store.ops import SqlOps
@@ -151,6 +153,11 @@ class StoreTransaction:
         """Queue outbox rows; pairs already queued are left alone. Returns how many are new."""
         return await insert_outbox(self.conn, self.dialect, items, now)
 
+    async def feed_audience(self, feed_id: int) -> frozenset[int] | None:
+        """The subscriptions a chat feed's cards may go to (its owners), read in this
+        transaction; ``None`` for the operator's feeds, whose cards go to everyone."""
+        return await feed_audience(self.conn, feed_id)
+
     async def hold_feed(self, feed_id: int, claim_token: str | None) -> bool:
         """Fencing for a poll's writes: True while ``claim_token`` still holds the feed, and
         then the feed's row stays locked until this transaction ends, so no other worker can
@@ -168,6 +175,7 @@ class StoreTransaction:
 
 class SqlStore(
     SqlFeeds,
+    SqlChatFeeds,
     SqlEntries,
     SqlSubscriptions,
     SqlOutbox,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import StoredCard
 from bot.store._sql import SqlBase, chunks, insert_ignore
+from bot.store.chat_feeds import hidden_feed_ids
 from bot.store.schema import cards_t, entry_key, seen_entries_t
 from digests.models import Card
 
@@ -94,14 +95,19 @@ class SqlEntries(SqlBase):
         async with self.engine.begin() as conn:
             return await insert_entries(conn, self.dialect, feed_id, entries, now)
 
-    async def latest_cards(self, limit: int, *, feed_id: int | None = None) -> list[StoredCard]:
+    async def latest_cards(
+        self, limit: int, *, feed_id: int | None = None, viewer: int | None = None
+    ) -> list[StoredCard]:
         """The ``limit`` newest cards: by publication date when known, newest first, then the
         undated ones newest first. Two index walks (``ix_cards_published_at_id``) that stop at
-        the limit; one query sorting every stored card took tens of milliseconds at 10,000."""
+        the limit; one query sorting every stored card took tens of milliseconds at 10,000.
+        Cards of feeds added from chats are left out, except those of the chat feeds the
+        subscription ``viewer`` owns."""
         base = sa.select(cards_t.c.id, cards_t.c.feed_id, cards_t.c.data, cards_t.c.created_at)
         # Cards of no feed are alerts to admin chats (bot.alerts), never news.
         base = base.where(
-            cards_t.c.feed_id.is_not(None) if feed_id is None else cards_t.c.feed_id == feed_id
+            cards_t.c.feed_id.is_not(None) if feed_id is None else cards_t.c.feed_id == feed_id,
+            cards_t.c.feed_id.not_in(hidden_feed_ids(viewer)),
         )
         dated = (
             base.where(cards_t.c.published_at.is_not(None))

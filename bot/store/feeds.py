@@ -28,7 +28,8 @@ class SqlFeeds(SqlBase):
         origin: str | None = None,
     ) -> tuple[FeedRecord, bool]:
         """``(feed, created)``; an existing feed gets the name, topics, summary mode and origin
-        given, if any (``origin="file"``: the feeds file manages it from now on)."""
+        given, if any (``origin="file"``: the feeds file manages it from now on; none given:
+        a feed added from a chat becomes the operator's, ``"command"``)."""
         now = utcnow()
         async with self.engine.begin() as conn:
             stmt = insert_ignore(self.dialect, feeds_t, ["url"]).values(
@@ -42,10 +43,9 @@ class SqlFeeds(SqlBase):
                 origin=origin or "command",
             )
             created = (await conn.execute(stmt.returning(feeds_t.c.id))).first() is not None
-            if not created and (name is not None or topics or origin or summary_mode is not None):
-                values: dict[str, Any] = {}
-                if origin:
-                    values["origin"] = origin
+            if not created:
+                # The operator adding a feed chats added makes it theirs: it reaches everyone.
+                values: dict[str, Any] = {"origin": origin or _ADOPTED}
                 if name is not None:
                     values["name"] = name
                 if topics:
@@ -80,7 +80,7 @@ class SqlFeeds(SqlBase):
                  [{"b_url": u, "b_name": n} for u, n, _ in existing if n is not None]),
                 ({"topics": sa.bindparam("b_topics", type_=sa.JSON())},
                  [{"b_url": u, "b_topics": t} for u, _, t in existing if t]),
-                ({"origin": origin}, [{"b_url": u} for u, _, _ in existing] if origin else []),
+                ({"origin": origin or _ADOPTED}, [{"b_url": u} for u, _, _ in existing]),
             ]  # fmt: skip
             for values, params in updates:
                 if params:
@@ -142,7 +142,7 @@ class SqlFeeds(SqlBase):
         pick = (
             sa.select(feeds_t.c.id)
             .where(due)
-            .order_by(feeds_t.c.next_poll_at.is_(None).desc(), feeds_t.c.next_poll_at, feeds_t.c.id)
+            .order_by(feeds_t.c.next_poll_at.asc().nulls_first(), feeds_t.c.id)
             .limit(limit)
         )
         if self.dialect == "postgresql":
@@ -173,6 +173,7 @@ class SqlFeeds(SqlBase):
         now: datetime,
         next_poll_at: datetime,
         claim_token: str | None = None,
+        body_hash: str | None = None,
     ) -> bool:
         """The poll went through; ends the lease. False (and nothing written) when
         ``claim_token`` no longer holds the feed: another worker took it over."""
@@ -183,6 +184,7 @@ class SqlFeeds(SqlBase):
                 .values(
                     etag=etag,
                     last_modified=last_modified,
+                    body_hash=body_hash,
                     ttl_minutes=ttl_minutes,
                     error_count=0,
                     last_error=None,
@@ -212,6 +214,7 @@ class SqlFeeds(SqlBase):
             .values(
                 etag=sa.bindparam("b_etag"),
                 last_modified=sa.bindparam("b_last_modified"),
+                body_hash=sa.bindparam("b_body_hash"),
                 ttl_minutes=sa.bindparam("b_ttl"),
                 error_count=0,
                 last_error=None,
@@ -226,6 +229,7 @@ class SqlFeeds(SqlBase):
                 "b_id": p.feed_id,
                 "b_etag": p.etag,
                 "b_last_modified": p.last_modified,
+                "b_body_hash": p.body_hash,
                 "b_ttl": p.ttl_minutes,
                 "b_at": p.at,
                 "b_next": p.next_poll_at,
@@ -279,6 +283,9 @@ class SqlFeeds(SqlBase):
         return _fenced(result.rowcount, feed_id, claim_token, "failure")
 
 
+# An existing feed the operator adds again keeps its origin, except a chat feed: it becomes
+# the operator's ("command") and its cards reach every matching chat.
+_ADOPTED = sa.case((feeds_t.c.origin == "chat", "command"), else_=feeds_t.c.origin)
 _UNLEASED: dict[str, Any] = {"claimed_until": None, "claim_token": None, "claimed_by": None}
 
 
@@ -318,4 +325,5 @@ def feed_from_row(row: Any) -> FeedRecord:
         summary_mode=m["summary_mode"],
         origin=m["origin"],
         claim_token=m["claim_token"],
+        body_hash=m["body_hash"],
     )

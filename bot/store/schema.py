@@ -20,6 +20,7 @@ __all__ = [
     "chat_leases_t",
     "delivery_log_t",
     "entry_key",
+    "feed_owners_t",
     "feeds_t",
     "handled_updates_t",
     "llm_summaries_t",
@@ -99,11 +100,17 @@ feeds_t = sa.Table(
     sa.Column("added_at", UTCDateTime, nullable=False),
     sa.Column("initialized", sa.Boolean, nullable=False, server_default=sa.false()),
     # "file": listed in the feeds file, which manages it (added, updated and removed with the
-    # file); "command": added by `digestbot feeds add` or an OPML import.
+    # file); "command": added by `digestbot feeds add` or an OPML import; "chat": added by
+    # chats (/addfeed), whose cards go to its owners only (``feed_owners``).
     sa.Column("origin", sa.String(10), nullable=False, server_default="command"),
     *_lease_columns(),
     # "llm" | "extractive"; NULL: the default of the settings (DIGESTBOT_SUMMARY_MODE)
     sa.Column("summary_mode", sa.String(12)),
+    sa.Index("ix_feeds_origin", "origin"),  # the few chat feeds, found without a scan
+    # Digest of the last body read: the same body again is not parsed (servers without ETag).
+    sa.Column("body_hash", sa.String(64)),
+    # Claims walk due feeds earliest first (NULL, never polled, first on SQLite).
+    sa.Index("ix_feeds_next_poll_at_id", "next_poll_at", "id"),
 )
 
 seen_entries_t = sa.Table(
@@ -151,6 +158,26 @@ subscriptions_t = sa.Table(
     sa.UniqueConstraint(
         "platform", "chat_id", "thread", name="uq_subscriptions_platform_chat_thread"
     ),
+    # The poller's index re-reads only the subscriptions changed since it last looked.
+    sa.Index("ix_subscriptions_updated_at", "updated_at"),
+)
+
+# Which chats (subscriptions: a chat, or a forum topic of one) added which feeds from the chat:
+# one feed row, many owners. A chat feed whose last owner goes is removed (polling stops).
+feed_owners_t = sa.Table(
+    "feed_owners",
+    metadata,
+    sa.Column(
+        "feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "subscription_id",
+        sa.Integer,
+        sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("added_at", UTCDateTime, nullable=False),
+    sa.Index("ix_feed_owners_subscription_id", "subscription_id"),
 )
 
 # One row per chat that ever had something due: its lease. A chat's subscriptions (one per

@@ -3,7 +3,7 @@ outbox's claim shares."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +55,17 @@ def subscription_from_values(values: Sequence[Any]) -> Subscription:
     )
 
 
+# What the poller's subscription index needs of a subscription (IndexedSubscription's fields).
+_INDEXED_COLUMNS = (
+    subscriptions_t.c.id,
+    subscriptions_t.c.platform,
+    subscriptions_t.c.filters,
+    subscriptions_t.c.mode,
+    subscriptions_t.c.daily_time,
+    subscriptions_t.c.timezone,
+)
+
+
 def _select_subscriptions() -> sa.Select[Any]:
     return sa.select(*SUBSCRIPTION_COLUMNS)
 
@@ -71,6 +82,20 @@ class SqlSubscriptions(SqlBase):
     # Bumped by every write through this store: the poller's subscription index rebuilds when
     # it moves (or when the table's fingerprint does, for writes by other processes).
     subscriptions_revision: int = 0
+    # Ids of the subscriptions written through this store since the index last asked
+    # (bot.subscription_sync): those rows alone are read again.
+    _subscription_changes: set[int] | None = None
+
+    def _changed(self, *ids: int) -> None:
+        self.subscriptions_revision += 1
+        if self._subscription_changes is None:
+            self._subscription_changes = set()
+        self._subscription_changes.update(ids)
+
+    def take_subscription_changes(self) -> set[int]:
+        """The ids written through this store since the last call (and forgets them)."""
+        changes, self._subscription_changes = self._subscription_changes or set(), set()
+        return changes
 
     async def get_subscription(self, chat: ChatRef) -> Subscription | None:
         stmt = _select_subscriptions().where(_key(chat))
@@ -81,7 +106,6 @@ class SqlSubscriptions(SqlBase):
     async def save_subscription(self, sub: Subscription) -> Subscription:
         """Insert or update by (platform, chat id, thread); returns the stored subscription."""
         now = utcnow()
-        self.subscriptions_revision += 1
         values = {
             "title": sub.title,
             "filters": list(sub.filters),
@@ -108,6 +132,7 @@ class SqlSubscriptions(SqlBase):
             if created is None:
                 await conn.execute(sa.update(subscriptions_t).where(key).values(values))
             row = (await conn.execute(_select_subscriptions().where(key))).one()
+        self._changed(row[0])
         return subscription_from_values(row)
 
     async def active_subscriptions(self) -> list[Subscription]:
@@ -124,14 +149,7 @@ class SqlSubscriptions(SqlBase):
         """What the poller's subscription index needs of every active subscription: only the
         columns it reads, no :class:`Subscription` objects (100,000 of them cost seconds)."""
         stmt = (
-            sa.select(
-                subscriptions_t.c.id,
-                subscriptions_t.c.platform,
-                subscriptions_t.c.filters,
-                subscriptions_t.c.mode,
-                subscriptions_t.c.daily_time,
-                subscriptions_t.c.timezone,
-            )
+            sa.select(*_INDEXED_COLUMNS)
             .where(subscriptions_t.c.active.is_(True))
             .order_by(subscriptions_t.c.id)
         )
@@ -139,16 +157,43 @@ class SqlSubscriptions(SqlBase):
             rows = (await conn.execute(stmt)).all()
         return [IndexedSubscription(i, p, tuple(f or ()), m, d, tz) for i, p, f, m, d, tz in rows]
 
-    async def subscriptions_fingerprint(self) -> tuple[Any, ...]:
-        """Changes when subscriptions are added, changed or deactivated (cheap to ask)."""
-        stmt = sa.select(
-            sa.func.count(),
-            sa.func.max(subscriptions_t.c.id),
-            sa.func.max(subscriptions_t.c.updated_at),
-            sa.func.sum(sa.case((subscriptions_t.c.active.is_(True), 1), else_=0)),
-        )
+    async def changed_subscriptions(
+        self, ids: Collection[int], since: datetime | None
+    ) -> tuple[list[IndexedSubscription], list[int]]:
+        """Subscriptions among ``ids`` or updated at or after ``since``: ``(the active ones,
+        the ids of the others)``; an id in ``ids`` no longer stored counts as inactive."""
+        wanted: list[sa.ColumnElement[bool]] = []
+        if ids:
+            wanted.append(subscriptions_t.c.id.in_(sorted(ids)))
+        if since is not None:
+            wanted.append(subscriptions_t.c.updated_at >= since)
+        if not wanted:
+            return [], []
+        stmt = sa.select(*_INDEXED_COLUMNS, subscriptions_t.c.active).where(sa.or_(*wanted))
         async with self.engine.connect() as conn:
-            return tuple((await conn.execute(stmt)).one())
+            rows = (await conn.execute(stmt)).all()
+        active = [
+            IndexedSubscription(i, p, tuple(f or ()), m, d, tz)
+            for i, p, f, m, d, tz, on in rows
+            if on
+        ]
+        found = {row[0] for row in rows}
+        inactive = [row[0] for row in rows if not row[-1]] + [i for i in ids if i not in found]
+        return active, inactive
+
+    async def subscriptions_fingerprint(self) -> tuple[Any, ...]:
+        """``(newest id, newest updated_at)``: moves when a subscription is added or written
+        (every write sets ``updated_at``). Two index look-ups, not a scan: asked every cycle."""
+        newest_id = sa.select(sa.func.max(subscriptions_t.c.id)).scalar_subquery()
+        newest_update = sa.select(sa.func.max(subscriptions_t.c.updated_at)).scalar_subquery()
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(newest_id, newest_update))).one()
+        return (row[0], row[1])
+
+    async def active_subscription_count(self) -> int:
+        stmt = sa.select(sa.func.count()).where(subscriptions_t.c.active.is_(True))
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
 
     async def deactivate_subscription(
         self, subscription_id: int, reason: str, now: datetime, *, cancel: bool = False
@@ -156,7 +201,7 @@ class SqlSubscriptions(SqlBase):
         """Deactivate and drop its pending items with the reason; returns how many were
         dropped. ``cancel``: the user unsubscribed, so the items are ``cancelled``, not
         ``failed`` (nothing went wrong)."""
-        self.subscriptions_revision += 1
+        self._changed(subscription_id)
         async with self.engine.begin() as conn:
             await conn.execute(
                 sa.update(subscriptions_t)
@@ -210,7 +255,7 @@ class SqlSubscriptions(SqlBase):
         subscription is deactivated. Returns the subscription now serving the chat, or None
         when ``subscription_id`` does not exist.
         """
-        self.subscriptions_revision += 1
+        self._changed(subscription_id)
         async with self.engine.begin() as conn:
             old = (
                 await conn.execute(
@@ -234,6 +279,7 @@ class SqlSubscriptions(SqlBase):
                 )
                 return subscription_from_values((await conn.execute(target)).one())
             new_id = existing[0]
+            self._changed(new_id)
             pending = (outbox_t.c.subscription_id == subscription_id) & (
                 outbox_t.c.status == "pending"
             )

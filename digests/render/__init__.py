@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from digests.lang import is_cjk
 from digests.models import Card
+from digests.render.labels import CardLabels, card_labels
 
 ELLIPSIS = "…"
 MAX_HASHTAGS = 8
@@ -21,16 +22,24 @@ MAX_HASHTAGS = 8
 _NON_WORD = re.compile(r"\W+")
 
 
-def format_date(when: datetime | None) -> str | None:
-    """``28 Nov 2026``; the day alone, since feeds rarely give a trustworthy time of day."""
+def format_date(when: datetime | None, labels: CardLabels) -> str | None:
+    """``28 Nov 2026`` (``28.11.2026``, ``2026年11月28日``, ... in the card's language); the day
+    alone, since feeds rarely give a trustworthy time of day."""
     if when is None:
         return None
-    return f"{when.day} {when:%b %Y}"
+    return labels.format_date(when)
 
 
-def reading_time(minutes: int) -> list[str]:
-    """``["3 min read"]``, or nothing for a card whose page was never read (0 minutes)."""
-    return [f"{minutes} min read"] if minutes > 0 else []
+def labels_for(card: Card) -> CardLabels:
+    """The words a renderer adds to ``card``, in the card's own language."""
+    return card_labels(card.language)
+
+
+def reading_time(card: Card) -> list[str]:
+    """``["3 min read"]`` in the card's language, or nothing for a card whose page was never
+    read (0 minutes)."""
+    minutes = card.reading_minutes
+    return [labels_for(card).reading_time(minutes)] if minutes > 0 else []
 
 
 def summary_text(card: Card) -> str:
@@ -42,7 +51,7 @@ def summary_text(card: Card) -> str:
 def meta_parts(card: Card) -> list[str]:
     """Source, author and date, whichever the card has, in reading order."""
     parts = [p for p in (card.source, card.author) if p]
-    date = format_date(card.published)
+    date = format_date(card.published, labels_for(card))
     if date:
         parts.append(date)
     return parts

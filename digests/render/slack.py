@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from digests.models import Card
-from digests.render import hashtags, is_web_url, meta_parts, reading_time, shorten, summary_text
+from digests.render import (
+    hashtags,
+    is_web_url,
+    labels_for,
+    meta_parts,
+    reading_time,
+    shorten,
+    summary_text,
+)
 from digests.textclean import clean_card
 
 MAX_BLOCKS = 50
@@ -27,9 +35,6 @@ MAX_BUTTON_TEXT = 75
 MAX_FALLBACK_CHARS = 40000
 MAX_SECTIONS_PER_FIELD = 4  # summary, key facts and note each; keeps a card to <= 16 blocks
 _CARD_FALLBACK_CHARS = 1500  # summary part of one card's fallback, before escaping
-NOTE_LABEL = "Editor's note:"
-KEY_FACTS_LABEL = "Key facts"
-BUTTON_TEXT = "Read the piece"
 
 Block = dict[str, Any]
 
@@ -97,24 +102,25 @@ def _card_blocks(card: Card, index: int) -> list[Block]:
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": False}}
     ]
-    meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
+    labels = labels_for(card)
+    meta = [*meta_parts(card), *reading_time(card)]
     if meta:  # Slack rejects an empty text element (a link card may know none of these)
         blocks.append(_context(" · ".join(meta)))
     if card.summary:
         blocks.extend(_sections(escape(summary_text(card))))
     if card.key_facts:
         facts = "\n".join(f"• {escape(fact)}" for fact in card.key_facts)
-        blocks.extend(_sections(f"*{KEY_FACTS_LABEL}*\n{facts}"))
+        blocks.extend(_sections(f"*{escape(labels.key_facts)}*\n{facts}"))
     if card.editors_note:
         quoted = "\n".join(f"> {line}" for line in escape(card.editors_note).splitlines())
-        blocks.extend(_sections(f"> *{NOTE_LABEL}*\n{quoted}"))
+        blocks.extend(_sections(f"> *{escape(labels.editors_note)}*\n{quoted}"))
     tags = hashtags(card.topics)
     if tags:
         blocks.append(_context(" ".join(tags)))
     if _linkable(card.url):
         button = {
             "type": "button",
-            "text": {"type": "plain_text", "text": BUTTON_TEXT[:MAX_BUTTON_TEXT]},
+            "text": {"type": "plain_text", "text": labels.read_button[:MAX_BUTTON_TEXT]},
             "url": card.url,
             # Unique within a message: one card's index appears once per digest.
             "action_id": f"open_card_{index}",

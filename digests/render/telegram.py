@@ -15,6 +15,7 @@ from digests.models import Card
 from digests.render import (
     hashtags,
     is_web_url,
+    labels_for,
     meta_parts,
     reading_time,
     shorten,
@@ -27,8 +28,6 @@ from digests.textclean import clean_card
 MESSAGE_LIMIT = 4096  # Telegram's limit for one text message, in UTF-16 code units
 CARD_SEPARATOR = "\n\n"
 BULLET = "• "
-NOTE_LABEL = "Editor's note:"
-KEY_FACTS_LABEL = "Key facts"
 _MIN_TITLE = 80  # a shortened title keeps at least this much
 
 
@@ -53,15 +52,17 @@ def _attr(text: str) -> str:
 def _html(card: Card, *, link: bool) -> str:
     title = _esc(card.title)
     head = f'<b><a href="{_attr(card.url)}">{title}</a></b>' if link else f"<b>{title}</b>"
-    meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
+    labels = labels_for(card)
+    meta = [*meta_parts(card), *reading_time(card)]
     blocks = [f"{head}\n<i>{_esc(' · '.join(meta))}</i>"]
     if card.summary:
         blocks.append(_esc(summary_text(card)))
     if card.key_facts:
         facts = "\n".join(BULLET + _esc(fact) for fact in card.key_facts)
-        blocks.append(f"<b>{KEY_FACTS_LABEL}</b>\n{facts}")
+        blocks.append(f"<b>{_esc(labels.key_facts)}</b>\n{facts}")
     if card.editors_note:
-        blocks.append(f"<blockquote><b>{NOTE_LABEL}</b> {_esc(card.editors_note)}</blockquote>")
+        note = _esc(card.editors_note)
+        blocks.append(f"<blockquote><b>{_esc(labels.editors_note)}</b> {note}</blockquote>")
     tags = hashtags(card.topics)
     if tags:
         blocks.append(_esc(" ".join(tags)))
@@ -69,7 +70,8 @@ def _html(card: Card, *, link: bool) -> str:
 
 
 def _plain(card: Card, *, link: bool) -> str:
-    meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
+    labels = labels_for(card)
+    meta = [*meta_parts(card), *reading_time(card)]
     head = [card.title, " · ".join(meta)]
     if link:
         head.append(card.url)
@@ -77,9 +79,9 @@ def _plain(card: Card, *, link: bool) -> str:
     if card.summary:
         blocks.append(summary_text(card))
     if card.key_facts:
-        blocks.append(KEY_FACTS_LABEL + "\n" + "\n".join(BULLET + f for f in card.key_facts))
+        blocks.append(labels.key_facts + "\n" + "\n".join(BULLET + f for f in card.key_facts))
     if card.editors_note:
-        blocks.append(f"{NOTE_LABEL} {card.editors_note}")
+        blocks.append(f"{labels.editors_note} {card.editors_note}")
     tags = hashtags(card.topics)
     if tags:
         blocks.append(" ".join(tags))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from digests.models import Card
-from digests.render import hashtags, meta_parts, reading_time, summary_text
+from digests.render import hashtags, labels_for, meta_parts, reading_time, summary_text
 from digests.textclean import clean_card
 
 WIDTH = 88
@@ -24,16 +24,17 @@ def _fill(text: str, *, indent: str = "", first: str | None = None) -> str:
 
 def render_card(card: Card) -> str:
     card = clean_card(card)  # the console is a terminal: an ESC from a feed must not reach it
-    meta = [*meta_parts(card), *reading_time(card.reading_minutes)]
+    labels = labels_for(card)
+    meta = [*meta_parts(card), *reading_time(card)]
     blocks = ["\n".join([card.title, " · ".join(meta), card.url])]
     if card.summary:
         blocks.append(_fill(summary_text(card)))
     if card.key_facts:
         facts = [_fill(fact, indent="    ", first="  • ") for fact in card.key_facts]
-        blocks.append("Key facts\n" + "\n".join(facts))
+        blocks.append(labels.key_facts + "\n" + "\n".join(facts))
     if card.editors_note:
-        blocks.append(_fill(f"Editor's note: {card.editors_note}", indent="> "))
+        blocks.append(_fill(f"{labels.editors_note} {card.editors_note}", indent="> "))
     tags = hashtags(card.topics)
     if tags:
-        blocks.append("Topics: " + " ".join(tags))
+        blocks.append(f"{labels.topics} " + " ".join(tags))
     return "\n\n".join(blocks)

@@ -135,3 +135,21 @@ def test_index_agrees_with_the_plain_matcher(
     card: Card, filter_sets: list[tuple[str, ...]]
 ) -> None:
     _agree(card, filter_sets, TAXONOMY)
+
+
+def test_no_combining_mark_above_the_folded_range() -> None:
+    import sys
+    import unicodedata
+
+    assert not [c for c in range(0x20000, sys.maxunicode + 1) if unicodedata.combining(chr(c))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(TEXT, st.text(max_size=40)))
+def test_fold_is_casefold_nfkd_without_combining_marks(text: str) -> None:
+    import unicodedata
+
+    from bot.matching import _fold
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    assert _fold(text) == "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -13,7 +13,7 @@ import httpx
 
 from bot.app import App
 from bot.models import ChatRef, Subscription
-from bot.poller import _merge_topics
+from bot.poll_decisions import merge_topics as _merge_topics
 from digests.models import Card
 from tests.bot.conftest import make_settings
 from tests.bot.fakes import TRADE_BODY, FakeAdapter, FakeClock, FakeSender, FeedSite, Item

@@ -428,3 +428,25 @@ async def test_same_etag_on_a_200_is_not_read_again() -> None:
     assert first.content == b"<rss>...</rss>"
     assert again.not_modified and again.content is None and again.etag == '"v1"'
     assert changed.content == b"<rss>...</rss>" and changed.etag == '"v2"'
+
+
+async def test_the_same_body_again_comes_back_as_not_modified() -> None:
+    """A digest of the decoded body: the same document (here gzipped differently) is a 304
+    without content; another document is read as usual, with its own digest."""
+    bodies = [gzip.compress(b"<rss>one</rss>", mtime=1), gzip.compress(b"<rss>one</rss>", mtime=2)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=_stream(bodies.pop(0)), headers={"Content-Encoding": "gzip"}
+        )
+
+    first = await _get(handler)
+    assert first.status == 200 and first.content == b"<rss>one</rss>" and first.body_hash
+    again = await _get(handler, body_hash=first.body_hash)
+    assert again.not_modified and again.content is None and again.body_hash == first.body_hash
+    other = await _get(
+        lambda request: httpx.Response(200, content=_stream(b"<rss>two</rss>")),
+        body_hash=first.body_hash,
+    )
+    assert other.status == 200 and other.content == b"<rss>two</rss>"
+    assert other.body_hash not in (None, first.body_hash)

@@ -218,6 +218,22 @@ def test_tag_counts_what_findall_counts(seed: int) -> None:
             assert _count(pattern, text, starts) == len(pattern.findall(text)), name
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_matcher_counts_what_findall_counts_in_every_language(seed: int) -> None:
+    # Matcher.count tries at each keyword start only the topics with a keyword beginning with
+    # that letter: the counts must be a findall's per topic, in each language's keywords, with
+    # the characters re.IGNORECASE folds onto ASCII ("\u017f" for s, the Kelvin sign for k).
+    taxonomy = Taxonomy.load(REPO / "config" / "topics.toml")
+    for language in taxonomy.languages():
+        matcher = taxonomy._matcher(language)
+        table = taxonomy.topics if language == "en" else taxonomy.translations[language]
+        keywords = Taxonomy({n: tuple(w) for n, w in table.items()})
+        soup = _keyword_soup(keywords, seed) + " \u017ftrike \u212aelvin \u0130stanbul"
+        counts = matcher.count(soup, matcher.starts_in(soup))
+        for name, pattern in matcher.patterns.items():
+            assert counts[name] == len(pattern.findall(soup)), (language, name)
+
+
 def test_tag_with_keywords_shared_and_nested_across_topics() -> None:
     taxonomy = Taxonomy(
         {

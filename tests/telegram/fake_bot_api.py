@@ -17,6 +17,9 @@ What a test can do with it:
   username=...)`` for ``getChat``, ``push_channel_post``, ``remove_bot``) and forum topics
   (``push_text(..., thread_id=)``, ``open_topic``/``close_topic``/``delete_topic``: a send to a
   closed topic answers ``TOPIC_CLOSED``, to an unknown one ``message thread not found``);
+* play files (``push_document``: a user sends a document, with a caption such as ``/import``
+  or not; ``getFile`` answers its ``file_path`` and ``GET /file/bot<token>/<file_path>``
+  downloads it) and read the documents the bot sent (``documents``, by ``sendDocument``);
 * script failures per chat (``fail_next(chat_id, "retry_after")``, ``block(chat_id)``);
 * enforce a global rate limit (``global_rate=30``: a 31st ``sendMessage`` within one second
   draws a 429);
@@ -171,6 +174,21 @@ class SentMessage:
         return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
 
 
+@dataclass(frozen=True)
+class SentDocument:
+    """One file the bot sent (``sendDocument``)."""
+
+    chat_id: int
+    filename: str
+    content: bytes
+    caption: str | None
+    params: dict[str, Any]
+
+
+FILE_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots may download files up to 20 MB
+CAPTION_LIMIT = 1024
+
+
 @dataclass
 class _Script:
     kind: str
@@ -264,6 +282,7 @@ class FakeBotApi:
     edits: list[SentMessage] = field(default_factory=list)
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    documents: list[SentDocument] = field(default_factory=list)
     my_commands: list[dict[str, Any]] = field(default_factory=list)
     commands_by_language: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     webhook: dict[str, Any] | None = None
@@ -284,6 +303,7 @@ class FakeBotApi:
         self._gone: dict[int, str] = {}  # chats the bot was removed from -> failure kind
         self._hidden_members: set[int] = set()
         self._window: deque[float] = deque()
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self._runner: web.AppRunner | None = None
         self._closing = False
 
@@ -292,6 +312,7 @@ class FakeBotApi:
     async def start(self) -> None:
         app = web.Application(client_max_size=2**22)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         app.router.add_get("/_fake/stats", self._handle_stats)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -454,6 +475,45 @@ class FakeBotApi:
 
     push_command = push_text
 
+    def push_document(
+        self,
+        chat_id: int,
+        filename: str,
+        content: bytes,
+        *,
+        caption: str | None = None,
+        reply_to_text: str | None = None,
+        **kwargs: Any,
+    ) -> int:
+        """A user sends a file as a document, with ``caption`` (a command when it starts with
+        ``/``). With ``reply_to_text``, the update is instead a text message (a command)
+        replying to that document message, as when the user answers their own file."""
+        file_id = f"BQACAgIAAxkBAAI{len(self._files) + 1:04d}"
+        path = f"documents/file_{len(self._files) + 1}{filename[filename.rfind('.') :]}"
+        self._files[file_id] = (path, content)
+        document = {
+            "file_name": filename,
+            "mime_type": "text/x-opml" if filename.endswith(".opml") else "application/xml",
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{len(self._files):04d}",
+            "file_size": len(content),
+        }
+        message = self.message_object(chat_id, "", **kwargs)
+        del message["text"]
+        message["document"] = document
+        if caption is not None:
+            message["caption"] = caption
+            if caption.startswith("/"):
+                command = caption.split(maxsplit=1)[0]
+                message["caption_entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
+                ]
+        if reply_to_text is None:
+            return self.push_update({"message": message})
+        reply = self.message_object(chat_id, reply_to_text, **kwargs)
+        reply["reply_to_message"] = message
+        return self.push_update({"message": reply})
+
     def push_channel_post(self, chat_id: int, text: str) -> int:
         """An admin posts ``text`` in the channel ``chat_id``: no ``from``, the channel as
         ``sender_chat``, as Telegram sends a ``channel_post``."""
@@ -557,13 +617,31 @@ class FakeBotApi:
     async def _handle_stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats.__dict__)
 
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        """A file download (``getFile``'s ``file_path``), as Telegram serves them."""
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        path = request.match_info["path"]
+        for file_path, content in self._files.values():
+            if file_path == path:
+                return web.Response(body=content, content_type="application/octet-stream")
+        return web.json_response(
+            {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+        )
+
     async def _params(self, request: web.Request) -> dict[str, Any]:
         raw: dict[str, Any] = dict(request.query)
         if request.can_read_body:
             if request.content_type == "application/json":
                 raw.update(await request.json())
             else:
-                raw.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+                for key, value in (await request.post()).items():
+                    if isinstance(value, str):
+                        raw[key] = value
+                    else:  # an uploaded file (multipart): its name and bytes
+                        raw[key] = {"filename": value.filename, "content": value.file.read()}
         params: dict[str, Any] = {}
         for key, value in raw.items():
             if isinstance(value, str):
@@ -804,6 +882,53 @@ class FakeBotApi:
         }
         if markup:
             result["reply_markup"] = markup
+        return result
+
+    async def _api_getfile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self._files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, content = self._files[file_id]
+        if len(content) > FILE_DOWNLOAD_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": "AgAD" + file_id[-4:],
+            "file_size": len(content),
+            "file_path": path,
+        }
+
+    async def _api_senddocument(self, params: dict[str, Any]) -> Any:
+        self._check_rate()
+        chat_id = await self._check_chat(params)
+        upload = params.get("document")
+        if not isinstance(upload, dict):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        caption = params.get("caption")
+        if caption is not None and utf16_len(str(caption)) > CAPTION_LIMIT:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        content: bytes = upload["content"]
+        if not content:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        filename = str(upload.get("filename") or "document")
+        self.documents.append(SentDocument(chat_id, filename, content, caption, params))
+        file_id = f"BQACAgIAAxkDAAI{len(self.documents):04d}"
+        self._files[file_id] = (f"documents/sent_{len(self.documents)}", content)
+        result: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "from": self._bot_user(),
+            "chat": self._chat(chat_id),
+            "date": int(time.time()),
+            "document": {
+                "file_name": filename,
+                "mime_type": "application/octet-stream",
+                "file_id": file_id,
+                "file_unique_id": "AgAD" + file_id[-4:],
+                "file_size": len(content),
+            },
+        }
+        if caption:
+            result["caption"] = caption
         return result
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> Any:

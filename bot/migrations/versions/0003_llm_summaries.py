@@ -2,7 +2,8 @@
 content hash, model and prompt version; a per-feed summary mode.
 
 Revision ID: 0003
-Revises: 0005, 0007 (main had two heads after 0006: this revision merges them)
+Revises: 0005 (which follows 0007; numbers are not the order: 0001, 0002, 0006, 0007, 0005,
+0003, 0004)
 Create Date: 2026-12-01 21:50:00
 """
 
@@ -13,7 +14,7 @@ from alembic import op
 
 
 revision = "0003"
-down_revision = ("0005", "0007")
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,148 @@
+"""Where the CPU work of a card runs: threads of this process, or a pool of processes.
+
+Extraction, summary, key facts and tagging are pure CPU work. The event loop that fetches feeds
+also answers chats, so it never does that work itself: by default each card is built in a
+thread (:func:`asyncio.to_thread`); with ``processes > 0`` in a pool of that many worker
+processes, which use the other cores (threads share one core's worth of Python through the GIL)
+and leave the loop's own thread undisturbed. Each worker builds its taxonomy once, from the
+same keywords, and keeps its own caches (language model, compiled keyword patterns).
+``bench/ingest.py polls --card-processes N`` measures both ways (see the README).
+
+A worker that dies (killed, out of memory) breaks the pool: the card it was building fails
+like any other unexpected error, and the next card starts a fresh pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from digests.cards import build_card
+from digests.config import PipelineConfig
+from digests.extract import article_from_entry, extract_article
+from digests.models import Card, FeedEntry
+from digests.topics import Taxonomy
+
+__all__ = ["CardWork", "card_from_entry", "card_from_html"]
+
+log = logging.getLogger(__name__)
+
+
+def card_from_html(
+    html: str | bytes,
+    url: str,
+    entry: FeedEntry | None,
+    *,
+    taxonomy: Taxonomy,
+    config: PipelineConfig,
+) -> Card:
+    """The card for a page in hand; raises :class:`~digests.errors.ExtractionError`.
+
+    The entry is not handed to the extractor as ``entry``: it would fall back to the feed's
+    content silently, and the pipeline wants to log why the page was not used. build_card
+    fills in what the page lacks (date, author, categories) from the entry, so the extractor
+    need not search the page for them (``metadata_from``).
+    """
+    article = extract_article(html, url, metadata_from=entry)
+    return build_card(article, taxonomy=taxonomy, config=config, entry=entry)
+
+
+def card_from_entry(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineConfig) -> Card:
+    """The card from the feed's own content; raises :class:`~digests.errors.ExtractionError`."""
+    return build_card(article_from_entry(entry), taxonomy=taxonomy, config=config, entry=entry)
+
+
+class CardWork:
+    """Builds cards off the event loop: in threads (``processes=0``) or worker processes."""
+
+    def __init__(self, taxonomy: Taxonomy, config: PipelineConfig, *, processes: int = 0) -> None:
+        self._taxonomy = taxonomy
+        self._config = config
+        self.processes = max(0, processes)
+        self._pool: Executor | None = None
+
+    async def from_html(self, html: str | bytes, url: str, entry: FeedEntry | None) -> Card:
+        if not self.processes:
+            return await asyncio.to_thread(
+                card_from_html, html, url, entry, taxonomy=self._taxonomy, config=self._config
+            )
+        return await self._in_pool(_worker_html_card, html, url, entry)
+
+    async def from_entry(self, entry: FeedEntry) -> Card:
+        if not self.processes:
+            return await asyncio.to_thread(
+                card_from_entry, entry, taxonomy=self._taxonomy, config=self._config
+            )
+        return await self._in_pool(_worker_entry_card, entry)
+
+    def close(self) -> None:
+        """Stop the worker processes (cards still queued are dropped; none is half-built in
+        this process)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _in_pool(self, work: Callable[..., Card], *args: Any) -> Card:
+        # Imported here: multiprocessing costs `digestbot preview` (threads) ~0.1 s to import.
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = self._pool or self._start()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+        except BrokenProcessPool:
+            if self._pool is pool:  # the first card to see it replaces the pool
+                log.error("a card worker process died; starting a new pool")
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def _start(self) -> Executor:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # "spawn", not fork: this process runs an event loop and threads (a database driver's,
+        # the HTTP client's), which a forked child would inherit in whatever state they were.
+        topics = {name: tuple(words) for name, words in self._taxonomy.topics.items()}
+        translations = {
+            language: {name: tuple(words) for name, words in table.items()}
+            for language, table in self._taxonomy.translations.items()
+        }
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_start,
+            initargs=(topics, translations, self._config),
+        )
+        return self._pool
+
+
+# --- in the worker processes -------------------------------------------------------------------
+
+_WORKER: tuple[Taxonomy, PipelineConfig] | None = None
+
+
+def _worker_start(
+    topics: dict[str, tuple[str, ...]],
+    translations: dict[str, dict[str, tuple[str, ...]]],
+    config: PipelineConfig,
+) -> None:
+    global _WORKER
+    _WORKER = (Taxonomy(topics, translations), config)
+
+
+def _worker_state() -> tuple[Taxonomy, PipelineConfig]:
+    assert _WORKER is not None, "card worker used before its initializer ran"
+    return _WORKER
+
+
+def _worker_html_card(html: str | bytes, url: str, entry: FeedEntry | None) -> Card:
+    taxonomy, config = _worker_state()
+    return card_from_html(html, url, entry, taxonomy=taxonomy, config=config)
+
+
+def _worker_entry_card(entry: FeedEntry) -> Card:
+    taxonomy, config = _worker_state()
+    return card_from_entry(entry, taxonomy=taxonomy, config=config)

@@ -1,0 +1,69 @@
+"""Cards built in worker processes are the cards built in threads; a dead worker costs one card."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from digests.card_work import CardWork
+from digests.config import PipelineConfig
+from digests.models import FeedEntry
+from digests.topics import Taxonomy
+
+SAMPLE = Path(__file__).resolve().parents[2] / "config" / "samples"
+PAGE = SAMPLE / "cgtn-first-voice-china-rok.html"
+CONFIG = PipelineConfig()
+ENTRY = FeedEntry(
+    entry_id="e-1",
+    feed_url="https://news.example/feed.xml",
+    title="Budget passed",
+    link="https://news.example/budget",
+    published=datetime(2026, 11, 27, 8, tzinfo=UTC),
+    updated=None,
+    author="Ann Reporter",
+    summary_html=None,
+    content_html="<p>"
+    + "The city council approved a budget of 4.2 billion dollars on Tuesday. " * 4
+    + "</p><p>"
+    + "Housing alone receives 1.1 billion dollars over the next three years. " * 4
+    + "</p>",
+    categories=("Local",),
+    language=None,
+)
+
+
+@pytest.fixture(scope="module")
+def taxonomy() -> Taxonomy:
+    return Taxonomy.load(CONFIG.topics_path)
+
+
+@pytest.fixture
+async def pooled(taxonomy: Taxonomy) -> AsyncIterator[CardWork]:
+    work = CardWork(taxonomy, CONFIG, processes=1)
+    try:
+        yield work
+    finally:
+        work.close()
+
+
+async def test_process_pool_builds_the_cards_threads_build(
+    pooled: CardWork, taxonomy: Taxonomy
+) -> None:
+    threads = CardWork(taxonomy, CONFIG)
+    html = PAGE.read_bytes()
+    url = "https://news.cgtn.com/news/first-voice.html"
+    assert await pooled.from_html(html, url, ENTRY) == await threads.from_html(html, url, ENTRY)
+    assert await pooled.from_html(html, url, None) == await threads.from_html(html, url, None)
+    assert await pooled.from_entry(ENTRY) == await threads.from_entry(ENTRY)
+
+
+async def test_a_dead_worker_costs_one_card_and_the_pool_is_replaced(pooled: CardWork) -> None:
+    with pytest.raises(BrokenProcessPool):
+        await pooled._in_pool(os._exit, 1)  # type: ignore[arg-type]
+    card = await pooled.from_entry(ENTRY)
+    assert card.title == "Budget passed" and card.author == "Ann Reporter"
