@@ -5,11 +5,13 @@ figure printed beside the 1-worker figure of the same run.
   article (its page fetched, extracted and summarised); feeds ingested per second, how many
   times the feeds were fetched (each exactly once, whatever the number of workers), and the
   workers' CPU per feed (each worker's own CPU from "go" to done, threads included, after a
-  warm-up: start-up and the language model's first load are not counted);
+  warm-up: start-up, the language model's first load and a first card are not counted);
 * delivery, budget high: one message to each of C Telegram chats through the fake Bot API (a
   child process); messages per second with the shared budget set to 100,000/s, with the
   budget booked in blocks of consecutive slots (as shipped) and one slot per round trip (as
   before, ``block 1``), in the same run;
+* the budget alone: each worker books slots at 100,000/s as fast as it can (8 senders), one
+  slot per round trip and in blocks: sends booked per second and waits on the budget's row;
 * delivery, budget 25/s against a fake that answers 429 above 30/s: the aggregate rate and
   the number of 429s (PostgreSQL budget; ``--redis`` adds the same with ``REDIS_URL``).
 
@@ -68,7 +70,7 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from bench.feed_site import PARAGRAPH  # noqa: E402
+from bench.feed_site import PARAGRAPH, page_html  # noqa: E402
 from bench.ingest import PORTS, Site  # noqa: E402
 from bot.ports import ChatRef  # noqa: E402
 from bot.store import SqlStore, Subscription, cards_t, feeds_t  # noqa: E402
@@ -346,6 +348,60 @@ async def _deliver_once(
     )
 
 
+async def budget_worker(slots: int) -> None:
+    """Book ``slots`` sends on the shared PostgreSQL budget at 100,000/s, 8 senders at once,
+    nothing else: the cost of the budget's hot row alone."""
+    from sqlalchemy.ext.asyncio import create_async_engine as engine_for
+
+    from bot import send_budget
+
+    if block := os.environ.get("DIGESTBOT_BENCH_BUDGET_BLOCK"):
+        send_budget._MAX_BLOCK = int(block)
+    engine = engine_for(os.environ["DATABASE_URL"])
+    budget = send_budget.PostgresBudget(engine, 100_000)
+    await budget.acquire("bench")  # its row and a connection
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    cpu, left = time.process_time(), [slots]
+
+    async def sender() -> None:
+        while left[0] > 0:
+            left[0] -= 1
+            await budget.acquire("bench")
+
+    await asyncio.gather(*(sender() for _ in range(8)))
+    print(json.dumps({"cpu": time.process_time() - cpu}), flush=True)
+    await engine.dispose()
+
+
+async def budget_only(slots: int) -> None:
+    """``slots`` bookings per worker, one slot per round trip (as before) and in blocks."""
+    base: dict[int | None, float] = {}
+    for count in WORKERS:
+        one_slot = 1.0
+        for block in (1, None):
+            async with fresh_database() as db:
+                store = SqlStore.from_url(db)
+                await store.upgrade()
+                await store.close()
+                extra = {} if block is None else {"DIGESTBOT_BENCH_BUDGET_BLOCK": str(block)}
+                env = worker_env(db, **extra)
+                wall, waits = await run_workers(f"budget:{slots}", count, env, db)
+            rate = count * slots / wall
+            base.setdefault(block, rate)
+            name = "budget/pg" + (" block 1" if block == 1 else "")
+            versus = f"  x{rate / base[block]:.2f} of 1 worker"
+            if block == 1:
+                one_slot = rate
+            else:
+                versus += f", x{rate / one_slot:.2f} of block 1"
+            print(
+                f"{name:<16} {count} worker(s): {rate:8.0f} sends booked/s ({count * slots} in "
+                f"{wall:4.1f} s, workers' CPU {waits.worker_cpu:.1f} s; {waits}){versus}",
+                flush=True,
+            )
+
+
 async def worker(mode: str) -> None:
     from bot import send_budget
     from bot.app import App
@@ -356,6 +412,8 @@ async def worker(mode: str) -> None:
         send_budget._MAX_BLOCK = int(block)  # the budget as it was: one slot per round trip
     detect_language(PARAGRAPH)  # warm-up: the language model loads once per process
     async with App(Settings.load()) as app:
+        # and one card through the pipeline: what a process builds on its first card
+        await app.pipeline.card_for_html(page_html(0, 0), "http://127.0.0.1/p/0-0.html")
         print("ready", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         cpu = time.process_time()  # every thread of this process
@@ -368,7 +426,7 @@ async def worker(mode: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--worker", choices=["poll", "deliver"])
+    parser.add_argument("--worker")  # poll | deliver | budget:N (a worker process)
     parser.add_argument("--feeds", type=int, default=300)
     parser.add_argument(
         "--latency", type=float, default=2.0, help="seconds each feed/page answer takes (0: off)"
@@ -376,8 +434,12 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=600)
     parser.add_argument("--paced", type=int, default=250, help="messages of the 25/s runs")
     parser.add_argument("--redis", action="store_true", help="also the budget on Redis")
-    parser.add_argument("--only", choices=["ingest", "high", "paced"])
+    parser.add_argument("--only", choices=["ingest", "high", "budget", "paced"])
+    parser.add_argument("--slots", type=int, default=3000, help="bookings per budget worker")
     args = parser.parse_args()
+    if args.worker and args.worker.startswith("budget:"):
+        asyncio.run(budget_worker(int(args.worker.split(":")[1])))
+        return
     if args.worker:
         asyncio.run(worker(args.worker))
         return
@@ -396,6 +458,8 @@ def main() -> None:
                 deliver(args.chats, rate=100_000, fake_rate=None, redis=True, label="high/rds",
                         blocks=blocks)
             )  # fmt: skip
+    if args.only in (None, "budget"):
+        asyncio.run(budget_only(args.slots))
     if args.only in (None, "paced"):
         asyncio.run(deliver(args.paced, rate=25, fake_rate=30, redis=False, label="25/s/pg"))
         if args.redis:
