@@ -20,7 +20,14 @@ from bot.ports import ChatRef
         ("subscribe", True, False, "admins", ADMINS_ONLY),
         ("unsubscribe", True, False, "admins", ADMINS_ONLY),
         ("settings", True, False, "admins", ADMINS_ONLY),
+        # ... and so are the chat's own feeds (adding, removing, importing) ...
+        ("addfeed", True, False, "admins", ADMINS_ONLY),
+        ("removefeed", True, False, "admins", ADMINS_ONLY),
+        ("import", True, False, "admins", ADMINS_ONLY),
+        ("addfeed", False, False, "admins", ALLOW),
         # ... reading is for everyone ...
+        ("feeds", True, False, "admins", ALLOW),
+        ("export", True, False, "admins", ALLOW),
         ("list", True, False, "admins", ALLOW),
         ("topics", True, False, "admins", ALLOW),
         ("digest", True, False, "admins", ALLOW),

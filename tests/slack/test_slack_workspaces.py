@@ -65,6 +65,11 @@ def test_qualified_chat_ids_round_trip(workspace: str | None, channel: str, chat
         ("topics", (), False),
         ("digest", ("trade",), False),
         ("help", (), False),
+        ("addfeed", ("https://example.org/feed.xml",), True),
+        ("removefeed", ("1",), True),
+        ("import", (), True),
+        ("feeds", (), False),
+        ("export", (), False),
     ],
 )
 def test_changes_subscription(name: str, args: tuple[str, ...], changes: bool) -> None:
