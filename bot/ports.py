@@ -334,6 +334,8 @@ class QueueTransaction(Protocol):
 
     async def feed_audience(self, feed_id: int) -> frozenset[int] | None: ...
 
+    async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None: ...
+
 
 class PollerStore(Protocol):
     """What the poller reads and writes."""
