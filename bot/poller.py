@@ -20,7 +20,9 @@ slow or hanging feed holds one worker, never the cycle (the fetcher adds the per
 Each feed's network and card work runs under the cycle's deadline (``cycle_deadline`` seconds):
 a feed still at it then fails like any other and is retried with back-off; feeds not started by
 then stay due for the next cycle. Unchanged feeds (304, or the same body as last time: its
-digest is kept per feed) are recorded in batches and cost no parsing.
+digest is kept per feed) are recorded in batches and cost no parsing. Feeds with new entries
+hand their writes to the cycle's :class:`~bot.poll_writes.GroupWriter`, which commits many
+feeds per transaction (each feed's writes still all or nothing, fenced by its own lease).
 
 Public API::
 
