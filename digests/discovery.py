@@ -11,6 +11,7 @@ Public API::
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -101,10 +102,9 @@ def common_feed_urls(page_url: str) -> list[str]:
 
 def _parse(html: bytes | str) -> lxml.html.HtmlElement | None:
     if isinstance(html, bytes):
-        try:  # most pages are UTF-8; lxml would read undeclared bytes as Latin-1
+        # Most pages are UTF-8; lxml would read undeclared bytes as Latin-1.
+        with contextlib.suppress(UnicodeDecodeError):
             html = html.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
     if not html or not html.strip():
         return None
     try:

@@ -40,10 +40,7 @@ CASES: list[tuple[str, str, list[tuple[str, str | None, str]]]] = [
     ),
     (
         "rel with several tokens, type in capitals with parameters",
-        head(
-            '<LINK REL="home Alternate" TYPE="Application/Atom+XML; charset=utf-8" '
-            'HREF="/atom">'
-        ),
+        head('<LINK REL="home Alternate" TYPE="Application/Atom+XML; charset=utf-8" HREF="/atom">'),
         [("https://blog.example/atom", None, "application/atom+xml")],
     ),
     (
@@ -140,7 +137,9 @@ def test_feed_links(html: str, expected: list[tuple[str, str | None, str]]) -> N
 
 
 def test_bytes_in_utf8_and_in_a_declared_charset() -> None:
-    link = '<link rel="alternate" type="application/rss+xml" title="Nachrichten für alle" href="/f">'
+    link = (
+        '<link rel="alternate" type="application/rss+xml" title="Nachrichten für alle" href="/f">'
+    )
     assert feed_links(head(link).encode("utf-8"), PAGE)[0].title == "Nachrichten für alle"
     latin = head('<meta charset="iso-8859-1">', link).encode("latin-1")
     assert feed_links(latin, PAGE)[0].title == "Nachrichten für alle"
