@@ -24,7 +24,7 @@ from digests.errors import FeedError, FetchError
 from digests.feeds import parse_feed
 from digests.models import FetchedResource
 
-__all__ = ["MAX_LINKED_TRIES", "PipelineFeedProbe"]
+__all__ = ["MAX_LINKED_TRIES", "FetcherDocuments", "PipelineFeedProbe"]
 
 MAX_LINKED_TRIES = 3  # the page's linked feeds fetched, best first, until one reads
 # Problems that say the site itself is out of reach: no use asking it for /rss after /feed.
@@ -42,6 +42,22 @@ class _FetchesDocuments(Protocol):
 class _Page:
     url: str  # the final address, after redirects
     content: bytes
+
+
+class _GetsResources(Protocol):
+    async def get(self, url: str) -> FetchedResource: ...
+
+
+class FetcherDocuments:
+    """``fetch_document`` over a bare :class:`digests.http.Fetcher`, for the command line
+    (``digestbot feeds add``), which builds no pipeline."""
+
+    def __init__(self, fetcher: _GetsResources, feed_timeout: float) -> None:
+        self._fetcher = fetcher
+        self.feed_timeout = feed_timeout
+
+    async def fetch_document(self, url: str) -> FetchedResource:
+        return await self._fetcher.get(url)
 
 
 class PipelineFeedProbe:
