@@ -88,6 +88,8 @@ class PollSuccess:
     next_poll_at: datetime
     claim_token: str | None = None  # the feed's lease; a poll whose lease was lost writes nothing
     body_hash: str | None = None  # digest of the body read (kept when the server said 304)
+    # False: etag, last_modified and body_hash are what the feed had (they are not written).
+    validators_changed: bool = True
 
 
 @dataclass(frozen=True, slots=True)

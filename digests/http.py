@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -44,8 +45,10 @@ class _Gates:
         self._per_origin = max(1, per_origin)
         self._origins: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
 
-    def slot(self, origin: str) -> _Slot:
-        return _Slot(self, origin)
+    def slot(self, origin: str, deadline: float | None = None) -> _Slot:
+        """Enter to hold a slot; waiting for one ends with ``TimeoutError`` at ``deadline``
+        (event loop time), the caller's bound. No timer when a slot is free at once."""
+        return _Slot(self, origin, deadline)
 
     def _join(self, origin: str) -> asyncio.Semaphore:
         entry = self._origins.get(origin)
@@ -62,33 +65,59 @@ class _Gates:
 
 
 class _Slot:
-    __slots__ = ("_gate", "_gates", "_origin")
+    __slots__ = ("_deadline", "_gate", "_gates", "_origin")
 
-    def __init__(self, gates: _Gates, origin: str) -> None:
+    def __init__(self, gates: _Gates, origin: str, deadline: float | None) -> None:
         self._gates = gates
         self._origin = origin
+        self._deadline = deadline
         self._gate: asyncio.Semaphore | None = None
 
     async def __aenter__(self) -> None:
         gates = self._gates
         gate = gates._join(self._origin)
         try:
-            await gate.acquire()
-            try:
-                await gates._total.acquire()
-            except BaseException:
-                gate.release()
-                raise
+            if self._deadline is not None and (gate.locked() or gates._total.locked()):
+                async with asyncio.timeout_at(self._deadline):
+                    await self._acquire(gate)
+            else:
+                await self._acquire(gate)
         except BaseException:
             gates._leave(self._origin)
             raise
         self._gate = gate
+
+    async def _acquire(self, gate: asyncio.Semaphore) -> None:
+        await gate.acquire()
+        try:
+            await self._gates._total.acquire()
+        except BaseException:
+            gate.release()
+            raise
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._gates._total.release()
         assert self._gate is not None
         self._gate.release()
         self._gates._leave(self._origin)
+
+
+def _route(url: str) -> tuple[str | None, Path | None]:
+    """``(origin, None)`` for an http(s) URL, ``(None, path)`` for a local file; raises
+    :class:`FetchError` for anything else."""
+    try:
+        origin = _web_origin(url)
+        if origin is not None:
+            return origin, None
+        local = _local_path(url)
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as exc:  # "http://[::1/feed"
+        raise FetchError(url, f"invalid URL: {exc}") from None
+    if local is not None:
+        return None, local
+    if scheme in ("http", "https"):
+        return _origin(url), None
+    raise FetchError(url, f"unsupported URL scheme {scheme!r} (use http or https)")
 
 
 def _origin(url: str) -> str:
@@ -196,50 +225,56 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         body_hash: str | None = None,
+        deadline: float | None = None,
     ) -> FetchedResource:
         """Fetch ``url``; a 304 answer comes back as ``FetchedResource(status=304, content=None)``,
         and so does a body whose digest is ``body_hash`` (:func:`digests.http_body.read_body`).
 
+        ``deadline`` (event loop time) is the caller's own bound, waiting for a slot included:
+        when it ends the fetch before the fetcher's overall deadline would, ``TimeoutError``
+        is raised for the caller to report, not a :class:`FetchError`.
+
         Raises :class:`FetchError` for HTTP statuses >= 400, timeouts, bodies over the size cap,
         too many redirects, unreachable hosts and unsupported schemes.
         """
-        try:
-            origin = _web_origin(url)
-            local = None if origin else _local_path(url)
-            scheme = "http" if origin else urlsplit(url).scheme.lower()
-        except ValueError as exc:  # "http://[::1/feed"
-            raise FetchError(url, f"invalid URL: {exc}") from None
+        origin, local = _route(url)
         if local is not None:
             if not self._local_files:
                 raise FetchError(url, "reading local files is disabled for this fetcher")
             return await asyncio.to_thread(
                 _read_file, url, local, self._config.max_response_bytes, last_modified
             )
-        if scheme not in ("http", "https"):
-            raise FetchError(url, f"unsupported URL scheme {scheme!r} (use http or https)")
+        assert origin is not None
         if self._client is None and self._session is None:
             raise RuntimeError("use the Fetcher inside 'async with Fetcher(config) as fetcher:'")
         if self._gates is None:
             self._gates = _Gates(self._config.max_in_flight, self._config.max_per_host)
+        ours = None
         try:
             # Waiting for a slot is not the server's time: the deadline starts once we ask.
-            async with self._gates.slot(origin or _origin(url)):
-                async with asyncio.timeout(self._config.total_timeout):
-                    if self._session is not None:
-                        from digests.http_aiohttp import aiohttp_get
+            async with self._gates.slot(origin, deadline):
+                ours = asyncio.get_running_loop().time() + self._config.total_timeout
+                end = ours if deadline is None else min(ours, deadline)
+                if self._session is not None:
+                    from digests.http_aiohttp import aiohttp_get
 
-                        return await aiohttp_get(
-                            self._session,
-                            url,
-                            self._config,
-                            etag,
-                            last_modified,
-                            self._guard,
-                            body_hash,
-                        )
-                    assert self._client is not None
+                    # aiohttp's own total timeout: one timer per request, not two.
+                    return await aiohttp_get(
+                        self._session,
+                        url,
+                        self._config,
+                        etag,
+                        last_modified,
+                        self._guard,
+                        body_hash,
+                        end,
+                    )
+                assert self._client is not None
+                async with asyncio.timeout_at(end):
                     return await self._get(self._client, url, etag, last_modified, body_hash)
         except TimeoutError:
+            if ours is None or (deadline is not None and deadline < ours):
+                raise  # the caller's bound ended it: the caller says so
             raise FetchError(
                 url, f"took longer than the {self._config.total_timeout:g}s overall deadline"
             ) from None

@@ -6,6 +6,7 @@ every hop); only the client differs, because it costs a tenth of the CPU per req
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -50,18 +51,26 @@ async def aiohttp_get(
     last_modified: str | None,
     guard: Guard | None = None,
     body_hash: str | None = None,
+    deadline: float | None = None,
 ) -> FetchedResource:
+    """GET ``url`` under the config's limits; ``deadline`` (event loop time) ends the whole
+    fetch, redirects and body included, with ``TimeoutError`` (aiohttp's total timeout, so no
+    second timer per request)."""
     headers = {"Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     current = url
+    loop = asyncio.get_running_loop()
     try:
         for _ in range(cfg.max_redirects + 1):
             if guard is not None:  # names are checked by the connector's resolver
                 guard.check_literal(urlsplit(current).hostname or "")
-            async with session.get(current, headers=headers, allow_redirects=False) as response:
+            timeout = _timeout(cfg, None if deadline is None else deadline - loop.time())
+            async with session.get(
+                current, headers=headers, allow_redirects=False, timeout=timeout
+            ) as response:
                 location = response.headers.get("Location")
                 if response.status in _REDIRECTS and location:
                     current = urljoin(str(response.url), location)
@@ -80,6 +89,18 @@ async def aiohttp_get(
     except aiohttp.ClientError as exc:
         raise FetchError(url, _describe(exc, cfg)) from exc
     raise FetchError(url, f"more than {cfg.max_redirects} redirects")
+
+
+def _timeout(cfg: PipelineConfig, left: float | None) -> aiohttp.ClientTimeout:
+    if left is not None and left <= 0:
+        raise TimeoutError
+    # Below ceil_threshold aiohttp does not round the total up to a whole second.
+    return aiohttp.ClientTimeout(
+        total=left,
+        sock_connect=cfg.connect_timeout,
+        sock_read=cfg.read_timeout,
+        ceil_threshold=3600,
+    )
 
 
 def _describe(exc: aiohttp.ClientError, cfg: PipelineConfig) -> str:

@@ -78,13 +78,15 @@ class NewsPipeline:
         etag: str | None = None,
         last_modified: str | None = None,
         body_hash: str | None = None,
+        deadline: float | None = None,
     ) -> FeedFetch:
-        """Fetch and parse a feed; raises :class:`FetchError` or :class:`FeedError`.
+        """Fetch and parse a feed; raises :class:`FetchError` or :class:`FeedError`, and
+        ``TimeoutError`` when ``deadline`` (event loop time) passes first.
 
         Not parsed when the server says 304 or sends the body whose digest is ``body_hash``.
         """
         resource = await self._fetcher.get(
-            url, etag=etag, last_modified=last_modified, body_hash=body_hash
+            url, etag=etag, last_modified=last_modified, body_hash=body_hash, deadline=deadline
         )
         if resource.not_modified or resource.content is None:
             # Keep the validators we sent when a 304 does not repeat them.
@@ -95,9 +97,10 @@ class NewsPipeline:
                 last_modified=resource.last_modified or last_modified,
                 body_hash=resource.body_hash or body_hash,
             )
-        feed = await asyncio.to_thread(
-            parse_feed, resource.content, resource.url, content_type=resource.content_type
-        )
+        async with asyncio.timeout_at(deadline):
+            feed = await asyncio.to_thread(
+                parse_feed, resource.content, resource.url, content_type=resource.content_type
+            )
         return FeedFetch(
             url=url,
             feed=feed,

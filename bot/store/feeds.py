@@ -197,49 +197,46 @@ class SqlFeeds(SqlBase):
         return _fenced(result.rowcount, feed_id, claim_token, "success")
 
     async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None:
-        """:meth:`record_poll_success` for many feeds in one transaction (an executemany):
-        thousands of unchanged feeds per cycle cost one commit, not one each. Fenced like it:
-        a feed whose lease another worker took is left alone."""
+        """:meth:`record_poll_success` for many feeds in one transaction: thousands of
+        unchanged feeds per cycle cost one commit, not one each. Fenced like it: a feed whose
+        lease another worker took is left alone.
+
+        Polls that kept their validators (``validators_changed`` false: a 304, or the same
+        body) are written a claim and a ``<ttl>`` at a time, one ``UPDATE ... WHERE id IN``
+        each, with the group's latest poll time: the per-row statement cost more than the
+        poll. The others (new ETag, new digest) are written row by row (an executemany).
+        """
         if not polls:
             return
-        stmt = (
-            sa.update(feeds_t)
-            .where(
-                feeds_t.c.id == sa.bindparam("b_id"),
-                sa.or_(
-                    sa.bindparam("b_token", type_=sa.String()).is_(None),
-                    feeds_t.c.claim_token == sa.bindparam("b_token", type_=sa.String()),
-                ),
-            )
-            .values(
-                etag=sa.bindparam("b_etag"),
-                last_modified=sa.bindparam("b_last_modified"),
-                body_hash=sa.bindparam("b_body_hash"),
-                ttl_minutes=sa.bindparam("b_ttl"),
-                error_count=0,
-                last_error=None,
-                last_polled_at=sa.bindparam("b_at", type_=UTCDateTime()),
-                next_poll_at=sa.bindparam("b_next", type_=UTCDateTime()),
-                initialized=True,
-                **_UNLEASED,
-            )
-        )
-        rows = [
-            {
-                "b_id": p.feed_id,
-                "b_etag": p.etag,
-                "b_last_modified": p.last_modified,
-                "b_body_hash": p.body_hash,
-                "b_ttl": p.ttl_minutes,
-                "b_at": p.at,
-                "b_next": p.next_poll_at,
-                "b_token": p.claim_token,
-            }
-            for p in polls
-        ]
+        groups: dict[tuple[str | None, int | None], list[PollSuccess]] = {}
+        changed = []
+        for poll in polls:
+            if poll.validators_changed:
+                changed.append(poll)
+            else:
+                groups.setdefault((poll.claim_token, poll.ttl_minutes), []).append(poll)
         async with self.engine.begin() as conn:
-            for chunk in chunks(rows, 2000):
-                await conn.execute(stmt, list(chunk))
+            for (token, ttl), same in groups.items():
+                at = max(p.at for p in same)
+                next_poll_at = max(p.next_poll_at for p in same)
+                for chunk in chunks([p.feed_id for p in same], 2000):
+                    await conn.execute(
+                        sa.update(feeds_t)
+                        .where(feeds_t.c.id.in_(chunk), _holds(token))
+                        .values(
+                            ttl_minutes=ttl,
+                            error_count=0,
+                            last_error=None,
+                            last_polled_at=at,
+                            next_poll_at=next_poll_at,
+                            initialized=True,
+                            **_UNLEASED,
+                        )
+                    )
+            if changed:
+                rows = [_poll_row(p) for p in changed]
+                for chunk in chunks(rows, 2000):
+                    await conn.execute(_RECORD_POLL, list(chunk))
 
     async def release_feeds(self, feeds: Sequence[FeedRecord]) -> None:
         """Give back leases of claimed feeds left unpolled (the cycle's deadline passed), so
@@ -287,6 +284,43 @@ class SqlFeeds(SqlBase):
 # the operator's ("command") and its cards reach every matching chat.
 _ADOPTED = sa.case((feeds_t.c.origin == "chat", "command"), else_=feeds_t.c.origin)
 _UNLEASED: dict[str, Any] = {"claimed_until": None, "claim_token": None, "claimed_by": None}
+
+# One poll's success, row by row (record_poll_successes), fenced by the lease's token.
+_RECORD_POLL = (
+    sa.update(feeds_t)
+    .where(
+        feeds_t.c.id == sa.bindparam("b_id"),
+        sa.or_(
+            sa.bindparam("b_token", type_=sa.String()).is_(None),
+            feeds_t.c.claim_token == sa.bindparam("b_token", type_=sa.String()),
+        ),
+    )
+    .values(
+        etag=sa.bindparam("b_etag"),
+        last_modified=sa.bindparam("b_last_modified"),
+        body_hash=sa.bindparam("b_body_hash"),
+        ttl_minutes=sa.bindparam("b_ttl"),
+        error_count=0,
+        last_error=None,
+        last_polled_at=sa.bindparam("b_at", type_=UTCDateTime()),
+        next_poll_at=sa.bindparam("b_next", type_=UTCDateTime()),
+        initialized=True,
+        **_UNLEASED,
+    )
+)
+
+
+def _poll_row(p: PollSuccess) -> dict[str, Any]:
+    return {
+        "b_id": p.feed_id,
+        "b_etag": p.etag,
+        "b_last_modified": p.last_modified,
+        "b_body_hash": p.body_hash,
+        "b_ttl": p.ttl_minutes,
+        "b_at": p.at,
+        "b_next": p.next_poll_at,
+        "b_token": p.claim_token,
+    }
 
 
 def _holds(claim_token: str | None) -> Any:

@@ -506,3 +506,35 @@ async def test_old_worker_rows_and_update_ids_are_forgotten(any_store: SqlStore)
     assert [w.id for w in await any_store.list_workers()] == ["new"]
     await any_store.forget_updates(NOW + timedelta(days=1))
     assert await any_store.claim_update("telegram", 7, NOW + timedelta(days=1))
+
+
+async def test_poll_successes_in_groups_and_row_by_row_fenced(any_store: SqlStore) -> None:
+    """Unchanged validators: written a claim at a time, with the group's latest poll time;
+    changed ones row by row; a feed whose lease another worker holds is left alone."""
+    from bot.models import PollSuccess
+
+    for n in range(4):
+        await any_store.add_feed(f"https://f{n}.example/feed.xml")
+    claimed = await any_store.claim_due_feeds(NOW, lease_seconds=300, limit=4)
+    assert len(claimed) == 4
+    by_url = {f.url: f for f in claimed}
+    f0, f1, f2, f3 = (by_url[f"https://f{n}.example/feed.xml"] for n in range(4))
+    later = NOW + timedelta(seconds=5)
+    polls = [
+        PollSuccess(f0.id, None, None, None, NOW, NOW + timedelta(hours=1), f0.claim_token,
+                    None, validators_changed=False),
+        PollSuccess(f1.id, None, None, None, later, later + timedelta(hours=1), f1.claim_token,
+                    None, validators_changed=False),
+        PollSuccess(f2.id, '"e2"', "lm", 30, NOW, NOW + timedelta(hours=1), f2.claim_token,
+                    "h2"),
+        PollSuccess(f3.id, None, None, None, NOW, NOW + timedelta(hours=1), "stolen",
+                    None, validators_changed=False),
+    ]  # fmt: skip
+    await any_store.record_poll_successes(polls)
+    feeds = {f.url: f for f in await any_store.list_feeds()}
+    g0, g1, g2, g3 = (feeds[f"https://f{n}.example/feed.xml"] for n in range(4))
+    assert g0.last_polled_at == g1.last_polled_at == later  # the group's latest
+    assert g0.next_poll_at == later + timedelta(hours=1) and g0.initialized
+    assert (g2.etag, g2.last_modified, g2.body_hash, g2.ttl_minutes) == ('"e2"', "lm", "h2", 30)
+    assert g2.last_polled_at == NOW and g2.claim_token is None
+    assert g3.last_polled_at is None and g3.claim_token == f3.claim_token  # fenced: untouched
