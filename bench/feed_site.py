@@ -4,6 +4,10 @@ feed that answers only after a delay. Run as a child process so that its CPU is 
 client's:
 
     python bench/feed_site.py --feeds 1000 --ports 50 [--slow-feed 0 --slow-seconds 10]
+        [--latency 1.5]
+
+``--latency`` delays every feed and page answer by that many seconds, as a distant server
+would (``bench/scale.py`` uses it to make ingest wait on the network rather than on CPU).
 
 It prints one JSON line ``{"ports": [...]}`` once listening. ``POST /control/new`` adds one new
 item to every feed (their ETags change); ``GET /control/stats`` returns request counts and the
@@ -41,8 +45,16 @@ def page_html(feed: int, item: int) -> str:
 
 
 class Site:
-    def __init__(self, feeds: int, ports: list[int], slow_feed: int, slow_seconds: float) -> None:
+    def __init__(
+        self,
+        feeds: int,
+        ports: list[int],
+        slow_feed: int,
+        slow_seconds: float,
+        latency: float = 0.0,
+    ) -> None:
         self.feeds = feeds
+        self.latency = latency
         self.ports = ports
         self.version = 0
         self.slow_feed = slow_feed
@@ -75,6 +87,8 @@ class Site:
         self.in_flight[port] += 1
         self.peak[port] = max(self.peak[port], self.in_flight[port])
         try:
+            if self.latency and not request.path.startswith("/control/"):
+                await asyncio.sleep(self.latency)
             return await handler(request)
         finally:
             self.in_flight[port] -= 1
@@ -112,7 +126,7 @@ class Site:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    site = Site(args.feeds, [], args.slow_feed, args.slow_seconds)
+    site = Site(args.feeds, [], args.slow_feed, args.slow_seconds, args.latency)
     app = web.Application(middlewares=[site.count])
     app.router.add_get("/f/{n}.xml", site.feed)
     app.router.add_get("/p/{n}-{v}.html", site.page)
@@ -133,6 +147,7 @@ def main() -> None:
     parser.add_argument("--ports", type=int, default=50)
     parser.add_argument("--slow-feed", type=int, default=-1)
     parser.add_argument("--slow-seconds", type=float, default=10.0)
+    parser.add_argument("--latency", type=float, default=0.0)
     try:
         asyncio.run(serve(parser.parse_args()))
     except KeyboardInterrupt:

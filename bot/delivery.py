@@ -5,11 +5,12 @@ when it is due (now for ``instant``, the next hour or daily time otherwise); the
 the rows in the transaction that records the cards, with insert-or-ignore, so a card is never
 queued twice for a subscription. Nothing is sent before it is queued: a crash loses nothing.
 
-:class:`Delivery` drains due items: it leases them (``SqlStore.claim_due``; expired leases of a
-dead worker are taken again), groups them per chat, asks the platform's
-:class:`~bot.ports.ChatSender` to render the cards as messages, sends each message after the
-:class:`~bot.pacing.Pacer` allows it, and records the outcome of each message on exactly the
-items it carried:
+:class:`Delivery` drains due items: it leases their chats (``SqlStore.claim_due``; expired
+leases of a dead worker are taken again), groups the items per subscription, asks the
+platform's :class:`~bot.ports.ChatSender` to render the cards as messages, sends each message
+after the :class:`~bot.pacing.Pacer` (and the shared budget) allows it, and records the outcome
+of each message on exactly the items it carried (all but ``Sent`` in
+:mod:`bot.delivery_outcomes`):
 
 * ``Sent``: sent.
 * ``RetryLater(after)`` or an exception from ``send`` (network): this message and the rest of
@@ -45,10 +46,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.clock import utcnow
+from bot.delivery_outcomes import ChatOutcome, Outcomes
 from bot.delivery_policy import DeliveryPolicy, DeliveryReport, backoff_delay
 from bot.metrics import Metrics
 from bot.models import OutboxItem, Subscription
@@ -80,12 +82,6 @@ log = logging.getLogger(__name__)
 def _in_thread(messages: list[OutgoingMessage], thread: str) -> list[OutgoingMessage]:
     """A forum topic's subscription: the digest rendered once, sent into its thread."""
     return [replace(m, thread=thread) for m in messages] if thread else messages
-
-
-@dataclass
-class _ChatOutcome:
-    report: DeliveryReport = field(default_factory=DeliveryReport)
-    handled: set[int] = field(default_factory=set)
 
 
 class Delivery:
@@ -124,6 +120,14 @@ class Delivery:
             else contextlib.nullcontext()
         )
         self.health = PlatformHealth(self.metrics, clock)
+        self.outcomes = Outcomes(
+            store,
+            clock=clock,
+            policy=self.policy,
+            metrics=self.metrics,
+            health=self.health,
+            pacer=self.pacer,
+        )
 
     def paused_platforms(self) -> dict[str, str]:
         """Platforms whose bot token is being rejected, with the reason (for alerts, status)."""
@@ -205,7 +209,7 @@ class Delivery:
         # one per chat.
         async def worker() -> None:
             for chat_items in chats:
-                outcome = _ChatOutcome()
+                outcome = ChatOutcome()
                 try:
                     await self._deliver_chat(chat_items, outcome, recorder, rendered, deadline)
                 finally:
@@ -223,7 +227,7 @@ class Delivery:
     async def _deliver_chat(
         self,
         items: list[OutboxItem],
-        outcome: _ChatOutcome,
+        outcome: ChatOutcome,
         recorder: SentRecorder,
         rendered: dict[tuple[str, tuple[int, ...]], list[OutgoingMessage]],
         deadline: datetime,
@@ -250,26 +254,28 @@ class Delivery:
                     outcome.report.sent += len(ids)
                     outcome.report.messages += 1
                     if migrated_to is not None and migrated_to != sub.chat.chat_id:
-                        followed = await self._migrated(sub, migrated_to)
+                        followed = await self.outcomes.migrated(sub, migrated_to)
                         if followed is None:
                             return
                         sub = followed
                 case Rejected(reason=reason):
-                    await self._fail(sub, ids, f"rejected: {reason}", outcome, token)
+                    await self.outcomes.fail(sub, ids, f"rejected: {reason}", outcome, token)
                 case ChatGone(reason=reason):
                     # Record what this chat was sent first, so that those items end up "sent",
                     # not dropped with the pending ones.
                     await recorder.flush()
-                    await self._gone(sub, reason, items, outcome)
+                    await self.outcomes.gone(sub, reason, items, outcome)
                     self.metrics.chats_deactivated.labels(platform=sub.chat.platform).inc()
                     return
                 case RetryLater():
                     rest = [items[k].id for m in messages[position:] for k in m.card_indexes]
-                    await self._retry(sub, items, rest, result, outcome)
+                    await self.outcomes.retry(sub, items, rest, result, outcome)
                     return
         not_rendered = [i.id for i in items if i.id not in carried]
         if not_rendered:
-            await self._fail(sub, not_rendered, "the renderer left this card out", outcome, token)
+            await self.outcomes.fail(
+                sub, not_rendered, "the renderer left this card out", outcome, token
+            )
 
     async def _send(
         self,
@@ -287,7 +293,7 @@ class Delivery:
             try:
                 result = await sender.send(sub.chat.chat_id, message)
             except Exception as exc:  # a network failure must not lose the digest
-                result = self._send_failed(sub, exc)
+                result = self.outcomes.send_failed(sub, exc)
             if isinstance(result, Sent):
                 await recorder.add(sub.id, ids, self.clock(), token, wait=self.policy.record_each)
         return result
@@ -305,7 +311,7 @@ class Delivery:
         sender: ChatSender,
         sub: Subscription,
         items: list[OutboxItem],
-        outcome: _ChatOutcome,
+        outcome: ChatOutcome,
         rendered: dict[tuple[str, tuple[int, ...]], list[OutgoingMessage]],
     ) -> list[OutgoingMessage] | None:
         digest = (sub.chat.platform, tuple(i.card_id for i in items))
@@ -319,7 +325,7 @@ class Delivery:
             log.exception("rendering for %s:%s failed", sub.chat.platform, sub.chat.chat_id)
             ids = [i.id for i in items]
             reason = f"could not render: {type(exc).__name__}: {exc}"
-            await self._fail(sub, ids, reason, outcome, items[0].claim_token)
+            await self.outcomes.fail(sub, ids, reason, outcome, items[0].claim_token)
             return None
         return _in_thread(messages, sub.chat.thread)
 
@@ -340,124 +346,3 @@ class Delivery:
             )
             await self.budget.acquire(budget_key)
             self.pacer.book(key, interval)  # the chat's interval counts from the send
-
-    async def _migrated(self, sub: Subscription, new_chat_id: str) -> Subscription | None:
-        """The chat moved (Telegram group -> supergroup): follow it, now and for later sends.
-
-        Returns the subscription to go on with, or None when the new chat already had its
-        own subscription, which took over the pending items: the rest of this digest is
-        released and goes out under that one.
-        """
-        assert sub.id is not None
-        moved = await self.store.move_subscription(sub.id, new_chat_id, self.clock())
-        log.info(
-            "chat %s:%s moved to %s: subscription %s now serves it",
-            sub.chat.platform,
-            sub.chat.chat_id,
-            new_chat_id,
-            moved.id if moved else None,
-        )
-        self.pacer.forget(f"{sub.chat.platform}:{sub.chat.chat_id}")
-        if moved is None or moved.id != sub.id:
-            return None
-        return replace(sub, chat=replace(sub.chat, chat_id=new_chat_id))
-
-    @staticmethod
-    def _send_failed(sub: Subscription, exc: Exception) -> SendResult:
-        log.warning(
-            "delivery to %s:%s raised %s: %s",
-            sub.chat.platform,
-            sub.chat.chat_id,
-            type(exc).__name__,
-            exc,
-        )
-        return RetryLater(0.0, f"{type(exc).__name__}: {exc}")
-
-    async def _fail(
-        self,
-        sub: Subscription,
-        ids: list[int],
-        reason: str,
-        outcome: _ChatOutcome,
-        claim_token: str | None,
-    ) -> None:
-        if not ids:
-            return
-        log.warning(
-            "delivery to %s:%s failed for %d card(s): %s",
-            sub.chat.platform,
-            sub.chat.chat_id,
-            len(ids),
-            reason,
-        )
-        await self.store.mark_failed(ids, reason, self.clock(), claim_token=claim_token)
-        self.metrics.messages_rejected.labels(platform=sub.chat.platform).inc(len(ids))
-        await self.store.log_delivery(sub.id, "failed", reason, self.clock(), len(ids))
-        outcome.handled.update(ids)
-        outcome.report.failed += len(ids)
-        outcome.report.errors += len(ids)
-
-    async def _gone(
-        self, sub: Subscription, reason: str, items: list[OutboxItem], outcome: _ChatOutcome
-    ) -> None:
-        assert sub.id is not None
-        dropped = await self.store.deactivate_subscription(sub.id, reason, self.clock())
-        log.warning(
-            "chat %s:%s is gone (%s): subscription deactivated, %d pending card(s) dropped",
-            sub.chat.platform,
-            sub.chat.chat_id,
-            reason,
-            dropped,
-        )
-        await self.store.log_delivery(sub.id, "gone", reason, self.clock(), dropped)
-        left = [i.id for i in items if i.id not in outcome.handled]
-        outcome.handled.update(left)
-        outcome.report.failed += len(left)
-        outcome.report.chats_gone += 1
-
-    async def _retry(
-        self,
-        sub: Subscription,
-        items: list[OutboxItem],
-        ids: list[int],
-        result: RetryLater,
-        outcome: _ChatOutcome,
-    ) -> None:
-        now = self.clock()
-        by_id = {i.id: i for i in items}
-        token = items[0].claim_token
-        counted = result.counts_as_attempt
-        give_up = [i for i in ids if counted and by_id[i].attempts + 1 >= self.policy.max_attempts]
-        again = [i for i in ids if i not in give_up]
-        if give_up:
-            reason = f"gave up after {self.policy.max_attempts} attempts: {result.reason}"
-            await self._fail(sub, give_up, reason, outcome, token)
-        if not again:
-            return
-        self.health.retry(sub.chat.platform, result, len(again))
-        attempts = max(by_id[i].attempts for i in again)
-        # The platform's own wait (429 retry_after) is the right delay; with none given (a
-        # network failure), back off exponentially.
-        if result.after_seconds > 0:
-            delay = max(1.0, result.after_seconds)
-        else:
-            delay = backoff_delay(attempts, self.policy)
-        await self.store.mark_retry(
-            again,
-            now + timedelta(seconds=delay),
-            result.reason,
-            count_attempt=counted,
-            claim_token=token,
-        )
-        await self.store.log_delivery(sub.id, "retry", result.reason, now, len(again))
-        log.info(
-            "delivery to %s:%s: %d card(s) retry in %.0f s (%s)",
-            sub.chat.platform,
-            sub.chat.chat_id,
-            len(again),
-            delay,
-            result.reason,
-        )
-        self.pacer.forget(f"{sub.chat.platform}:{sub.chat.chat_id}")
-        outcome.handled.update(again)
-        outcome.report.retry += len(again)

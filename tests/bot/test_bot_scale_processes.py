@@ -2,12 +2,17 @@
 Bot API, one of them SIGKILLed and restarted every few seconds (the update consumer among
 them): nothing is lost, a (chat, piece) arrives twice at most once per kill, everything is
 delivered long before a 300 s lease would run out, the update lock moves to another worker
-within 30 s, and no update is answered twice. A small version of the issue's 300-chat run."""
+within 30 s, and no update is answered twice. A small version of the issue's 300-chat run.
+
+Every bound comes from the design, not from this machine's speed (it runs beside other jobs):
+the feed is never fetched again sooner than its period less the poller's slack, the holder of
+the update lock is told by the live workers' pids, not by how recent a heartbeat looks."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import random
 import signal
@@ -50,11 +55,13 @@ class FeedServer:
     def __init__(self) -> None:
         self.items: list[Item] = [Item("old", "Old piece", TRADE_BODY)]
         self.feed_hits = 0
+        self.fetched_at: list[float] = []  # time.monotonic() of each fetch
         self.port = 0
         self._runner: web.AppRunner | None = None
 
     async def _feed(self, _request: web.Request) -> web.Response:
         self.feed_hits += 1
+        self.fetched_at.append(time.monotonic())
         body = rss(self.items, base=f"http://127.0.0.1:{self.port}")
         return web.Response(text=body, content_type="application/rss+xml")
 
@@ -130,18 +137,15 @@ class Workers:
             await proc.wait()
 
 
-async def _update_holder(store: SqlStore) -> int | None:
-    """The pid of the live worker holding the update lock, per the heartbeat rows."""
+async def _update_holder(store: SqlStore, workers: Workers) -> int | None:
+    """The pid of the live worker holding the update lock, per the heartbeat rows (a killed
+    worker's row still says it held it)."""
+    holding = sa.select(workers_t.c.pid).where(workers_t.c.holds_updates.is_(True))
     async with store.engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                sa.select(workers_t.c.pid, workers_t.c.seen_at).where(
-                    workers_t.c.holds_updates.is_(True)
-                )
-            )
-        ).all()
-    fresh = [pid for pid, seen in rows if time.time() - seen.timestamp() < 4.5]
-    return fresh[0] if len(fresh) == 1 else None
+        rows = (await conn.execute(holding)).all()
+    alive = {proc.pid for proc in workers.procs if proc.returncode is None}
+    holders = [pid for (pid,) in rows if pid in alive]
+    return holders[0] if len(holders) == 1 else None
 
 
 async def _wait_for(
@@ -176,7 +180,7 @@ async def _kill_loop(
         if not WEBHOOK:
             api.push_text(COMMAND_CHAT + round_, "/help")
         await asyncio.sleep(rng.uniform(*GAP))
-        holder = None if WEBHOOK else await _update_holder(store)
+        holder = None if WEBHOOK else await _update_holder(store, workers)
         by_pid = {p.pid: p for p in workers.procs}
         victim = by_pid.get(holder) if round_ % 2 == 0 and holder else None
         victim = victim or rng.choice(workers.procs)
@@ -184,7 +188,7 @@ async def _kill_loop(
         last_kill = time.monotonic()
         if victim.pid == holder:
             takeovers.append(
-                await _wait_for(lambda old=holder: _has_other_holder(store, old), 30)  # type: ignore[misc]
+                await _wait_for(lambda old=holder: _has_other_holder(store, workers, old), 30)  # type: ignore[misc]
             )
         await workers.start()
     return titles, takeovers, last_kill
@@ -238,7 +242,7 @@ async def test_three_workers_under_kill_9(tmp_path: Path) -> None:
 
             await _wait_for(initialized, 60)
             if not WEBHOOK:
-                await _wait_for(lambda: _has_holder(store), 30)
+                await _wait_for(lambda: _has_holder(store, workers), 30)
             titles, takeovers, last_kill = await _kill_loop(workers, store, feed, api, rng)
             pairs = {(1000 + n, title) for n in range(CHATS) for title in titles}
 
@@ -256,9 +260,9 @@ async def test_three_workers_under_kill_9(tmp_path: Path) -> None:
             await _wait_for(all_delivered, 60, every=0.5)
             settle = time.monotonic() - last_kill
             # Each due feed is fetched once per period (2 s) by one of the three workers.
-            hits = feed.feed_hits
+            hits, quiet_from = feed.feed_hits, time.monotonic()
             await asyncio.sleep(4)
-            quiet_hits = feed.feed_hits - hits
+            quiet_hits, quiet = feed.feed_hits - hits, time.monotonic() - quiet_from
             async with store.engine.connect() as conn:
                 pending = (
                     await conn.execute(
@@ -288,7 +292,12 @@ async def test_three_workers_under_kill_9(tmp_path: Path) -> None:
     once = max(replies.values(), default=0)
     # /help is answered in one message; an update handed out again is never answered again.
     assert once <= 1, replies
-    assert quiet_hits <= 3, f"{quiet_hits} fetches in 4 s at a 2 s period\n{logs[-3000:]}"
+    # A feed is due again a period after its poll ended, and may be claimed up to the poller's
+    # slack (a fifth of the period) early: never fetched again sooner, whoever fetches it.
+    soonest = 2.0 * 0.8 - 0.1  # less a margin for the worker's and this process's clocks
+    gaps = [b - a for a, b in itertools.pairwise(feed.fetched_at)]
+    assert min(gaps) >= soonest, f"fetched {min(gaps):.2f} s apart\n{logs[-3000:]}"
+    assert quiet_hits <= quiet // soonest + 1, f"{quiet_hits} fetches in {quiet:.1f} s"
 
 
 def _repeated_messages(api: FakeBotApi, titles: list[str], counts: Counter[tuple[int, str]]) -> int:
@@ -302,10 +311,10 @@ def _repeated_messages(api: FakeBotApi, titles: list[str], counts: Counter[tuple
     return len({first_message[p] for p, n in counts.items() if n > 1})
 
 
-async def _has_holder(store: SqlStore) -> bool:
-    return await _update_holder(store) is not None
+async def _has_holder(store: SqlStore, workers: Workers) -> bool:
+    return await _update_holder(store, workers) is not None
 
 
-async def _has_other_holder(store: SqlStore, old: int | None) -> bool:
-    holder = await _update_holder(store)
+async def _has_other_holder(store: SqlStore, workers: Workers, old: int | None) -> bool:
+    holder = await _update_holder(store, workers)
     return holder is not None and holder != old
