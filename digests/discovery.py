@@ -49,7 +49,8 @@ _COMMENTS = re.compile(
 _COMMENTS_HREF = re.compile(r"comments?[/-]|/comments?$|feed=comments", re.I)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _HTML_START = re.compile(
-    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|meta)\b", re.I | re.S
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|meta)\b",
+    re.I | re.S,
 )
 
 

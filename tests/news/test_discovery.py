@@ -162,6 +162,7 @@ def test_common_places_on_the_pages_site() -> None:
         (b"\xef\xbb\xbf  <!DOCTYPE html><p>", None, True),
         (b"<!-- generator --><html lang=en>", "application/octet-stream", True),
         (b'<?xml version="1.0"?><rss version="2.0"/>', "application/xml", False),
+        (b'<?xml version="1.0"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN">', None, True),
         (b'{"version": "https://jsonfeed.org/version/1.1"}', None, False),
     ],
 )
