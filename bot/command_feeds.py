@@ -174,7 +174,7 @@ class ChatFeedCommands:
         refused = [fmsg.feed_problem(cmd, "invalid", url, "", t=t) for url in plan.invalid]
         added: list[str] = []
         unchecked: list[str] = []
-        over = plan.over_limit
+        over, already = plan.over_limit, plan.already
         seconds = self.user_feeds.import_seconds
         if request.progress is not None and len(plan.to_check) >= _PROGRESS_FROM:
             await request.progress(fmsg.import_checking(len(plan.to_check), seconds, t=t))
@@ -194,12 +194,14 @@ class ChatFeedCommands:
             )  # fmt: skip
             if done.outcome == "limit":
                 over += 1
-            elif done.outcome != "already":
+            elif done.outcome == "already":  # a page led to a feed the chat has
+                already += 1
+            else:
                 added.append(found.title or found.url)
         refused = _shown_list(refused, t)
         return Reply(
             fmsg.import_report(
-                added, plan.already, over, refused, unchecked=_shown_list(unchecked, t),
+                added, already, over, refused, unchecked=_shown_list(unchecked, t),
                 seconds=seconds, t=t,
             )
         )  # fmt: skip

@@ -198,3 +198,26 @@ async def test_import_within_its_deadline_lists_what_was_not_checked(
         "Not checked within 0.2 seconds; send the file again to try them (what was added "
         "stays):\n- https://slow.example/feed"
     )
+
+
+async def test_import_of_a_page_leading_to_a_feed_the_chat_has_counts_it(
+    store: SqlStore, catalog: TaxonomyCatalog
+) -> None:
+    page = "https://n0.example/post.html"
+    probe = ScriptedProbe(
+        {
+            "https://n0.example/feed": _found(0),
+            page: FeedFound("https://n0.example/feed", "Feed 0", 0, page, True),
+        }
+    )
+    core = _core(store, catalog, probe)
+    chat = ChatRef("telegram", "5")
+    await core.handle(CommandRequest(chat, "addfeed", ("https://n0.example/feed",)))
+    data = f'<opml version="2.0"><body><outline xmlUrl="{page}"/></body></opml>'.encode()
+
+    async def read(limit: int) -> bytes:
+        return data[:limit]
+
+    attachment = Attachment("a.opml", len(data), read)
+    reply = await core.handle(CommandRequest(chat, "import", files=True, attachment=attachment))
+    assert reply.text == "Imported 0 feeds.\nAlready here: 1."
