@@ -79,6 +79,12 @@ def _build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name")
     add.add_argument("--topics", help="comma-separated topics every entry of this feed gets")
     add.add_argument(
+        "--no-check",
+        action="store_true",
+        help="store the address as given, without fetching it (by default it is fetched, and "
+        "a web page is searched for its feed)",
+    )
+    add.add_argument(
         "--summary",
         choices=("llm", "extractive"),
         help="who writes this feed's summaries: the LLM server (DIGESTBOT_LLM_URL), guarded, "

@@ -31,10 +31,12 @@ from bot.ports import (
 )
 from bot.user_feeds import MAX_OPML_BYTES, pick_feed, plan_import
 
-__all__ = ["USER_FEED_COMMANDS", "ChatFeedCommands", "UserFeeds"]
+__all__ = ["IMPORT_SECONDS", "USER_FEED_COMMANDS", "ChatFeedCommands", "UserFeeds"]
 
 USER_FEED_COMMANDS = frozenset({"addfeed", "feeds", "removefeed", "import", "export"})
 _IMPORT_CONCURRENCY = 4  # addresses of one import fetched at once
+IMPORT_SECONDS = 120.0  # then what is not checked yet is reported as such, never lost
+_PROGRESS_FROM = 2  # addresses to check before /import says "Checking N feeds..." first
 _REFUSED_SHOWN = 10
 
 
@@ -46,6 +48,7 @@ class UserFeeds:
     enabled: bool = False
     max_per_chat: int = 50
     probe: FeedProbe | None = None
+    import_seconds: float = IMPORT_SECONDS  # one /import's addresses all checked within this
 
 
 class ChatFeedCommands:
@@ -111,6 +114,8 @@ class ChatFeedCommands:
         if added.outcome == "already":
             return Reply(fmsg.feed_already(cmd, title, t=t))
         subscribed = current is not None and current.active
+        if found.page is not None:  # the address was a page: say which feed it led to
+            return Reply(fmsg.feed_discovered(cmd, found, subscribed, t=t))
         return Reply(fmsg.feed_added(cmd, found.title or title, found.entries, subscribed, t=t))
 
     async def _feeds(
@@ -168,10 +173,17 @@ class ChatFeedCommands:
         plan = plan_import([f.url for f in listed], {f.url for f in owned}, room)
         refused = [fmsg.feed_problem(cmd, "invalid", url, "", t=t) for url in plan.invalid]
         added: list[str] = []
-        over = plan.over_limit
+        unchecked: list[str] = []
+        over, already = plan.over_limit, plan.already
+        seconds = self.user_feeds.import_seconds
+        if request.progress is not None and len(plan.to_check) >= _PROGRESS_FROM:
+            await request.progress(fmsg.import_checking(len(plan.to_check), seconds, t=t))
         results = await self._probe_all(plan.to_check)
         owner = await self._owner(request, current) if plan.to_check else None
         for url, found in zip(plan.to_check, results, strict=True):
+            if found is None:
+                unchecked.append(url)
+                continue
             if isinstance(found, FeedProblem):
                 refused.append(fmsg.feed_problem(cmd, found.kind, url, found.detail, t=t))
                 continue
@@ -182,18 +194,25 @@ class ChatFeedCommands:
             )  # fmt: skip
             if done.outcome == "limit":
                 over += 1
-            elif done.outcome != "already":
+            elif done.outcome == "already":  # a page led to a feed the chat has
+                already += 1
+            else:
                 added.append(found.title or found.url)
-        if len(refused) > _REFUSED_SHOWN:
-            rest = len(refused) - _REFUSED_SHOWN
-            more = t.gettext(" and {count} more").format(count=rest).strip()
-            refused = [*refused[:_REFUSED_SHOWN], more]
-        return Reply(fmsg.import_report(added, plan.already, over, refused, t=t))
+        refused = _shown_list(refused, t)
+        return Reply(
+            fmsg.import_report(
+                added, already, over, refused, unchecked=_shown_list(unchecked, t),
+                seconds=seconds, t=t,
+            )
+        )  # fmt: skip
 
-    async def _probe_all(self, urls: tuple[str, ...]) -> list[FeedFound | FeedProblem]:
-        """Each address checked, a few at a time: an import of 50 feeds must not open 50
-        connections at once from one chat's command."""
+    async def _probe_all(self, urls: tuple[str, ...]) -> list[FeedFound | FeedProblem | None]:
+        """Each address checked, a few at a time (an import of 50 feeds must not open 50
+        connections at once from one chat's command), all within ``import_seconds``: an
+        address not checked by then is ``None``, reported as such."""
         assert self.user_feeds.probe is not None
+        if not urls:
+            return []
         probe = self.user_feeds.probe
         gate = asyncio.Semaphore(_IMPORT_CONCURRENCY)
 
@@ -201,7 +220,14 @@ class ChatFeedCommands:
             async with gate:
                 return await probe.probe(url)
 
-        return list(await asyncio.gather(*(one(u) for u in urls)))
+        tasks = [asyncio.create_task(one(u)) for u in urls]
+        try:
+            done, _ = await asyncio.wait(tasks, timeout=self.user_feeds.import_seconds)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return [task.result() if task in done else None for task in tasks]
 
     async def _export(
         self,
@@ -225,6 +251,14 @@ class ChatFeedCommands:
         if current is None or current.id is None:
             return []
         return await self.store.chat_feeds(current.id)
+
+
+def _shown_list(lines: list[str], t: Translator) -> list[str]:
+    """At most ``_REFUSED_SHOWN`` lines, then how many more there are."""
+    if len(lines) <= _REFUSED_SHOWN:
+        return lines
+    rest = len(lines) - _REFUSED_SHOWN
+    return [*lines[:_REFUSED_SHOWN], t.gettext(" and {count} more").format(count=rest).strip()]
 
 
 def _title(feed: FeedRecord) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -126,6 +126,14 @@ async def _stdin_lines() -> AsyncIterator[str]:
         yield line
 
 
+def _writer(out: TextIO) -> Callable[[str], Awaitable[None]]:
+    async def write(text: str) -> None:
+        out.write(text + "\n")
+        out.flush()
+
+    return write
+
+
 async def chat_repl(
     commands: CommandHandler,
     lines: AsyncIterator[str] | None = None,
@@ -141,6 +149,8 @@ async def chat_repl(
         if text.lower() in ("quit", "exit", "/quit", "/exit"):
             break
         request = parse_command_line(text, chat, files=True)
+        if request is not None:
+            request = replace(request, progress=_writer(out))
         if request is None:
             if text:
                 out.write(msg.console_not_a_command() + "\n")

@@ -27,12 +27,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.errors import FeedsFileError, FeedUrlError
+from bot.feed_probe import FetcherDocuments, PipelineFeedProbe
 from bot.feed_urls import MAX_URL_LENGTH, normalize_feed_url
 from bot.models import FeedRecord
 from bot.opml import FeedConfig, parse_opml, render_opml
+from bot.ports import FeedFound, FeedProblem
 from bot.settings import Settings
 from bot.status_cli import feed_error
 from bot.store import SqlStore, open_store
+from digests.http import Fetcher
 from digests.textclean import is_clean
 
 __all__ = [
@@ -190,6 +193,39 @@ async def _remove(store: SqlStore, value: str, feeds_file: Path) -> int:
     return 1
 
 
+async def _check(settings: Settings, url: str) -> FeedFound | FeedProblem:
+    """``url`` fetched once through the worker's own guarded fetcher and limits; a web page
+    is searched for its feed, as ``/addfeed`` does (``bot.feed_probe``)."""
+    config = settings.pipeline_config()
+    async with Fetcher(config) as fetcher:
+        probe = PipelineFeedProbe(FetcherDocuments(fetcher, config.feed_timeout))
+        return await probe.probe(url)
+
+
+def _found_line(found: FeedFound | None) -> str:
+    if found is None:
+        return " (not checked)"
+    what = f"'{found.title}', " if found.title else ""
+    entries = f"{found.entries} entr{'y' if found.entries == 1 else 'ies'}"
+    if found.page is None:
+        return f" (a feed: {what}{entries})"
+    where = "linked from" if found.on_page else "at the site of"
+    return f" (the feed {what}{entries}, {where} the page {found.page})"
+
+
+def _problem_line(url: str, problem: FeedProblem) -> str:
+    why = {
+        "not_feed": "not a feed, and no feed found on the page or at its site's usual places",
+        "private": f"a private or local network address ({problem.detail}); set "
+        "DIGESTBOT_ALLOW_PRIVATE_ADDRESSES=true if the worker may read it",
+        "http": f"HTTP {problem.detail}",
+        "timeout": f"no answer within {problem.detail} seconds",
+        "too_large": f"larger than {problem.detail} MB",
+        "invalid": "not an http or https address",
+    }.get(problem.kind, problem.detail or problem.kind)
+    return f"digestbot feeds: not added: {url}: {why} (--no-check stores it as given)"
+
+
 def _summary_mode(feed: FeedRecord, settings: Settings) -> str:
     mode = feed.summary_mode or settings.summary_mode
     shown = mode if feed.summary_mode else f"{mode} (default)"
@@ -203,12 +239,20 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         action = args.feeds_command
         if action == "add":
             url = normalize_feed_url(args.url)
+            checked = None if args.no_check else await _check(settings, url)
+            if isinstance(checked, FeedProblem):
+                print(_problem_line(url, checked), file=sys.stderr)
+                return 1
+            stored = checked.url if checked is not None else url
             feed_topics = _topics(args.topics) if args.topics else ()
             feed, created = await store.add_feed(
-                url, name=args.name, topics=feed_topics, summary_mode=args.summary
+                stored, name=args.name, topics=feed_topics, summary_mode=args.summary
             )
             verb = "added" if created else "already there, updated"
-            print(f"{verb}: {feed.url}  (the worker picks it up at its next poll)")
+            found = _found_line(checked)
+            print(f"{verb}: {feed.url}{found}  (the worker picks it up at its next poll)")
+            for other, title in checked.others if checked is not None else ():
+                print(f"  the page also links: {other}" + (f"  ({title})" if title else ""))
             return 0
         if action == "list":
             feeds = await store.list_feeds()

@@ -106,11 +106,18 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class FeedFound:
-    """A feed address fetched and read: its stored spelling, title and entries now."""
+    """A feed address fetched and read: its stored spelling, title and entries now.
+
+    When the address given was a web page, ``page`` is that page's address, ``on_page`` says
+    whether the page linked the feed (else it was at one of the site's usual places) and
+    ``others`` are the page's other feeds, best first, as ``(url, title)``."""
 
     url: str
     title: str | None
     entries: int
+    page: str | None = None
+    on_page: bool = False
+    others: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +155,9 @@ class CommandRequest:
     sent_at: datetime | None = None  # when the user sent it, if the platform says (lag metric)
     attachment: Attachment | None = None  # a file sent with the command (``/import``)
     files: bool = False  # the platform takes and sends files (Reply.document)
+    # Sends a message to the chat at once, before the reply (``/import``'s "Checking 12
+    # feeds..."); None where the platform answers a command once only (Slack's slash command).
+    progress: Callable[[str], Awaitable[None]] | None = field(default=None, compare=False)
 
 
 class AdminDesk(Protocol):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -253,7 +253,16 @@ class TelegramAdapter:
             sent_at=message.date if message is not None else None,
             attachment=attachment_of(message, self.application.bot),
             files=True,
+            progress=self._progress(chat.id, chat_ref(chat, message).thread),
         )
+
+    def _progress(self, chat_id: int, thread: str) -> Callable[[str], Awaitable[None]]:
+        """A message sent at once, before the reply (an import's "Checking 12 feeds...")."""
+
+        async def send(text: str) -> None:
+            await self.send_reply(chat_id, Reply(text), thread=thread)
+
+        return send
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

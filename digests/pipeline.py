@@ -20,7 +20,7 @@ from digests.cards import link_card
 from digests.config import PipelineConfig
 from digests.errors import DigestError, ExtractionError, FetchError
 from digests.feeds import parse_feed
-from digests.models import Card, FeedEntry, ParsedFeed
+from digests.models import Card, FeedEntry, FetchedResource, ParsedFeed
 from digests.summarizer import EXTRACTIVE, Summarizer
 from digests.topics import Taxonomy
 
@@ -108,6 +108,11 @@ class NewsPipeline:
             last_modified=resource.last_modified,
             body_hash=resource.body_hash,
         )
+
+    async def fetch_document(self, url: str) -> FetchedResource:
+        """The body at ``url``, unparsed, through the same guarded fetcher (its limits, its
+        address guard): a feed address checked, or a page searched for its feeds."""
+        return await self._fetcher.get(url)
 
     async def card_for_page(self, url_or_path: str) -> Card:
         """The card for one page (URL, ``file://`` URL or path); raises a :class:`DigestError`."""

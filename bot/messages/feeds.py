@@ -9,6 +9,7 @@ from bot.i18n import ENGLISH, N_
 from bot.i18n import Translator as Tr
 from bot.messages.replies import shown
 from bot.messages.syntax import CommandSyntax
+from bot.ports import FeedFound
 
 EXAMPLE_FEED = "https://example.org/feed.xml"
 
@@ -71,6 +72,54 @@ def feed_added(
             "This chat is not subscribed yet: send {subscribe} to get them."
         ).format(subscribe=cmd("subscribe"))
     return text
+
+
+_OTHERS_SHOWN = 5
+
+
+def feed_discovered(
+    cmd: CommandSyntax, found: FeedFound, subscribed: bool, *, t: Tr = ENGLISH
+) -> str:
+    """``/addfeed`` of a web page: the feed found on it (or at its site's usual place),
+    added; the page's other feeds listed, each as the command that adds it."""
+    title = found.title or found.url
+    if found.on_page:
+        text = t.ngettext(
+            "Found the feed {title} on that page: added, {count} entry there now.",
+            "Found the feed {title} on that page: added, {count} entries there now.",
+            found.entries,
+        )
+    else:
+        text = t.ngettext(
+            "That page links no feed, but its site has one, {title}: added, {count} entry "
+            "there now.",
+            "That page links no feed, but its site has one, {title}: added, {count} entries "
+            "there now.",
+            found.entries,
+        )
+    lines = [
+        text.format(title=shown(title), count=found.entries),
+        t.gettext("Its address: {url}").format(url=found.url),
+        t.gettext("New entries come to this chat, filtered by the topics and keywords it follows."),
+    ]
+    if found.others:
+        lines.append(
+            t.ngettext(
+                "The page links {count} other feed; add it with:",
+                "The page links {count} other feeds; add one with:",
+                len(found.others),
+            ).format(count=len(found.others))
+        )
+        for url, other_title in found.others[:_OTHERS_SHOWN]:
+            command = cmd("addfeed", url)
+            lines.append(f"- {other_title}: {command}" if other_title else f"- {command}")
+    if not subscribed:
+        lines.append(
+            t.gettext("This chat is not subscribed yet: send {subscribe} to get them.").format(
+                subscribe=cmd("subscribe")
+            )
+        )
+    return "\n".join(lines)
 
 
 def feed_already(cmd: CommandSyntax, title: str, *, t: Tr = ENGLISH) -> str:
@@ -151,9 +200,12 @@ def import_report(
     over_limit: int,
     refused: Sequence[str],
     *,
+    unchecked: Sequence[str] = (),
+    seconds: float = 0,
     t: Tr = ENGLISH,
 ) -> str:
-    """``added``: titles; ``refused``: one reason a line; nothing is left out silently."""
+    """``added``: titles; ``refused``: one reason a line; ``unchecked``: the addresses not
+    checked within ``seconds``; nothing is left out silently."""
     _ = t.gettext
     lines = [
         t.ngettext("Imported {count} feed.", "Imported {count} feeds.", len(added)).format(
@@ -170,7 +222,24 @@ def import_report(
     if refused:
         lines.append(_("Refused:"))
         lines.extend(f"- {reason}" for reason in refused)
+    if unchecked:
+        lines.append(
+            _(
+                "Not checked within {seconds} seconds; send the file again to try them (what "
+                "was added stays):"
+            ).format(seconds=f"{seconds:g}")
+        )
+        lines.extend(f"- {url}" for url in unchecked)
     return "\n".join(lines)
+
+
+def import_checking(count: int, seconds: float, *, t: Tr = ENGLISH) -> str:
+    """Sent before an import's addresses are checked, where the platform allows two replies."""
+    return t.ngettext(
+        "Checking {count} feed, at most {seconds} seconds...",
+        "Checking {count} feeds, at most {seconds} seconds...",
+        count,
+    ).format(count=count, seconds=f"{seconds:g}")
 
 
 def export_caption(count: int, *, t: Tr = ENGLISH) -> str:

@@ -83,7 +83,19 @@ def _feeds(tmp_path: Path, *argv: str) -> int:
 def test_feeds_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     opml = tmp_path / "in.opml"
     opml.write_bytes(OPML)
-    assert _feeds(tmp_path, "add", "https://c.example/rss", "--name", "C", "--topics", "sport") == 0
+    assert (
+        _feeds(
+            tmp_path,
+            "add",
+            "--no-check",
+            "https://c.example/rss",
+            "--name",
+            "C",
+            "--topics",
+            "sport",
+        )
+        == 0
+    )
     assert _feeds(tmp_path, "import", str(opml)) == 0
     assert "imported 2 feed(s)" in capsys.readouterr().out
     assert _feeds(tmp_path, "list") == 0

@@ -106,14 +106,14 @@ def test_feeds_add_summary_mode_and_list(
     def feeds(*argv: str) -> int:
         return main_feeds(config, _build_parser().parse_args(["feeds", *argv]))
 
-    assert feeds("add", "https://a.example/rss", "--summary", "extractive") == 0
-    assert feeds("add", "https://b.example/rss") == 0
+    assert feeds("add", "--no-check", "https://a.example/rss", "--summary", "extractive") == 0
+    assert feeds("add", "--no-check", "https://b.example/rss") == 0
     assert feeds("list") == 0
     listing = capsys.readouterr().out
     assert "summary: extractive\n" in listing
     assert "summary: llm (default), extractive until DIGESTBOT_LLM_URL is set" in listing
     with pytest.raises(SystemExit):
-        feeds("add", "https://c.example/rss", "--summary", "gpt")
+        feeds("add", "--no-check", "https://c.example/rss", "--summary", "gpt")
 
 
 def test_nothing_llm_is_imported_at_start_up_without_the_url() -> None:

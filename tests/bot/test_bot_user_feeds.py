@@ -5,6 +5,7 @@ real fetcher are driven end to end in ``tests/telegram/test_telegram_user_feeds.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +15,7 @@ from bot.command_feeds import UserFeeds
 from bot.commands import CommandCore
 from bot.filters import TaxonomyCatalog
 from bot.models import ChatRef, FeedRecord
-from bot.ports import CommandRequest, FeedFound, FeedProblem
+from bot.ports import Attachment, CommandRequest, FeedFound, FeedProblem
 from bot.store import SqlStore
 from bot.user_feeds import classify_failure, pick_feed, plan_import
 from tests.bot.fakes import FakeClock
@@ -157,3 +158,66 @@ async def test_slack_export_is_text(store: SqlStore, catalog: TaxonomyCatalog) -
     assert exported.document is None and 'xmlUrl="https://n1.example/feed"' in exported.text
     imported = await core.handle(CommandRequest(chat, "import"))
     assert "works on Telegram only" in imported.text and "/digest addfeed" in imported.text
+
+
+async def test_import_within_its_deadline_lists_what_was_not_checked(
+    store: SqlStore, catalog: TaxonomyCatalog
+) -> None:
+    """One address never answers: the import still replies at its deadline, with that address
+    "not checked", the others added; a progress line comes first."""
+
+    class HangingProbe(ScriptedProbe):
+        async def probe(self, url: str) -> FeedFound | FeedProblem:
+            if "slow" in url:
+                await asyncio.Event().wait()  # never answers: cancelled at the deadline
+            return await super().probe(url)
+
+    probe = HangingProbe({f.url: f for f in map(_found, range(2))})
+    feeds = UserFeeds(enabled=True, probe=probe, import_seconds=0.2)
+    core = CommandCore(store, catalog, clock=FakeClock(), user_feeds=feeds)
+    urls = ["https://n0.example/feed", "https://slow.example/feed", "https://n1.example/feed"]
+    opml = "".join(f'<outline type="rss" xmlUrl="{u}"/>' for u in urls)
+    data = f'<opml version="2.0"><body>{opml}</body></opml>'.encode()
+
+    async def read(limit: int) -> bytes:
+        return data[:limit]
+
+    said: list[str] = []
+
+    async def progress(text: str) -> None:
+        said.append(text)
+
+    request = CommandRequest(
+        ChatRef("telegram", "5"), "import", files=True,
+        attachment=Attachment("a.opml", len(data), read), progress=progress,
+    )  # fmt: skip
+    reply = await core.handle(request)
+    assert said == ["Checking 3 feeds, at most 0.2 seconds..."]
+    assert reply.text == (
+        "Imported 2 feeds.\n+ Feed 0\n+ Feed 1\n"
+        "Not checked within 0.2 seconds; send the file again to try them (what was added "
+        "stays):\n- https://slow.example/feed"
+    )
+
+
+async def test_import_of_a_page_leading_to_a_feed_the_chat_has_counts_it(
+    store: SqlStore, catalog: TaxonomyCatalog
+) -> None:
+    page = "https://n0.example/post.html"
+    probe = ScriptedProbe(
+        {
+            "https://n0.example/feed": _found(0),
+            page: FeedFound("https://n0.example/feed", "Feed 0", 0, page, True),
+        }
+    )
+    core = _core(store, catalog, probe)
+    chat = ChatRef("telegram", "5")
+    await core.handle(CommandRequest(chat, "addfeed", ("https://n0.example/feed",)))
+    data = f'<opml version="2.0"><body><outline xmlUrl="{page}"/></body></opml>'.encode()
+
+    async def read(limit: int) -> bytes:
+        return data[:limit]
+
+    attachment = Attachment("a.opml", len(data), read)
+    reply = await core.handle(CommandRequest(chat, "import", files=True, attachment=attachment))
+    assert reply.text == "Imported 0 feeds.\nAlready here: 1."

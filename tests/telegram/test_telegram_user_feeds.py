@@ -152,10 +152,14 @@ async def test_bad_addresses_say_why(
     async with worker(settings, Clock()) as app:
         base = feeds.feed_url.rsplit("/", 1)[0]
         assert "answered HTTP 404" in await ask(fake, ALICE, f"/addfeed {base}/missing.xml")
-        page = f"{base}/opinion/old-1.html"
-        assert "is not a feed" in await ask(fake, ALICE, f"/addfeed {page}")
         assert "Send the address" in await ask(fake, ALICE, "/addfeed")
         assert await app.store.list_feeds() == []
+        # An article page that links no feed: its site's /feed.xml is found instead.
+        page = f"{base}/opinion/old-1.html"
+        found = await ask(fake, ALICE, f"/addfeed {page}")
+        assert found.startswith("That page links no feed, but its site has one, 'Local Opinion'")
+        assert f"Its address: {feeds.feed_url}" in found
+        assert [f.url for f in await app.store.list_feeds()] == [feeds.feed_url]
 
 
 async def test_off_by_default_and_in_the_menu_only_when_on(
@@ -188,12 +192,13 @@ async def test_import_an_opml_document_and_export_one(
     opml = OPML.format(feed=feeds.feed_url, missing=f"{base}/gone.xml").encode()
     async with worker(settings, Clock()) as app:
         fake.push_document(ALICE, "subscriptions.opml", opml, caption="/import")
-        [report] = await fake.wait_sent(1, chat_id=ALICE)
+        [checking, report] = await fake.wait_sent(2, chat_id=ALICE)
+        assert checking.text == "Checking 2 feeds, at most 120 seconds..."
         assert report.text.startswith("Imported 1 feed.\n+ Local Opinion")
         assert "answered HTTP 404" in report.text and "file:///etc/passwd" in report.text
         # The same file again, as a /import replying to it: nothing new.
         fake.push_document(ALICE, "subscriptions.opml", opml, reply_to_text="/import")
-        [_, again] = await fake.wait_sent(2, chat_id=ALICE)
+        [*_, again] = await fake.wait_sent(3, chat_id=ALICE)  # only "gone.xml" checked
         assert "Imported 0 feeds." in again.text and "Already here: 1." in again.text
 
         assert "This chat's 1 feed as OPML." in await ask(fake, ALICE, "/export")

@@ -1,0 +1,175 @@
+"""Feed autodiscovery: the feeds an HTML page links (``<link rel="alternate" type=...>`` in its
+head), and the few usual places a site keeps one when it links none. Pure functions; fetching
+the page and checking the candidates is the caller's work (``bot.feed_probe``).
+
+Public API::
+
+    looks_like_html(content, content_type) -> bool
+    feed_links(html, base_url) -> list[FeedLink]      # best first, each address once
+    common_feed_urls(page_url) -> list[str]           # /feed, /rss, ... on the page's site
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import lxml.etree
+import lxml.html
+
+from digests.textclean import clean_line
+
+__all__ = ["COMMON_FEED_PATHS", "FeedLink", "common_feed_urls", "feed_links", "looks_like_html"]
+
+# The places feeds usually live when a page links none: WordPress and most blog engines
+# (/feed), Hugo (/index.xml), Jekyll and static sites (/feed.xml, /atom.xml, /rss.xml).
+COMMON_FEED_PATHS = ("/feed", "/rss", "/feed.xml", "/rss.xml", "/atom.xml", "/index.xml")
+
+# Declared types that name a feed: the first ones always, the generic ones rank after them
+# (WordPress pages link their REST API as an "application/json" alternate, not a feed).
+_FEED_TYPES = {
+    "application/rss+xml": 0,
+    "application/atom+xml": 0,
+    "application/feed+json": 0,
+    "application/rdf+xml": 0,
+    "application/x-rss+xml": 0,
+    "application/x-atom+xml": 0,
+    "application/json": 1,
+    "text/xml": 1,
+    "application/xml": 1,
+}
+_FEED_SUFFIXES = (".rss", ".xml", ".atom", ".rdf")
+# Comments feeds (WordPress "Comments Feed", and its translations) are never the site's main
+# feed: ranked last.
+_COMMENTS = re.compile(
+    r"comment|kommentar|коммент|коментар|coment|評論|评论|コメント|댓글|yorum|تعليق", re.I
+)
+_COMMENTS_HREF = re.compile(r"comments?[/-]|/comments?$|feed=comments", re.I)
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_HTML_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|meta)\b",
+    re.I | re.S,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """A feed a page links: its absolute address, its ``title`` attribute, its declared type
+    (lower case, ``""`` when the page declared none)."""
+
+    url: str
+    title: str | None
+    type: str
+
+
+def looks_like_html(content: bytes, content_type: str | None) -> bool:
+    """Whether a fetched body is a web page (by its declared type, else by how it starts)."""
+    declared = (content_type or "").split(";", 1)[0].strip().lower()
+    if declared in _HTML_TYPES:
+        return True
+    return bool(_HTML_START.match(content[:2048].lstrip(b"\xef\xbb\xbf")))
+
+
+def feed_links(html: bytes | str, base_url: str) -> list[FeedLink]:
+    """The feeds ``html`` links with ``<link rel="alternate">``, resolved against its
+    ``<base href>`` or else ``base_url``: main feeds first, then generic types (JSON, XML),
+    then comments feeds; each address once; only http(s) addresses (never ``javascript:``,
+    ``data:`` or a local file)."""
+    root = _parse(html)
+    if root is None:
+        return []
+    base = _base(root, base_url)
+    ranked: dict[str, tuple[int, int, FeedLink]] = {}
+    for order, element in enumerate(root.iter("link")):
+        found = _feed_link(element, base)
+        if found is None:
+            continue
+        link, rank = found
+        previous = ranked.get(link.url)
+        if previous is None or rank < previous[0]:  # a duplicate keeps its first place
+            ranked[link.url] = (rank, previous[1] if previous else order, link)
+    return [link for _, _, link in sorted(ranked.values(), key=lambda r: (r[0], r[1]))]
+
+
+def common_feed_urls(page_url: str) -> list[str]:
+    """:data:`COMMON_FEED_PATHS` at the root of ``page_url``'s site (http(s) only)."""
+    parts = urlsplit(page_url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return []
+    return [urlunsplit((parts.scheme, parts.netloc, path, "", "")) for path in COMMON_FEED_PATHS]
+
+
+def _parse(html: bytes | str) -> lxml.html.HtmlElement | None:
+    if isinstance(html, bytes):
+        # Most pages are UTF-8; lxml would read undeclared bytes as Latin-1.
+        with contextlib.suppress(UnicodeDecodeError):
+            html = html.decode("utf-8")
+    if not html or not html.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(html)
+    except ValueError:  # a str with an XML encoding declaration: let lxml read the bytes
+        if isinstance(html, str):
+            return _parse_bytes(html.encode("utf-8"))
+        return None
+    except lxml.etree.ParserError:
+        return None
+
+
+def _parse_bytes(data: bytes) -> lxml.html.HtmlElement | None:
+    try:
+        return lxml.html.document_fromstring(data)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+
+
+def _base(root: lxml.html.HtmlElement, page_url: str) -> str:
+    for element in root.iter("base"):
+        href = (element.get("href") or "").strip()
+        if href:
+            resolved = _absolute(page_url, href)
+            return resolved or page_url
+    return page_url
+
+
+def _feed_link(element: lxml.html.HtmlElement, base: str) -> tuple[FeedLink, int] | None:
+    rel = (element.get("rel") or "").lower().split()
+    if "alternate" not in rel and "feed" not in rel:
+        return None
+    href = (element.get("href") or "").strip()
+    kind = (element.get("type") or "").split(";", 1)[0].strip().lower()
+    if kind:
+        rank = _FEED_TYPES.get(kind)
+        if rank is None:
+            return None
+    elif urlsplit(href).path.lower().endswith(_FEED_SUFFIXES):
+        rank = 1
+    else:  # an alternate without a type is another language or format of the page
+        return None
+    url = _absolute(base, href) if href else None
+    if url is None:
+        return None
+    title = clean_line(element.get("title") or "") or None
+    parts = urlsplit(url)
+    if _COMMENTS.search(title or "") or _COMMENTS_HREF.search(f"{parts.path}?{parts.query}"):
+        rank += 10
+    return FeedLink(url, title, kind), rank
+
+
+def _absolute(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``; ``None`` unless it is an http(s) address.
+    ``feed://host/x`` and ``feed:https://host/x`` (old feed-reader links) are their http(s)."""
+    lowered = href.lower()
+    if lowered.startswith("feed:"):
+        rest = href[5:]
+        href = rest if rest.lower().startswith(("http://", "https://")) else "http:" + rest
+    try:
+        url = urljoin(base, href)
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return urlunsplit(parts._replace(fragment=""))
