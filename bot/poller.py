@@ -20,7 +20,9 @@ slow or hanging feed holds one worker, never the cycle (the fetcher adds the per
 Each feed's network and card work runs under the cycle's deadline (``cycle_deadline`` seconds):
 a feed still at it then fails like any other and is retried with back-off; feeds not started by
 then stay due for the next cycle. Unchanged feeds (304, or the same body as last time: its
-digest is kept per feed) are recorded in batches and cost no parsing.
+digest is kept per feed) are recorded in batches and cost no parsing. Feeds with new entries
+hand their writes to the cycle's :class:`~bot.poll_writes.GroupWriter`, which commits many
+feeds per transaction (each feed's writes still all or nothing, fenced by its own lease).
 
 Public API::
 
@@ -44,7 +46,7 @@ from typing import Protocol
 from bot.clock import utcnow
 from bot.matching import SubscriptionIndex
 from bot.metrics import Metrics
-from bot.models import FeedRecord, PollSuccess
+from bot.models import FeedRecord, PollSuccess, StoredCard
 from bot.poll_cycle import PollCycle
 from bot.poll_decisions import (
     FeedReport,
@@ -53,7 +55,8 @@ from bot.poll_decisions import (
     next_poll_after_success,
     split_first_poll,
 )
-from bot.ports import PollerStore
+from bot.poll_writes import FeedWrite, GroupWriter, LeaseLost, write_batch
+from bot.ports import PollerStore, QueueTransaction
 from bot.schedule import plan_queue_indexed
 from bot.subscription_sync import LiveIndex
 from digests.errors import DigestError
@@ -115,10 +118,6 @@ class Pipeline(Protocol):
     def link_card(self, entry: FeedEntry) -> Card: ...
 
 
-class LeaseLost(Exception):
-    """Another worker took over the feed's lease (this one stalled past it)."""
-
-
 class Poller:
     def __init__(
         self,
@@ -168,6 +167,8 @@ class Poller:
         # SQLite takes one writer at a time: concurrent polls write one after another here
         # instead of piling up on the database lock.
         self._writes: asyncio.Lock | None = asyncio.Lock() if serial_writes else None
+        # During a cycle, new entries' writes are group-committed (bot.poll_writes).
+        self._writer: GroupWriter | None = None
         self.worker_id = worker_id
         self.lease_seconds = lease_seconds
         self.dead_after = dead_after
@@ -203,7 +204,12 @@ class Poller:
             after_poll=self._flush_unchanged_if_full,
         )
         try:
-            reports = await cycle.run()
+            async with GroupWriter(self.store.transaction, self._writing) as writer:
+                self._writer = writer
+                try:
+                    reports = await cycle.run()
+                finally:
+                    self._writer = None
         finally:
             await self._flush_unchanged()
             await self.store.release_feeds(cycle.left_over)
@@ -365,11 +371,9 @@ class Poller:
         # First poll: only the backfill subscribers.
         platforms = self.backfill_platforms if first_poll else None
         now = self.clock()
-        # Seen entries, their cards and their outbox rows commit together: an entry recorded
-        # as seen is never looked at again, so a crash in between must not lose its card.
-        async with self._writing(), self.store.transaction() as tx:
-            if not await tx.hold_feed(feed.id, feed.claim_token):
-                raise LeaseLost(feed.url)  # rolls back: the new holder polls it
+        ttl = parsed.ttl_minutes  # type: ignore[attr-defined]
+
+        async def write(tx: QueueTransaction) -> tuple[list[StoredCard], int]:
             stored = await tx.record_entries(feed.id, pairs, now)
             # First poll: only the backfill subscribers, and only the newest few cards.
             to_queue = stored[: self.backfill_count] if first_poll else stored
@@ -378,8 +382,30 @@ class Poller:
             rows = plan_queue_indexed(
                 to_queue, index.matching, now, platforms=platforms, audience=audience
             )
-            queued = await tx.enqueue(rows, now)
-        await self._success(feed, fetched, parsed.ttl_minutes)  # type: ignore[attr-defined]
+            return stored, await tx.enqueue(rows, now)
+
+        # Seen entries, their cards, their outbox rows and the poll's success commit together
+        # (bot.poll_writes): an entry recorded as seen is never looked at again, so a crash in
+        # between must not lose its card.
+        success = PollSuccess(
+            feed.id,
+            fetched.etag,
+            fetched.last_modified,
+            ttl,
+            now,
+            next_poll_after_success(now, self.interval, ttl),
+            feed.claim_token,
+            fetched.body_hash,
+        )
+        job = FeedWrite(feed.url, feed.id, feed.claim_token, write, success)
+        if self._writer is not None:
+            stored, queued = await self._writer.submit(job)
+        else:  # polled on its own: a transaction of its own
+            async with self._writing(), self.store.transaction() as tx:
+                [result] = await write_batch(tx, [job])
+            if isinstance(result, LeaseLost):
+                raise result
+            stored, queued = result
         self._polls_ok.inc()
         self.metrics.cards_queued.inc(queued)
         return FeedReport(
@@ -398,19 +424,3 @@ class Poller:
                 self._index = await self._live_index.current()
                 self._index_cycle = self._cycle
             return self._index
-
-    async def _success(
-        self, feed: FeedRecord, fetched: FeedFetchLike, ttl_minutes: int | None
-    ) -> None:
-        now = self.clock()
-        async with self._writing():
-            await self.store.record_poll_success(
-                feed.id,
-                etag=fetched.etag,
-                last_modified=fetched.last_modified,
-                ttl_minutes=ttl_minutes,
-                now=now,
-                next_poll_at=next_poll_after_success(now, self.interval, ttl_minutes),
-                claim_token=feed.claim_token,
-                body_hash=fetched.body_hash,
-            )

@@ -344,6 +344,8 @@ class QueueTransaction(Protocol):
 
     async def feed_audience(self, feed_id: int) -> frozenset[int] | None: ...
 
+    async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None: ...
+
 
 class SubscriptionSource(Protocol):
     """What :class:`bot.subscription_sync.LiveIndex` reads of the store."""

@@ -40,6 +40,7 @@ from bot.models import (
     ChatRef,
     FeedRecord,
     OutboxItem,
+    PollSuccess,
     QueueRow,
     SentRecord,
     StoredCard,
@@ -48,7 +49,7 @@ from bot.models import (
 from bot.ports import CommandStore, DeliveryStore, PollerStore
 from bot.store.chat_feeds import SqlChatFeeds, feed_audience
 from bot.store.entries import SqlEntries, insert_entries
-from bot.store.feeds import SqlFeeds
+from bot.store.feeds import SqlFeeds, write_poll_successes
 from bot.store.ops import SqlOps
 from bot.store.outbox import SqlOutbox, insert_outbox
 from bot.store.schema import (
@@ -157,6 +158,11 @@ class StoreTransaction:
         """The subscriptions a chat feed's cards may go to (its owners), read in this
         transaction; ``None`` for the operator's feeds, whose cards go to everyone."""
         return await feed_audience(self.conn, feed_id)
+
+    async def record_poll_successes(self, polls: Sequence[PollSuccess]) -> None:
+        """The feeds' polls went through (:meth:`SqlFeeds.record_poll_successes`), committed
+        with the entries they recorded."""
+        await write_poll_successes(self.conn, polls)
 
     async def hold_feed(self, feed_id: int, claim_token: str | None) -> bool:
         """Fencing for a poll's writes: True while ``claim_token`` still holds the feed, and

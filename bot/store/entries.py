@@ -8,6 +8,7 @@ text per card on every claim and every ``/digest`` was most of their cost.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -53,25 +54,40 @@ async def insert_entries(
         {"feed_id": feed_id, "entry_key": k, "entry_id": e, "seen_at": now}
         for k, (e, _) in by_key.items()
     ]
+    insert_seen, insert_card = _inserts(dialect)
     for chunk in chunks(rows):
-        stmt = insert_ignore(dialect, seen_entries_t, ["feed_id", "entry_key"])
-        result = await conn.execute(stmt.values(list(chunk)).returning(seen_entries_t.c.entry_key))
-        new_keys.update(result.scalars())
+        new_keys.update((await conn.execute(insert_seen, list(chunk))).scalars())
     stored: list[StoredCard] = []
     for key, (_, card) in by_key.items():
         if key not in new_keys or card is None:
             continue
-        stmt = insert_ignore(dialect, cards_t, ["feed_id", "entry_key"]).values(
-            feed_id=feed_id,
-            entry_key=key,
-            data=card_data(card),
-            published_at=card.published,
-            created_at=now,
-        )
-        card_id = (await conn.execute(stmt.returning(cards_t.c.id))).scalar()
+        row = {
+            "feed_id": feed_id,
+            "entry_key": key,
+            "data": card_data(card),
+            "published_at": card.published,
+            "created_at": now,
+        }
+        card_id = (await conn.execute(insert_card, row)).scalar()
         if card_id is not None:
             stored.append(StoredCard(card_id, feed_id, card, now))
     return stored
+
+
+@functools.cache
+def _inserts(dialect: str) -> tuple[Any, Any]:
+    """The two inserts of :func:`insert_entries`, built once per dialect: building them cost
+    about as much as running them."""
+    seen = insert_ignore(dialect, seen_entries_t, ["feed_id", "entry_key"])
+    card = insert_ignore(dialect, cards_t, ["feed_id", "entry_key"])
+    return seen.returning(seen_entries_t.c.entry_key), card.returning(cards_t.c.id)
+
+
+# Which of one feed's entry keys are seen already (the keys bound as one expanding list).
+_SEEN_KEYS = sa.select(seen_entries_t.c.entry_key).where(
+    seen_entries_t.c.feed_id == sa.bindparam("feed_id"),
+    seen_entries_t.c.entry_key.in_(sa.bindparam("keys", expanding=True)),
+)
 
 
 class SqlEntries(SqlBase):
@@ -82,10 +98,8 @@ class SqlEntries(SqlBase):
         seen: set[str] = set()
         async with self.engine.connect() as conn:
             for chunk in chunks(list(by_key)):
-                stmt = sa.select(seen_entries_t.c.entry_key).where(
-                    seen_entries_t.c.feed_id == feed_id, seen_entries_t.c.entry_key.in_(chunk)
-                )
-                seen.update((await conn.execute(stmt)).scalars())
+                params = {"feed_id": feed_id, "keys": list(chunk)}
+                seen.update((await conn.execute(_SEEN_KEYS, params)).scalars())
         return {entry for key, entry in by_key.items() if key not in seen}
 
     async def record_entries(

@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import utcnow
 from bot.models import FeedRecord, PollSuccess
 from bot.store._sql import SqlBase, chunks, insert_ignore, lease_free, lease_until, log, once
 from bot.store.schema import UTCDateTime, feeds_t
 
-__all__ = ["SqlFeeds"]
+__all__ = ["SqlFeeds", "write_poll_successes"]
 
 
 class SqlFeeds(SqlBase):
@@ -208,35 +209,8 @@ class SqlFeeds(SqlBase):
         """
         if not polls:
             return
-        groups: dict[tuple[str | None, int | None], list[PollSuccess]] = {}
-        changed = []
-        for poll in polls:
-            if poll.validators_changed:
-                changed.append(poll)
-            else:
-                groups.setdefault((poll.claim_token, poll.ttl_minutes), []).append(poll)
         async with self.engine.begin() as conn:
-            for (token, ttl), same in groups.items():
-                at = max(p.at for p in same)
-                next_poll_at = max(p.next_poll_at for p in same)
-                for chunk in chunks([p.feed_id for p in same], 2000):
-                    await conn.execute(
-                        sa.update(feeds_t)
-                        .where(feeds_t.c.id.in_(chunk), _holds(token))
-                        .values(
-                            ttl_minutes=ttl,
-                            error_count=0,
-                            last_error=None,
-                            last_polled_at=at,
-                            next_poll_at=next_poll_at,
-                            initialized=True,
-                            **_UNLEASED,
-                        )
-                    )
-            if changed:
-                rows = [_poll_row(p) for p in changed]
-                for chunk in chunks(rows, 2000):
-                    await conn.execute(_RECORD_POLL, list(chunk))
+            await write_poll_successes(conn, polls)
 
     async def release_feeds(self, feeds: Sequence[FeedRecord]) -> None:
         """Give back leases of claimed feeds left unpolled (the cycle's deadline passed), so
@@ -308,6 +282,38 @@ _RECORD_POLL = (
         **_UNLEASED,
     )
 )
+
+
+async def write_poll_successes(conn: AsyncConnection, polls: Sequence[PollSuccess]) -> None:
+    """:meth:`SqlFeeds.record_poll_successes` in the caller's transaction."""
+    groups: dict[tuple[str | None, int | None], list[PollSuccess]] = {}
+    changed = []
+    for poll in polls:
+        if poll.validators_changed:
+            changed.append(poll)
+        else:
+            groups.setdefault((poll.claim_token, poll.ttl_minutes), []).append(poll)
+    for (token, ttl), same in groups.items():
+        at = max(p.at for p in same)
+        next_poll_at = max(p.next_poll_at for p in same)
+        for chunk in chunks([p.feed_id for p in same], 2000):
+            await conn.execute(
+                sa.update(feeds_t)
+                .where(feeds_t.c.id.in_(chunk), _holds(token))
+                .values(
+                    ttl_minutes=ttl,
+                    error_count=0,
+                    last_error=None,
+                    last_polled_at=at,
+                    next_poll_at=next_poll_at,
+                    initialized=True,
+                    **_UNLEASED,
+                )
+            )
+    if changed:
+        rows = [_poll_row(p) for p in changed]
+        for chunk in chunks(rows, 2000):
+            await conn.execute(_RECORD_POLL, list(chunk))
 
 
 def _poll_row(p: PollSuccess) -> dict[str, Any]:
