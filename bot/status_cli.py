@@ -189,6 +189,7 @@ async def _status(settings: Settings, as_json: bool) -> int:
         extras = await gather_extras(store, settings, utcnow())
         workers = await store.list_workers()
         leases = await store.lease_counts(utcnow())
+        clock = await store.leases_clock(utcnow())  # heartbeats are on this clock
     dead_after = 3 * settings.heartbeat_seconds
     if as_json:
         data = status_json(feeds, subscriptions, outbox, extras)
@@ -196,7 +197,7 @@ async def _status(settings: Settings, as_json: bool) -> int:
             {
                 "id": w.id,
                 "roles": list(w.roles),
-                "live": utcnow() - w.seen_at <= timedelta(seconds=dead_after),
+                "live": clock - w.seen_at <= timedelta(seconds=dead_after),
                 "holds_updates": w.holds_updates,
                 "seen_at": w.seen_at.isoformat(),
                 "leases": dict(zip(("feeds", "chats"), leases.get(w.id, (0, 0)), strict=True)),
@@ -207,7 +208,7 @@ async def _status(settings: Settings, as_json: bool) -> int:
         return 0 if data["ok"] else 1
     text, attention = format_status(feeds, subscriptions, outbox, extras)
     print(text)
-    print(format_workers(workers, leases, utcnow(), dead_after))
+    print(format_workers(workers, leases, clock, dead_after))
     return 1 if attention else 0
 
 

@@ -29,31 +29,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from bot.matching import IndexedSubscription, SubscriptionIndex
+from bot.matching import SubscriptionIndex
+from bot.ports import SubscriptionSource
 
 __all__ = ["LiveIndex", "SubscriptionSource"]
 
 SKEW = timedelta(seconds=30)
 REBUILD_EVERY = 3600.0
 CHECK_EVERY = 300.0  # the active count (a scan) is compared at most this often
-
-
-class SubscriptionSource(Protocol):
-    """What :class:`LiveIndex` reads of the store."""
-
-    async def indexed_subscriptions(self) -> list[IndexedSubscription]: ...
-
-    async def subscriptions_fingerprint(self) -> tuple[Any, ...]: ...
-
-    async def active_subscription_count(self) -> int: ...
-
-    async def changed_subscriptions(
-        self, ids: Collection[int], since: datetime | None
-    ) -> tuple[list[IndexedSubscription], list[int]]: ...
-
-    def take_subscription_changes(self) -> set[int]: ...
 
 
 def _newest_update(fingerprint: tuple[Any, ...] | None) -> datetime | None:

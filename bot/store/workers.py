@@ -74,6 +74,17 @@ class SqlWorkers(SqlBase):
             for r in rows
         ]
 
+    async def leases_clock(self, now: datetime) -> datetime:
+        """The time on the clock that heartbeats and leases are written with: the database's
+        on PostgreSQL (see :func:`bot.store._sql.lease_now`), ``now`` on SQLite. Ages shown
+        against heartbeats are measured on it, or a host whose clock is off by a minute would
+        report every worker a minute late (or dead)."""
+        if self.dialect != "postgresql":
+            return now
+        async with self.engine.connect() as conn:
+            at = (await conn.execute(sa.select(sa.func.now()))).scalar_one()
+        return at if isinstance(at, datetime) else now
+
     async def lease_counts(self, now: datetime) -> dict[str, tuple[int, int]]:
         """worker id -> (feeds, chats) it holds a running lease on (on the leases' clock)."""
         counts: dict[str, list[int]] = {}

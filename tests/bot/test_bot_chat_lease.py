@@ -196,3 +196,18 @@ async def test_heartbeats_and_lease_deadlines_use_the_database_clock(
         db_now: datetime = (await conn.execute(sa.select(sa.func.now()))).scalar_one()
     assert abs(worker.seen_at - db_now) < timedelta(minutes=1)
     assert await stores[0].lease_counts(behind) == {}
+
+
+async def test_status_reads_heartbeat_ages_on_the_database_clock(stores: list[SqlStore]) -> None:
+    """`digestbot status` on a host whose clock is an hour behind still sees a worker that
+    just beat as seen 0 s ago, not as beating an hour in the future (or dead when ahead)."""
+    from bot.status_cli import format_workers
+
+    behind = utcnow() - timedelta(hours=1)
+    await stores[0].heartbeat("w", host="h", pid=1, roles=("deliver",), now=behind)
+    workers = await stores[0].list_workers()
+    clock = await stores[0].leases_clock(behind)
+    assert abs(clock - utcnow()) < timedelta(minutes=1)
+    text = format_workers(workers, {}, clock, 15.0)
+    assert "DEAD" not in text
+    assert "seen 0 s ago" in text or "seen 1 s ago" in text

@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.ports import ChatRef
 from bot.status_cli import format_status
-from bot.store import FeedRecord, Subscription, async_database_url
+from bot.store import FeedRecord, SqlStore, Subscription, async_database_url
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -132,3 +132,8 @@ def test_format_workers_names_live_dead_leases_and_the_lock_holder() -> None:
     assert "w2 (poll,deliver,updates): seen 4 s ago, leases 3 feed(s) 40 chat(s)" in text
     assert "w3 (poll,deliver,updates): DEAD (no heartbeat for 60 s)" in text
     assert text.splitlines()[-1] == "update lock (Telegram long polling): w1"
+
+
+async def test_the_leases_clock_on_sqlite_is_the_callers(store: SqlStore) -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert await store.leases_clock(when) == when
