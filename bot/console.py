@@ -28,6 +28,7 @@ from bot.commands import parse_command_line
 from bot.ports import (
     Attachment,
     ChatRef,
+    Choice,
     CommandHandler,
     OutgoingMessage,
     Reply,
@@ -103,6 +104,14 @@ def _file_attachment(path: str) -> Attachment:
     return Attachment(file.name, size, read)
 
 
+def _choice(choice: Choice) -> str:
+    """A button as something to type: ``help``, or ``Trade (subscribe trade)`` when the label
+    is not the command itself ("Help: help" read as a stutter)."""
+    if choice.label.casefold() == choice.command.casefold():
+        return choice.command
+    return f"{choice.label} ({choice.command})"
+
+
 def format_reply(reply: Reply) -> str:
     parts = [reply.text]
     if reply.document is not None:  # the file, shown in the terminal
@@ -110,9 +119,7 @@ def format_reply(reply: Reply) -> str:
     for card in reply.cards:
         parts.append(f"{_RULE}\n{render_card(card).rstrip()}")
     if reply.choices:
-        parts.append(
-            msg.CONSOLE_CHOICES + " | ".join(f"{c.label}: {c.command}" for c in reply.choices)
-        )
+        parts.append(msg.CONSOLE_CHOICES + " | ".join(map(_choice, reply.choices)))
     return "\n".join(parts) + "\n"
 
 

@@ -39,6 +39,16 @@ class CardLabels:
             mon=_EN_MONTHS[when.month - 1],
         )
 
+    @property
+    def note_gap(self) -> str:
+        """What goes between the note's label and the note: a full-width colon (``编者按：``)
+        carries its own space, so nothing is added after it."""
+        return "" if self.editors_note.endswith("：") else " "
+
+    def note(self, note: str) -> str:
+        """The label and the note as one line."""
+        return f"{self.editors_note}{self.note_gap}{note}"
+
     def reading_time(self, minutes: int) -> str:
         return self.minutes_read.format(n=minutes)
 

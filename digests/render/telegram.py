@@ -62,7 +62,8 @@ def _html(card: Card, *, link: bool) -> str:
         blocks.append(f"<b>{_esc(labels.key_facts)}</b>\n{facts}")
     if card.editors_note:
         note = _esc(card.editors_note)
-        blocks.append(f"<blockquote><b>{_esc(labels.editors_note)}</b> {note}</blockquote>")
+        label = f"<b>{_esc(labels.editors_note)}</b>{labels.note_gap}"
+        blocks.append(f"<blockquote>{label}{note}</blockquote>")
     tags = hashtags(card.topics)
     if tags:
         blocks.append(_esc(" ".join(tags)))
@@ -81,7 +82,7 @@ def _plain(card: Card, *, link: bool) -> str:
     if card.key_facts:
         blocks.append(labels.key_facts + "\n" + "\n".join(BULLET + f for f in card.key_facts))
     if card.editors_note:
-        blocks.append(f"{labels.editors_note} {card.editors_note}")
+        blocks.append(labels.note(card.editors_note))
     tags = hashtags(card.topics)
     if tags:
         blocks.append(" ".join(tags))

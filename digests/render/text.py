@@ -33,7 +33,7 @@ def render_card(card: Card) -> str:
         facts = [_fill(fact, indent="    ", first="  • ") for fact in card.key_facts]
         blocks.append(labels.key_facts + "\n" + "\n".join(facts))
     if card.editors_note:
-        blocks.append(_fill(f"{labels.editors_note} {card.editors_note}", indent="> "))
+        blocks.append(_fill(labels.note(card.editors_note), indent="> "))
     tags = hashtags(card.topics)
     if tags:
         blocks.append(f"{labels.topics} " + " ".join(tags))

@@ -135,7 +135,9 @@ async def test_console_chat_answers_the_same_commands(core: CommandCore, store: 
 
 def test_format_reply_and_console_sender() -> None:
     reply = Reply("Hi", choices=(Choice("Trade", "subscribe trade"),))
-    assert format_reply(reply) == "Hi\nTry: Trade: subscribe trade\n"
+    assert format_reply(reply) == "Hi\nTry: Trade (subscribe trade)\n"
+    both = Reply("Hi", choices=(Choice("Help", "help"), Choice("Latest", "digest")))
+    assert format_reply(both) == "Hi\nTry: help | Latest (digest)\n"
     sender = ConsoleSender(io.StringIO())
     assert sender.render([]) == [] and sender.min_interval("x") == 0.0
 

@@ -113,3 +113,13 @@ def test_an_english_card_keeps_its_english_labels() -> None:
 def test_a_card_of_an_unknown_language_falls_back_to_english() -> None:
     card = replace(_golden("zh"), language=None)
     assert "Key facts" in text.render_card(card)
+
+
+@pytest.mark.parametrize("language", ["zh", "ja"])
+def test_no_space_after_a_full_width_colon(language: str) -> None:
+    card = _golden(language)
+    label = LABELS[language].editors_note
+    assert label.endswith("：")
+    for rendered in (telegram.render_plain(card), text.render_card(card)):
+        assert label + card.editors_note[:5] in rendered
+    assert f"{label}</b>{card.editors_note[:5]}" in telegram.render_card(card)
