@@ -16,11 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.models import ChatFeedAdded, FeedRecord
 from bot.store._sql import SqlBase, insert_ignore
 from bot.store.feeds import feed_from_row
-from bot.store.schema import feed_owners_t, feeds_t
+from bot.store.schema import CHAT_ORIGIN, feed_owners_t, feeds_t
 
 __all__ = ["CHAT_ORIGIN", "ChatFeedAdded", "SqlChatFeeds", "feed_audience", "hidden_feed_ids"]
-
-CHAT_ORIGIN = "chat"
 
 
 class SqlChatFeeds(SqlBase):

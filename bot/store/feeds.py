@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import utcnow
 from bot.models import FeedRecord, PollSuccess
 from bot.store._sql import SqlBase, chunks, insert_ignore, lease_free, lease_until, log, once
-from bot.store.schema import UTCDateTime, feeds_t
+from bot.store.schema import (
+    CHAT_ORIGIN,
+    UTCDateTime,
+    feed_owners_t,
+    feeds_t,
+    subscriptions_t,
+)
 
 __all__ = ["SqlFeeds", "write_poll_successes"]
 
@@ -139,6 +145,7 @@ class SqlFeeds(SqlBase):
         due = sa.and_(
             sa.or_(feeds_t.c.next_poll_at.is_(None), feeds_t.c.next_poll_at <= now),
             lease_free(feeds_t, self.dialect, now, dead_before),
+            _has_a_reader(),
         )
         pick = (
             sa.select(feeds_t.c.id)
@@ -367,3 +374,17 @@ def feed_from_row(row: Any) -> FeedRecord:
         claim_token=m["claim_token"],
         body_hash=m["body_hash"],
     )
+
+
+def _has_a_reader() -> Any:
+    """The feed is polled for someone: the operator's feeds always, a feed added from chats
+    only while one of its owners is subscribed (a chat that blocked the bot or unsubscribed
+    gets nothing from it, so fetching it would only load the publisher). It is due again, and
+    claimed on the next cycle, as soon as an owner subscribes again."""
+    owner_reads = (
+        sa.select(sa.literal(1))
+        .select_from(feed_owners_t.join(subscriptions_t))
+        .where(feed_owners_t.c.feed_id == feeds_t.c.id, subscriptions_t.c.active.is_(True))
+        .exists()
+    )
+    return sa.or_(feeds_t.c.origin != CHAT_ORIGIN, owner_reads)

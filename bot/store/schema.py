@@ -164,6 +164,10 @@ subscriptions_t = sa.Table(
 
 # Which chats (subscriptions: a chat, or a forum topic of one) added which feeds from the chat:
 # one feed row, many owners. A chat feed whose last owner goes is removed (polling stops).
+# ``feeds.origin`` of a feed added from a chat (/addfeed): delivered to its owners only, and
+# polled only while one of them is subscribed.
+CHAT_ORIGIN = "chat"
+
 feed_owners_t = sa.Table(
     "feed_owners",
     metadata,

@@ -3,6 +3,8 @@ that a chat feed's cards are planned for its owners only (table test)."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -130,3 +132,33 @@ async def test_digest_shows_chat_feed_cards_to_their_owners_only(any_store: SqlS
     assert titles(await any_store.latest_cards(10, viewer=a)) == ["Card 1", "Card 2"]
     assert titles(await any_store.latest_cards(10, viewer=b)) == ["Card 1"]
     assert titles(await any_store.latest_cards(10)) == ["Card 1"]
+
+
+async def test_a_chat_feed_is_polled_only_while_an_owner_is_subscribed(
+    any_store: SqlStore,  # noqa: F811
+) -> None:
+    """A chat that blocked the bot (or unsubscribed) reads nothing from its feed, so the feed is
+    not fetched for it; it is due again as soon as an owner subscribes again. The operator's
+    feeds are polled whoever reads them."""
+    a, b = await _sub(any_store, "1"), await _sub(any_store, "2")
+    added = await any_store.add_chat_feed(a, URL, name=None, limit=50, now=NOW)
+    assert added.feed is not None
+    await any_store.add_chat_feed(b, URL, name=None, limit=50, now=NOW)
+    operator, _ = await any_store.add_feed("https://operator.example/feed.xml")
+
+    async def claimed(minute: int) -> set[int]:
+        # Leases of 1 ms, then a pause: on PostgreSQL they run on the database's clock.
+        when = datetime(2026, 3, 2, 9, minute, tzinfo=UTC)
+        feeds = await any_store.claim_due_feeds(when, lease_seconds=0.001, limit=10)
+        await asyncio.sleep(0.05)
+        return {f.id for f in feeds}
+
+    assert await claimed(0) == {added.feed.id, operator.id}
+    await any_store.deactivate_subscription(a, "blocked", NOW)
+    assert added.feed.id in await claimed(1)  # b still reads it
+    await any_store.deactivate_subscription(b, "blocked", NOW)
+    assert await claimed(2) == {operator.id}
+    again = await any_store.get_subscription(ChatRef("telegram", "2"))
+    assert again is not None
+    await any_store.save_subscription(replace(again, active=True))
+    assert added.feed.id in await claimed(3)
