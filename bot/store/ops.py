@@ -112,11 +112,10 @@ class SqlOps(SqlBase):
             for s in states
         ]
         async with self.engine.begin() as conn:
-            keys = [r["key"] for r in rows] + list(drop)
-            if keys:
-                await conn.execute(sa.delete(alerts_t).where(alerts_t.c.key.in_(keys)))
+            if drop:
+                await conn.execute(sa.delete(alerts_t).where(alerts_t.c.key.in_(list(drop))))
             if rows:
-                await conn.execute(sa.insert(alerts_t), rows)
+                await conn.execute(_upsert_alerts(self.dialect), rows)
 
     async def queue_alert(self, chats: Sequence[ChatRef], card: Card, now: datetime) -> int:
         """Queue ``card`` (an alert: a card of no feed) to each admin chat, through the outbox
@@ -140,6 +139,24 @@ class SqlOps(SqlBase):
                 sub_id = await _subscription_id(conn, self.dialect, chat, now)
                 rows.append((sub_id, card_id, now))
             return await insert_outbox(conn, self.dialect, rows, now)
+
+
+def _upsert_alerts(dialect: str) -> Any:
+    """Insert or update by key in one statement. Workers starting at the same moment save the
+    same alert (``worker:<host>``); a delete-then-insert raced there on PostgreSQL (both
+    deleted nothing, the second insert hit the key) and the worker exited."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    columns = ("kind", "active", "since", "notified", "last_sent_at", "detail")
+    if dialect == "postgresql":
+        pg = postgresql.insert(alerts_t)
+        return pg.on_conflict_do_update(
+            index_elements=[alerts_t.c.key], set_={c: pg.excluded[c] for c in columns}
+        )
+    lite = sqlite.insert(alerts_t)
+    return lite.on_conflict_do_update(
+        index_elements=[alerts_t.c.key], set_={c: lite.excluded[c] for c in columns}
+    )
 
 
 async def _subscription_id(conn: Any, dialect: str, chat: ChatRef, now: datetime) -> int:
