@@ -6,39 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from bot.models import FeedRecord, PollSuccess
 from bot.poll_writes import FeedWrite, GroupWriter, LeaseLost
 from bot.ports import QueueTransaction
 from bot.store import SqlStore, feeds_t, seen_entries_t
-from tests.bot.conftest import POSTGRES_URL, drop_schema, postgres_schema_store
+from tests.bot.test_bot_store import any_store  # noqa: F401  (fixture)
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStore]:
-    if request.param == "sqlite":
-        sql = SqlStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}")
-        await sql.upgrade()
-        yield sql
-        await sql.close()
-        return
-    if not POSTGRES_URL:
-        pytest.skip("DIGESTBOT_TEST_POSTGRES_URL is not set")
-    sql, schema = await postgres_schema_store()
-    try:
-        await sql.upgrade()
-        yield sql
-    finally:
-        await sql.close()
-        await drop_schema(schema)
 
 
 async def claimed_feeds(store: SqlStore, n: int) -> list[FeedRecord]:
@@ -73,7 +51,7 @@ async def feed_rows(store: SqlStore) -> dict[int, tuple[str | None, str | None, 
         return {i: (etag, token, bool(init)) for i, etag, token, init in rows}
 
 
-async def test_many_feeds_commit_in_a_few_transactions(any_store: SqlStore) -> None:
+async def test_many_feeds_commit_in_a_few_transactions(any_store: SqlStore) -> None:  # noqa: F811
     feeds = await claimed_feeds(any_store, 20)
     async with GroupWriter(any_store.transaction, contextlib.nullcontext) as writer:
         results = await asyncio.gather(*(writer.submit(job(f)) for f in feeds))
@@ -85,7 +63,7 @@ async def test_many_feeds_commit_in_a_few_transactions(any_store: SqlStore) -> N
 
 
 async def test_a_feed_whose_lease_was_taken_writes_nothing_and_the_rest_go_on(
-    any_store: SqlStore,
+    any_store: SqlStore,  # noqa: F811
 ) -> None:
     feeds = await claimed_feeds(any_store, 3)
     taken = feeds[1]
@@ -105,7 +83,7 @@ async def test_a_feed_whose_lease_was_taken_writes_nothing_and_the_rest_go_on(
     assert rows[feeds[0].id] == ('"v1"', None, True)
 
 
-async def test_one_failing_feed_fails_alone_and_writes_nothing(any_store: SqlStore) -> None:
+async def test_one_failing_feed_fails_alone_and_writes_nothing(any_store: SqlStore) -> None:  # noqa: F811
     feeds = await claimed_feeds(any_store, 4)
     bad = feeds[2]
     async with GroupWriter(any_store.transaction, contextlib.nullcontext) as writer:
@@ -119,7 +97,7 @@ async def test_one_failing_feed_fails_alone_and_writes_nothing(any_store: SqlSto
     assert (await feed_rows(any_store))[bad.id][1] == bad.claim_token
 
 
-async def test_writes_handed_in_before_the_end_are_committed(any_store: SqlStore) -> None:
+async def test_writes_handed_in_before_the_end_are_committed(any_store: SqlStore) -> None:  # noqa: F811
     feeds = await claimed_feeds(any_store, 5)
     async with GroupWriter(any_store.transaction, contextlib.nullcontext, max_batch=2) as writer:
         pending = [asyncio.ensure_future(writer.submit(job(f))) for f in feeds]
