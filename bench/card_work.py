@@ -29,7 +29,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import App, Site, bare_aiohttp, make_due, seed_feeds, settings_for  # noqa: E402
+from ingest import (  # noqa: E402
+    REAL_PAGES,
+    App,
+    Site,
+    bare_aiohttp,
+    make_due,
+    seed_feeds,
+    settings_for,
+)
 
 from digests.models import FeedEntry  # noqa: E402
 
@@ -108,10 +116,10 @@ async def main_async(args: argparse.Namespace) -> None:
     n = args.new_feeds
     print(
         f"one new item in each of {n} feeds (feed, page, card, queue); {os.cpu_count()} cores; "
-        f"children CPU includes the feed site's (see the bare loop's line)"
+        f"children CPU includes the feed site's (see the bare loop's line); {args.pages} pages"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        site = Site(n)
+        site = Site(n, real_pages=args.pages == "real")
         try:
             urls = [site.url(i) for i in range(n)]
             for round_ in range(args.rounds):
@@ -132,6 +140,12 @@ def main() -> None:
     parser.add_argument("--new-feeds", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--pages",
+        choices=["real", "synthetic"],
+        default="real" if REAL_PAGES.is_dir() else "synthetic",
+        help="what new items link to (real: ../shared/bench/aeb-dev pages, when present)",
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -9,6 +9,12 @@ client's:
 ``--latency`` delays every feed and page answer by that many seconds, as a distant server
 would (``bench/scale.py`` uses it to make ingest wait on the network rather than on CPU).
 
+``--pages DIR`` serves real article pages (the ``*.html.gz`` of ``../shared/bench/aeb-dev/html``,
+read from there, never copied) in rotation instead of the built-in page, and gives every item an
+author and a category as most real feeds do. The built-in page is one paragraph repeated twenty
+times: trafilatura extracts it in ~2 ms, a tenth of a real news page, so a cycle of new items
+on it weighs the card's own steps far above what real pages make of them.
+
 It prints one JSON line ``{"ports": [...]}`` once listening. ``POST /control/new`` adds one new
 item to every feed (their ETags change); ``GET /control/stats`` returns request counts and the
 most requests ever in flight at once per port (the client's per-host politeness, seen from the
@@ -19,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 
 from aiohttp import web
 
@@ -52,8 +60,10 @@ class Site:
         slow_feed: int,
         slow_seconds: float,
         latency: float = 0.0,
+        pages: list[bytes] | None = None,
     ) -> None:
         self.feeds = feeds
+        self.pages = pages or []
         self.latency = latency
         self.ports = ports
         self.version = 0
@@ -67,16 +77,22 @@ class Site:
         return f"http://127.0.0.1:{self.ports[feed % len(self.ports)]}"
 
     def rss(self, feed: int) -> str:
+        # With real pages, the item names its author and section as real feeds do (dc:creator,
+        # category), which spares the card the page's own byline and category-link search.
+        extra = (
+            "<dc:creator>Jane Doe</dc:creator><category>Economy</category>" if self.pages else ""
+        )
         items = "".join(
             f"<item><title>Item {v} of feed {feed}</title>"
             f"<link>{self.base(feed)}/p/{feed}-{v}.html</link>"
             f'<guid isPermaLink="false">f{feed}-{v}</guid>'
-            f"<pubDate>Mon, 30 Nov 2026 {v % 24:02d}:00:00 GMT</pubDate>"
+            f"<pubDate>Mon, 30 Nov 2026 {v % 24:02d}:00:00 GMT</pubDate>{extra}"
             "<description>Rates held as inflation cools.</description></item>"
             for v in range(self.version, max(-1, self.version - 20), -1)
         )
         return (
-            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
             f"<title>Feed {feed}</title><link>{self.base(feed)}/</link>"
             f"<description>bench</description>{items}</channel></rss>"
         )
@@ -108,10 +124,12 @@ class Site:
 
     async def page(self, request: web.Request) -> web.Response:
         self.requests["page"] += 1
-        return web.Response(
-            text=page_html(int(request.match_info["n"]), int(request.match_info["v"])),
-            content_type="text/html",
-        )
+        feed, version = int(request.match_info["n"]), int(request.match_info["v"])
+        if self.pages:
+            return web.Response(
+                body=self.pages[(feed + version) % len(self.pages)], content_type="text/html"
+            )
+        return web.Response(text=page_html(feed, version), content_type="text/html")
 
     async def new(self, request: web.Request) -> web.Response:
         self.version += 1
@@ -126,7 +144,9 @@ class Site:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    site = Site(args.feeds, [], args.slow_feed, args.slow_seconds, args.latency)
+    files = sorted(args.pages.glob("*.html.gz")) if args.pages else []
+    pages = [gzip.decompress(path.read_bytes()) for path in files]
+    site = Site(args.feeds, [], args.slow_feed, args.slow_seconds, args.latency, pages)
     app = web.Application(middlewares=[site.count])
     app.router.add_get("/f/{n}.xml", site.feed)
     app.router.add_get("/p/{n}-{v}.html", site.page)
@@ -148,6 +168,7 @@ def main() -> None:
     parser.add_argument("--slow-feed", type=int, default=-1)
     parser.add_argument("--slow-seconds", type=float, default=10.0)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--pages", type=Path, default=None, help="a folder of *.html.gz pages")
     try:
         asyncio.run(serve(parser.parse_args()))
     except KeyboardInterrupt:

@@ -65,11 +65,17 @@ def line(label: str, wall: float, cpu: float, n: int) -> str:
     return f"  {label:<44} {wall:8.2f} s  {cpu / max(n, 1) * 1000:7.2f} ms CPU/feed"
 
 
+# The real pages new items link to (see bench/feed_site.py --pages); the public evaluation set
+# beside the checkout, read in place.
+REAL_PAGES = ROOT.parent / "shared" / "bench" / "aeb-dev" / "html"
+
+
 class Site:
-    def __init__(self, feeds: int, slow_feed: int = -1) -> None:
+    def __init__(self, feeds: int, slow_feed: int = -1, *, real_pages: bool = False) -> None:
+        pages = ["--pages", str(REAL_PAGES)] if real_pages else []
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "feed_site.py"), "--feeds", str(feeds),
-             "--ports", str(PORTS), "--slow-feed", str(slow_feed)],
+             "--ports", str(PORTS), "--slow-feed", str(slow_feed), *pages],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert self.proc.stdout is not None
@@ -210,12 +216,15 @@ async def polls(args: argparse.Namespace) -> None:
         finally:
             site.close()
         m = min(n, args.new_feeds)
-        site = Site(m)
+        site = Site(m, real_pages=args.pages == "real")
         try:
             async with App(settings_for(db), adapters=[]) as app:
                 await seed_feeds(app.store, site, 0)
                 site.control("new", "POST")
-                print(f"one new item in each of {m} feeds (feed, page, card, queue):")
+                print(
+                    f"one new item in each of {m} feeds (feed, page, card, queue),"
+                    f" {args.pages} pages:"
+                )
                 await make_due(app.store)
                 wall, cpu = await measure(app.poll)
                 print(line("digestbot poller", wall, cpu, m))
@@ -276,6 +285,12 @@ def main() -> None:
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--new", action="store_true", help="rss: a new item per feed per cycle")
     parser.add_argument("--with-text", action="store_true", help="digest: cards carry text")
+    parser.add_argument(
+        "--pages",
+        choices=["real", "synthetic"],
+        default="real" if REAL_PAGES.is_dir() else "synthetic",
+        help="polls: what new items link to (real: ../shared/bench/aeb-dev pages, when present)",
+    )
     args = parser.parse_args()
     from ingest_store import digest, opml, queue
 

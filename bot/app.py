@@ -90,6 +90,7 @@ class App:
         console_out: TextIO | None = None,
         delivery_policy: DeliveryPolicy | None = None,
     ) -> None:
+        from digests.card_work import default_processes, usable_cores
         from digests.http import Fetcher
         from digests.pipeline import NewsPipeline
         from digests.summarizer import EXTRACTIVE
@@ -121,7 +122,11 @@ class App:
             config,
             summarizer=self.llm or EXTRACTIVE,
             summary_mode=settings.summary_mode,
-            card_processes=settings.card_processes,
+            card_processes=(
+                default_processes(usable_cores())
+                if settings.card_processes is None
+                else settings.card_processes
+            ),
         )
         self.commands = CommandCore(
             self.store,

@@ -55,8 +55,11 @@ class Settings(BaseSettings):
     # Feeds polled at once, and requests in flight to one site (scheme, host and port).
     poll_concurrency: int = Field(default=50, ge=1, validation_alias="DIGESTBOT_POLL_CONCURRENCY")
     per_host_requests: int = Field(default=2, ge=1, validation_alias="DIGESTBOT_PER_HOST_REQUESTS")
-    # Cards built in this many worker processes; 0: in threads (README "Configuration").
-    card_processes: int = Field(default=0, ge=0, validation_alias="DIGESTBOT_CARD_PROCESSES")
+    # Cards built in this many worker processes; 0: in threads; unset: from the usable cores
+    # (digests.card_work.default_processes; README "Configuration").
+    card_processes: int | None = Field(
+        default=None, ge=0, validation_alias="DIGESTBOT_CARD_PROCESSES"
+    )
     # --- several workers (README "Scaling out") --------------------------------------------
     roles: str = Field(default="poll,deliver,updates", validation_alias="DIGESTBOT_ROLES")
     lease_seconds: float = Field(default=300.0, gt=0, validation_alias="DIGESTBOT_LEASE_SECONDS")

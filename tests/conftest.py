@@ -22,6 +22,12 @@ hypothesis_settings.register_profile("digestbot-ci", derandomize=True, print_blo
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("digestbot-ci")
 
+# Cards in threads for the suite (and the workers it starts as subprocesses, which inherit
+# this): the default card process would be spawned, with its own imports, by every App that
+# builds a card. tests/news/test_card_work.py runs the pool itself; a test that sets the
+# variable keeps its value.
+os.environ.setdefault("DIGESTBOT_CARD_PROCESSES", "0")
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.app import App
 from bot.delivery import DeliveryPolicy
@@ -435,3 +436,17 @@ async def test_a_feed_falling_due_within_the_jitter_is_polled_now(tmp_path: Path
         assert (await app.run_once()).feeds == []
         w.clock.advance(minutes=1, seconds=30)  # due in 30 s: the scheduler woke a bit early
         assert len((await app.run_once()).feeds) == 1
+
+
+async def test_card_processes_default_to_the_usable_cores_unless_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digests.card_work import default_processes, usable_cores
+
+    monkeypatch.delenv("DIGESTBOT_CARD_PROCESSES")  # the suite's threads (tests/conftest.py)
+    db = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
+    async with App(make_settings(db, tmp_path), adapters=[]) as app:
+        assert app.pipeline._work.processes == default_processes(usable_cores())
+    monkeypatch.setenv("DIGESTBOT_CARD_PROCESSES", "3")
+    async with App(make_settings(db, tmp_path), adapters=[]) as app:
+        assert app.pipeline._work.processes == 3

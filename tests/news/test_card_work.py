@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digests.card_work import CardWork
+from digests.card_work import CardWork, default_processes, usable_cores
 from digests.config import PipelineConfig
 from digests.models import FeedEntry
 from digests.topics import Taxonomy
@@ -67,3 +67,32 @@ async def test_a_dead_worker_costs_one_card_and_the_pool_is_replaced(pooled: Car
         await pooled._in_pool(os._exit, 1)  # type: ignore[arg-type]
     card = await pooled.from_entry(ENTRY)
     assert card.title == "Budget passed" and card.author == "Ann Reporter"
+
+
+@pytest.mark.parametrize(
+    ("cores", "processes"), [(1, 0), (2, 1), (3, 2), (4, 2), (64, 2), (0, 0)]
+)
+def test_default_processes_use_the_cores_beyond_the_loops_at_most_two(
+    cores: int, processes: int
+) -> None:
+    assert default_processes(cores) == processes
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "expected"),
+    [
+        ("max 100000\n", "affinity"),  # no quota: the affinity stands
+        ("100000 100000\n", 1),
+        ("150000 100000\n", 2),  # one and a half cores' worth: a second process has room
+        ("not a number\n", "affinity"),
+    ],
+)
+def test_usable_cores_are_capped_by_a_cgroup_quota(
+    tmp_path: Path, cpu_max: str, expected: int | str
+) -> None:
+    limit = tmp_path / "cpu.max"
+    limit.write_text(cpu_max)
+    affinity = len(os.sched_getaffinity(0))
+    want = affinity if expected == "affinity" else min(affinity, int(expected))
+    assert usable_cores(str(limit)) == want
+    assert usable_cores(str(tmp_path / "missing")) == affinity
