@@ -69,9 +69,7 @@ async def test_a_dead_worker_costs_one_card_and_the_pool_is_replaced(pooled: Car
     assert card.title == "Budget passed" and card.author == "Ann Reporter"
 
 
-@pytest.mark.parametrize(
-    ("cores", "processes"), [(1, 0), (2, 1), (3, 2), (4, 2), (64, 2), (0, 0)]
-)
+@pytest.mark.parametrize(("cores", "processes"), [(1, 0), (2, 1), (3, 2), (4, 2), (64, 2), (0, 0)])
 def test_default_processes_use_the_cores_beyond_the_loops_at_most_two(
     cores: int, processes: int
 ) -> None:
