@@ -50,6 +50,7 @@ class TaxonomyError(ConfigError, ValueError):
         self.reason = reason
 
 
+@functools.lru_cache(maxsize=4096)  # matching asks it of every topic of every card
 def normalize_filter(word: str) -> str:
     """A user's filter as compared: lower case, no '#', no surrounding punctuation.
 

@@ -48,7 +48,7 @@ from bot.models import (
 )
 from bot.ports import CommandStore, DeliveryStore, PollerStore
 from bot.store.chat_feeds import SqlChatFeeds, feed_audience
-from bot.store.entries import SqlEntries, insert_entries
+from bot.store.entries import ParsedCards, SqlEntries, insert_entries
 from bot.store.feeds import SqlFeeds, write_poll_successes
 from bot.store.ops import SqlOps
 from bot.store.outbox import SqlOutbox, insert_outbox
@@ -193,6 +193,7 @@ class SqlStore(
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.parsed_cards = ParsedCards()
         if self.dialect == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.schema import UTCDateTime
+
+if TYPE_CHECKING:
+    from bot.store.entries import ParsedCards
 
 __all__ = [
     "CHUNK",
@@ -104,3 +107,4 @@ class SqlBase:
 
     engine: AsyncEngine
     dialect: str
+    parsed_cards: ParsedCards

@@ -147,9 +147,9 @@ async def feed_audience(conn: AsyncConnection, feed_id: int) -> frozenset[int] |
     return frozenset(owners.scalars())
 
 
-def hidden_feed_ids(viewer: int | None) -> Any:
-    """The chat feeds ``viewer`` (a subscription id; ``None``: nobody's) does not own: their
-    cards stay out of its ``/digest``."""
+def hidden_feed_ids(viewer: Any) -> Any:
+    """The chat feeds ``viewer`` (a subscription id, or a bound parameter holding one;
+    ``None``: nobody's) does not own: their cards stay out of its ``/digest``."""
     owned_by_viewer = sa.exists().where(
         feed_owners_t.c.feed_id == feeds_t.c.id,
         feed_owners_t.c.subscription_id == (viewer if viewer is not None else -1),

@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 
 from bot.ports import ChatRef
 from bot.store import SentRecord, SqlStore, Subscription, feeds_t, metadata
+from bot.store.entries import ParsedCards
 from bot.store.schema import chat_leases_t, workers_t
 from digests.models import Card
 from tests.bot.conftest import (
@@ -165,6 +166,34 @@ async def test_latest_cards_newest_published_first(any_store: SqlStore) -> None:
     ]
     await any_store.record_entries(feed.id, entries, NOW)
     assert [s.card.title for s in await any_store.latest_cards(3)] == ["Card 3", "Card 1", "Card 2"]
+
+
+async def test_latest_cards_parse_each_card_once_and_drop_deleted_ones(
+    any_store: SqlStore,
+) -> None:
+    feed, _ = await any_store.add_feed("https://a.example/feed")
+    other, _ = await any_store.add_feed("https://b.example/feed")
+    await any_store.record_entries(feed.id, [("a", card(1, NOW))], NOW)
+    await any_store.record_entries(other.id, [("b", card(2, NOW - timedelta(hours=1)))], NOW)
+    first = await any_store.latest_cards(5)
+    assert [s.card.title for s in first] == ["Card 1", "Card 2"]
+    assert len(any_store.parsed_cards) == 2
+    again = await any_store.latest_cards(5)
+    assert [s.card for s in again] == [s.card for s in first]
+    assert all(a.card is b.card for a, b in zip(again, first, strict=True))  # not re-parsed
+    # Parsed but since deleted (the feed removed, e.g. by another worker): not returned.
+    assert await any_store.remove_feed("https://b.example/feed")
+    assert [s.card.title for s in await any_store.latest_cards(5)] == ["Card 1"]
+
+
+def test_parsed_cards_keep_the_most_recently_used() -> None:
+    parsed = ParsedCards(size=2)
+    parsed.put(1, card(1))
+    parsed.put(2, card(2))
+    assert parsed.get(1) == card(1)  # 1 is now the most recent
+    parsed.put(3, card(3))
+    assert (parsed.get(1), parsed.get(2), parsed.get(3)) == (card(1), None, card(3))
+    assert len(parsed) == 2
 
 
 async def test_removing_a_feed_removes_its_cards_and_queue(any_store: SqlStore) -> None:
