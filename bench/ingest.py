@@ -247,30 +247,63 @@ def rss_mb() -> float:
     return 0.0
 
 
-async def rss(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        site = Site(args.feeds)
+def children_rss_mb(skip: int) -> float:
+    """RSS of this process's card workers (its live children but the feed site ``skip``)."""
+    import multiprocessing
+
+    total = 0.0
+    for child in multiprocessing.active_children():
+        if child.pid is None or child.pid == skip:
+            continue
         try:
-            async with App(
-                settings_for(f"sqlite+aiosqlite:///{tmp}/m.sqlite3"), adapters=[]
-            ) as app:
+            with open(f"/proc/{child.pid}/status") as status:
+                total += sum(int(r.split()[1]) for r in status if r.startswith("VmRSS:")) / 1024
+        except OSError:
+            continue
+    return total
+
+
+async def rss(args: argparse.Namespace) -> None:
+    settings = settings_for("sqlite+aiosqlite:///unused")
+    if args.card_processes is not None:
+        settings = settings.model_copy(update={"card_processes": args.card_processes})
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Site(args.feeds, real_pages=args.new and args.pages == "real")
+        settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{tmp}/m.db"})
+        samples: list[tuple[float, float]] = []
+        try:
+            async with App(settings, adapters=[]) as app:
                 await seed_feeds(app.store, site, 0)
                 for cycle in range(5 + args.cycles):  # 5 to warm up
-                    if cycle == 5:
-                        start = rss_mb()
+                    if cycle >= 5 and (cycle - 5) % max(1, args.cycles // 10) == 0:
+                        samples.append((rss_mb(), children_rss_mb(site.proc.pid)))
                     if args.new:
                         site.control("new", "POST")
                     await make_due(app.store)
                     await app.poll()
-                end = rss_mb()
+                samples.append((rss_mb(), children_rss_mb(site.proc.pid)))
+                processes = app.pipeline._work.processes
         finally:
             site.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kind = "one-new-item-per-feed" if args.new else "unchanged"
+    (start, start_kids), (end, end_kids) = samples[0], samples[-1]
     print(
         f"RSS over {args.cycles} {kind} cycles of {args.feeds} feeds after 5 warm-up: "
         f"{start:.1f} -> {end:.1f} MB ({end - start:+.1f} MB), peak {peak:.1f} MB"
     )
+    if processes:
+        print(
+            f"  its {processes} card process(es): {start_kids:.1f} -> {end_kids:.1f} MB "
+            f"({end_kids - start_kids:+.1f} MB); "
+            f"in all {end + end_kids - start - start_kids:+.1f} MB"
+        )
+    print("  along the way (worker + card processes, MB):", " ".join(
+        f"{a + b:.0f}" for a, b in samples
+    ))  # fmt: skip
+
+
+# --- main ------------------------------------------------------------------------------------
 
 
 def main() -> None:
@@ -284,6 +317,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--new", action="store_true", help="rss: a new item per feed per cycle")
+    parser.add_argument(
+        "--card-processes", type=int, default=None, help="rss: DIGESTBOT_CARD_PROCESSES"
+    )
     parser.add_argument("--with-text", action="store_true", help="digest: cards carry text")
     parser.add_argument(
         "--pages",
