@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 import threading
 import unicodedata
 from collections import Counter
@@ -118,7 +119,16 @@ def _script(char: str) -> str | None:
 
 def scripts(text: str) -> Counter[str]:
     """How many letters of each script the start of ``text`` holds."""
-    return Counter(s for s in map(_script, text[:_SAMPLE_CHARS]) if s is not None)
+    sample = text[:_SAMPLE_CHARS]
+    if sample.isascii():
+        # The common case, counted in C: ASCII letters are all "latin" (what _script says of
+        # them), and a per-character loop over 2,000 characters cost ~1 ms a card.
+        letters = len(sample) - len(sample.translate(_DROP_ASCII_LETTERS))
+        return Counter({"latin": letters}) if letters else Counter()
+    return Counter(s for s in map(_script, sample) if s is not None)
+
+
+_DROP_ASCII_LETTERS = str.maketrans("", "", string.ascii_letters)
 
 
 def _cjk_script(counts: Counter[str]) -> bool:

@@ -213,7 +213,13 @@ def article_sentences(text: str) -> list[str]:
 
 
 # The summary and the key facts of a card both ask about every sentence: the second asks here.
-@functools.lru_cache(maxsize=4096)
+# Sized for one card's sentences, not many cards': across articles sentences hardly repeat,
+# and 4,096 entries of both caches held ~5 MB that grew into a worker's memory over its first
+# hundred cards (bench/ingest.py rss).
+_SENTENCE_CACHE = 1024
+
+
+@functools.lru_cache(maxsize=_SENTENCE_CACHE)
 def is_boilerplate(sentence: str) -> bool:
     """True for credits, widgets and calls to action that never belong in a summary."""
     letters = "".join(filter(str.isalpha, sentence))
@@ -245,7 +251,7 @@ def content_terms(text: str) -> list[str]:
 
 
 # Asked for each sentence by the summary and again for the key facts' candidates.
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=_SENTENCE_CACHE)
 def _content_terms(text: str) -> tuple[str, ...]:
     return tuple(
         _stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digests.lang import (
+    _script,
     detect_language,
     is_cjk,
     length_budget,
     normalise_language,
     reading_minutes,
     resolve_language,
+    scripts,
     text_length,
     trim_to_length,
     word_equivalents,
@@ -137,3 +143,10 @@ def test_resolve_language(declared: list[str | None], text: str, language: str |
 )
 def test_detect_language(text: str, language: str) -> None:
     assert detect_language(text) == language
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=2500))
+def test_scripts_of_ascii_text_count_as_the_per_character_rule_does(text: str) -> None:
+    # scripts() counts ASCII text in C; the per-character rule (_script) is what it must give.
+    expected = Counter(s for s in map(_script, text[:2000]) if s is not None)
+    assert scripts(text) == expected
