@@ -292,7 +292,7 @@ async def rss(args: argparse.Namespace) -> None:
         f"RSS over {args.cycles} {kind} cycles of {args.feeds} feeds after 5 warm-up: "
         f"{start:.1f} -> {end:.1f} MB ({end - start:+.1f} MB), peak {peak:.1f} MB"
     )
-    if processes:
+    if processes and end_kids:  # a pool starts with the first card: none when unchanged
         print(
             f"  its {processes} card process(es): {start_kids:.1f} -> {end_kids:.1f} MB "
             f"({end_kids - start_kids:+.1f} MB); "
