@@ -21,6 +21,7 @@ import asyncio
 import logging
 import math
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -180,6 +181,9 @@ def _worker_start(
     config: PipelineConfig,
 ) -> None:
     global _WORKER
+    # Ctrl-C in a terminal reaches the whole process group: the worker stops the pool itself
+    # on shutdown, and a card process interrupted on its own would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = (Taxonomy(topics, translations), config)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 from collections.abc import AsyncIterator
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -60,6 +62,15 @@ async def test_process_pool_builds_the_cards_threads_build(
     assert await pooled.from_html(html, url, ENTRY) == await threads.from_html(html, url, ENTRY)
     assert await pooled.from_html(html, url, None) == await threads.from_html(html, url, None)
     assert await pooled.from_entry(ENTRY) == await threads.from_entry(ENTRY)
+
+
+async def test_a_card_process_ignores_ctrl_c_which_the_worker_handles(pooled: CardWork) -> None:
+    await pooled.from_entry(ENTRY)  # the pool is up
+    [pid] = [p.pid for p in multiprocessing.active_children() if "Process" in p.name]
+    os.kill(pid, signal.SIGINT)  # what Ctrl-C sends the whole process group
+    card = await pooled.from_entry(ENTRY)  # the same process, still serving
+    assert card.title == "Budget passed"
+    assert [p.pid for p in multiprocessing.active_children() if "Process" in p.name] == [pid]
 
 
 async def test_a_dead_worker_costs_one_card_and_the_pool_is_replaced(pooled: CardWork) -> None:
