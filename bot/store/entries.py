@@ -25,32 +25,34 @@ from digests.models import Card
 
 __all__ = ["ParsedCards", "SqlEntries", "card_data", "insert_entries"]
 
-# Cards parsed from their JSON, kept by id: /digest reads the same latest few hundred again and
-# again (every chat asks for the newest), and parsing them was most of its cost. A stored card
-# never changes (rows are inserted, and deleted when old, never updated), so an entry cannot go
-# stale, whichever worker wrote the row. 2,000 cards without their text are ~4 MB.
+# Cards parsed from their JSON: /digest reads the same latest few hundred again and again
+# (every chat asks for the newest), and parsing them was most of its cost. A stored card never
+# changes (rows are inserted, and deleted when old or when their feed goes, never updated),
+# whichever worker wrote it. It is known by its id *and* creation time: SQLite hands the
+# highest id out again once that row is deleted. 2,000 cards without their text are ~4 MB.
 PARSED_CARDS = 2000
+CardKey = tuple[int, datetime]  # (cards.id, cards.created_at)
 
 
 class ParsedCards:
-    """A bounded, least-recently-used map of card id -> :class:`Card`."""
+    """A bounded, least-recently-used map of :data:`CardKey` -> :class:`Card`."""
 
     def __init__(self, size: int = PARSED_CARDS) -> None:
         self.size = size
-        self._cards: OrderedDict[int, Card] = OrderedDict()
+        self._cards: OrderedDict[CardKey, Card] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._cards)
 
-    def get(self, card_id: int) -> Card | None:
-        card = self._cards.get(card_id)
+    def get(self, key: CardKey) -> Card | None:
+        card = self._cards.get(key)
         if card is not None:
-            self._cards.move_to_end(card_id)
+            self._cards.move_to_end(key)
         return card
 
-    def put(self, card_id: int, card: Card) -> None:
-        self._cards[card_id] = card
-        self._cards.move_to_end(card_id)
+    def put(self, key: CardKey, card: Card) -> None:
+        self._cards[key] = card
+        self._cards.move_to_end(key)
         while len(self._cards) > self.size:
             self._cards.popitem(last=False)
 
@@ -177,17 +179,17 @@ class SqlEntries(SqlBase):
                 rows.extend((await conn.execute(undated, more)).all())
             # The ids first, then the JSON of only those not parsed yet (see ParsedCards).
             cards: dict[int, Card] = {}
-            missing: list[int] = []
-            for card_id, *_ in rows:
-                card = self.parsed_cards.get(card_id)
+            missing: dict[int, CardKey] = {}
+            for card_id, _, created_at in rows:
+                card = self.parsed_cards.get((card_id, created_at))
                 if card is None:
-                    missing.append(card_id)
+                    missing[card_id] = (card_id, created_at)
                 else:
                     cards[card_id] = card
-            for chunk in chunks(missing):
+            for chunk in chunks(list(missing)):
                 query = sa.select(cards_t.c.id, cards_t.c.data).where(cards_t.c.id.in_(chunk))
                 for card_id, data in await conn.execute(query):
                     cards[card_id] = Card.from_dict(data)
-                    self.parsed_cards.put(card_id, cards[card_id])
+                    self.parsed_cards.put(missing[card_id], cards[card_id])
         # A card deleted between the two reads (cleanup of old cards) is left out.
         return [StoredCard(i, f, cards[i], at) for i, f, at in rows if i in cards]
