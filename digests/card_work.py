@@ -9,7 +9,8 @@ same keywords, and keeps its own caches (language model, compiled keyword patter
 ``bench/ingest.py polls --card-processes N`` measures both ways (see the README).
 
 A worker that dies (killed, out of memory) breaks the pool: the card it was building fails
-like any other unexpected error, and the next card starts a fresh pool.
+like any other unexpected error, and the next card starts a fresh pool; after
+:data:`MAX_BROKEN_POOLS` in a row, or when no pool can start at all, cards are built in threads.
 
 With no number configured, :func:`default_processes` picks one from the cores this process may
 use (:func:`usable_cores`): one card process per core beyond the event loop's, at most two.
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 # core; more only pay off with many new items at once, which an operator can ask for.
 MAX_DEFAULT_PROCESSES = 2
 _CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
+# A process that dies this many times running (killed for memory on start, say) will die again:
+# the cards go to threads rather than each failing in a fresh pool.
+MAX_BROKEN_POOLS = 3
 
 
 def default_processes(cores: int) -> int:
@@ -111,20 +115,25 @@ class CardWork:
         self._config = config
         self.processes = max(0, processes)
         self._pool: Executor | None = None
+        self._broken = 0  # pools broken in a row (a worker died before finishing its card)
 
     async def from_html(self, html: str | bytes, url: str, entry: FeedEntry | None) -> Card:
-        if not self.processes:
-            return await asyncio.to_thread(
-                card_from_html, html, url, entry, taxonomy=self._taxonomy, config=self._config
-            )
-        return await self._in_pool(_worker_html_card, html, url, entry)
+        if self.processes:
+            card = await self._in_pool(_worker_html_card, html, url, entry)
+            if card is not None:
+                return card
+        return await asyncio.to_thread(
+            card_from_html, html, url, entry, taxonomy=self._taxonomy, config=self._config
+        )
 
     async def from_entry(self, entry: FeedEntry) -> Card:
-        if not self.processes:
-            return await asyncio.to_thread(
-                card_from_entry, entry, taxonomy=self._taxonomy, config=self._config
-            )
-        return await self._in_pool(_worker_entry_card, entry)
+        if self.processes:
+            card = await self._in_pool(_worker_entry_card, entry)
+            if card is not None:
+                return card
+        return await asyncio.to_thread(
+            card_from_entry, entry, taxonomy=self._taxonomy, config=self._config
+        )
 
     def close(self) -> None:
         """Stop the worker processes (cards still queued are dropped; none is half-built in
@@ -133,19 +142,53 @@ class CardWork:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    async def _in_pool(self, work: Callable[..., Card], *args: Any) -> Card:
+    async def _in_pool(self, work: Callable[..., Card], *args: Any) -> Card | None:
+        """The card built in the pool; ``None`` when processes turned out not to work here
+        and the caller is to build it in a thread (as every later card will be)."""
         # Imported here: multiprocessing costs `digestbot preview` (threads) ~0.1 s to import.
         from concurrent.futures.process import BrokenProcessPool
 
-        pool = self._pool or self._start()
+        pool = self._pool
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
-        except BrokenProcessPool:
-            if self._pool is pool:  # the first card to see it replaces the pool
-                log.error("a card worker process died; starting a new pool")
-                self._pool = None
-                pool.shutdown(wait=False, cancel_futures=True)
+            if pool is None:
+                pool = self._start()
+            future = asyncio.get_running_loop().run_in_executor(pool, work, *args)
+        except (OSError, NotImplementedError) as exc:
+            # No pool here (no /dev/shm for its locks, a limit on processes): threads still
+            # build cards, where failing every card would leave only headline-and-link ones.
+            self._use_threads(f"card processes cannot start here ({exc})")
+            return None
+        except BrokenProcessPool:  # broken before this card was handed over
+            if pool is not None:
+                self._broke(pool)
             raise
+        try:
+            card = await future
+        except BrokenProcessPool:
+            self._broke(pool)
+            raise
+        self._broken = 0
+        return card
+
+    def _broke(self, pool: Executor) -> None:
+        if self._pool is not pool:
+            return  # another card saw it first and replaced the pool
+        self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+        self._broken += 1
+        if self._broken >= MAX_BROKEN_POOLS:
+            self._use_threads(f"a card process died {self._broken} times in a row")
+        else:
+            log.error("a card worker process died; starting a new pool")
+
+    def _use_threads(self, why: str) -> None:
+        log.error(
+            "%s; building cards in threads from now on (DIGESTBOT_CARD_PROCESSES=0 says so "
+            "from the start)",
+            why,
+        )
+        self.processes = 0
+        self.close()
 
     def _start(self) -> Executor:
         import multiprocessing

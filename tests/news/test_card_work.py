@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from digests.card_work import CardWork, default_processes, usable_cores
+from digests.card_work import MAX_BROKEN_POOLS, CardWork, default_processes, usable_cores
 from digests.config import PipelineConfig
 from digests.models import FeedEntry
 from digests.topics import Taxonomy
@@ -78,6 +78,7 @@ async def test_a_dead_worker_costs_one_card_and_the_pool_is_replaced(pooled: Car
         await pooled._in_pool(os._exit, 1)  # type: ignore[arg-type]
     card = await pooled.from_entry(ENTRY)
     assert card.title == "Budget passed" and card.author == "Ann Reporter"
+    assert pooled.processes == 1  # one death: a fresh pool, still processes
 
 
 @pytest.mark.parametrize(("cores", "processes"), [(1, 0), (2, 1), (3, 2), (4, 2), (64, 2), (0, 0)])
@@ -105,3 +106,30 @@ def test_usable_cores_are_capped_by_a_cgroup_quota(
     want = affinity if expected == "affinity" else min(affinity, int(expected))
     assert usable_cores(str(limit)) == want
     assert usable_cores(str(tmp_path / "missing")) == affinity
+
+
+async def test_cards_go_to_threads_where_no_process_pool_can_start(
+    taxonomy: Taxonomy, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    work = CardWork(taxonomy, CONFIG, processes=1)
+
+    def no_semaphores() -> None:  # what a container without /dev/shm answers
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(work, "_start", no_semaphores)
+    card = await work.from_entry(ENTRY)
+    assert card == await CardWork(taxonomy, CONFIG).from_entry(ENTRY)
+    assert work.processes == 0
+    assert "building cards in threads from now on" in caplog.text
+
+
+async def test_a_process_dying_again_and_again_sends_the_cards_to_threads(
+    pooled: CardWork,
+) -> None:
+    for _ in range(MAX_BROKEN_POOLS):
+        assert pooled.processes == 1
+        with pytest.raises(BrokenProcessPool):
+            await pooled._in_pool(os._exit, 1)  # type: ignore[arg-type]
+    assert pooled.processes == 0
+    card = await pooled.from_entry(ENTRY)  # in a thread
+    assert card.title == "Budget passed"
