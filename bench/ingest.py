@@ -274,8 +274,9 @@ async def rss(args: argparse.Namespace) -> None:
         try:
             async with App(settings, adapters=[]) as app:
                 await seed_feeds(app.store, site, 0)
-                for cycle in range(5 + args.cycles):  # 5 to warm up
-                    if cycle >= 5 and (cycle - 5) % max(1, args.cycles // 10) == 0:
+                warm = args.warmup
+                for cycle in range(warm + args.cycles):
+                    if cycle >= warm and (cycle - warm) % max(1, args.cycles // 10) == 0:
                         samples.append((rss_mb(), children_rss_mb(site.proc.pid)))
                     if args.new:
                         site.control("new", "POST")
@@ -289,7 +290,7 @@ async def rss(args: argparse.Namespace) -> None:
     kind = "one-new-item-per-feed" if args.new else "unchanged"
     (start, start_kids), (end, end_kids) = samples[0], samples[-1]
     print(
-        f"RSS over {args.cycles} {kind} cycles of {args.feeds} feeds after 5 warm-up: "
+        f"RSS over {args.cycles} {kind} cycles of {args.feeds} feeds after {args.warmup} warm-up: "
         f"{start:.1f} -> {end:.1f} MB ({end - start:+.1f} MB), peak {peak:.1f} MB"
     )
     if processes and end_kids:  # a pool starts with the first card: none when unchanged
@@ -320,6 +321,7 @@ def main() -> None:
     parser.add_argument(
         "--card-processes", type=int, default=None, help="rss: DIGESTBOT_CARD_PROCESSES"
     )
+    parser.add_argument("--warmup", type=int, default=5, help="rss: cycles before measuring")
     parser.add_argument("--with-text", action="store_true", help="digest: cards carry text")
     parser.add_argument(
         "--pages",
