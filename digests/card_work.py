@@ -188,7 +188,10 @@ class CardWork:
             why,
         )
         self.processes = 0
-        self.close()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            # Cards already handed to it finish there; cancelling them would cancel their polls.
+            pool.shutdown(wait=False)
 
     def _start(self) -> Executor:
         import multiprocessing
