@@ -148,10 +148,9 @@ async def feed_audience(conn: AsyncConnection, feed_id: int) -> frozenset[int] |
 
 
 def hidden_feed_ids(viewer: Any) -> Any:
-    """The chat feeds ``viewer`` (a subscription id, or a bound parameter holding one;
-    ``None``: nobody's) does not own: their cards stay out of its ``/digest``."""
+    """The chat feeds ``viewer`` (a subscription id, or a bound parameter holding one; -1:
+    nobody's) does not own: their cards stay out of its ``/digest``."""
     owned_by_viewer = sa.exists().where(
-        feed_owners_t.c.feed_id == feeds_t.c.id,
-        feed_owners_t.c.subscription_id == (viewer if viewer is not None else -1),
+        feed_owners_t.c.feed_id == feeds_t.c.id, feed_owners_t.c.subscription_id == viewer
     )
     return sa.select(feeds_t.c.id).where(feeds_t.c.origin == CHAT_ORIGIN, ~owned_by_viewer)
