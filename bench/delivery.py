@@ -199,11 +199,13 @@ async def throughput(args: argparse.Namespace) -> None:
         sender_rate = statistics.median(r.rate for r in results[(backend, "sender")])
         bare_cpu = statistics.median(r.cpu_per_1000 for r in results[(backend, "bare")])
         outbox_cpu = statistics.median(r.cpu_per_1000 for r in results[(backend, "outbox")])
+        sender_cpu = statistics.median(r.cpu_per_1000 for r in results[(backend, "sender")])
         print(
             f"  {backend:8s} bare {bare_rate:7.1f} msg/s ({bare_cpu:.2f} CPU s/1000) | "
             f"outbox {outbox_rate:7.1f} msg/s ({outbox_cpu:.2f} CPU s/1000) | "
             f"outbox/bare {outbox_rate / bare_rate:6.1%} (target >= 70%) | "
-            f"sender alone/bare {sender_rate / bare_rate:6.1%}"
+            f"sender alone/bare {sender_rate / bare_rate:6.1%} "
+            f"({sender_cpu:.2f} CPU s/1000)"
         )
 
 
