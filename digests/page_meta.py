@@ -5,10 +5,11 @@ of the extraction: it reads the ``<meta>`` tags and JSON-LD (cheap), then always
 heuristics for the author (a copy of the whole tree searched for bylines), the date (htmldate),
 categories and tags (links under the page's furniture), a licence and the host's registered
 domain. A card needs most of those only when the page's tags do not say. This module takes the
-same steps in the same order with trafilatura's own functions, and runs each costly fallback
-only when the tags leave its field empty and the caller has no other source for it (the feed
-entry's date or categories), so the fields come out as trafilatura's would; the licence and the
-host are never read.
+same steps in the same order with trafilatura's own functions (the byline search with
+:mod:`digests.byline`, which finds the same bylines for about half the CPU), and runs each
+costly fallback only when the tags leave its field empty and the caller has no other source for
+it (the feed entry's date or categories), so the fields come out as trafilatura's would; the
+licence and the host are never read.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any
 from trafilatura.metadata import (
     META_URL,
     examine_meta,
-    extract_author,
     extract_catstags,
     extract_meta_json,
     extract_sitename,
@@ -29,6 +29,8 @@ from trafilatura.metadata import (
     extract_url,
 )
 from trafilatura.settings import Document
+
+from digests.byline import extract_author
 
 __all__ = ["PageMeta", "page_meta", "published_time"]
 
