@@ -145,8 +145,12 @@ def test_detect_language(text: str, language: str) -> None:
     assert detect_language(text) == language
 
 
-@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=2500))
-def test_scripts_of_ascii_text_count_as_the_per_character_rule_does(text: str) -> None:
-    # scripts() counts ASCII text in C; the per-character rule (_script) is what it must give.
+@given(
+    st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=2500)
+    | st.text(max_size=2500)
+    | st.text(alphabet="ab .,\u201c\u201d\u00e9\u0436\u4e2d\u3042\ud55c", max_size=2500)
+)
+def test_scripts_count_as_the_per_character_rule_does(text: str) -> None:
+    # scripts() counts ASCII letters in C; the per-character rule (_script) is what it must give.
     expected = Counter(s for s in map(_script, text[:2000]) if s is not None)
     assert scripts(text) == expected
