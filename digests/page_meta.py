@@ -5,8 +5,8 @@ of the extraction: it reads the ``<meta>`` tags and JSON-LD (cheap), then always
 heuristics for the author (a copy of the whole tree searched for bylines), the date (htmldate),
 categories and tags (links under the page's furniture), a licence and the host's registered
 domain. A card needs most of those only when the page's tags do not say. This module takes the
-same steps in the same order with trafilatura's own functions (the byline search with
-:mod:`digests.byline`, which finds the same bylines for about half the CPU), and runs each
+same steps in the same order with trafilatura's own functions (the byline and category
+searches with :mod:`digests.meta_search`, which finds the same for less CPU), and runs each
 costly fallback only when the tags leave its field empty and the caller has no other source for
 it (the feed entry's date or categories), so the fields come out as trafilatura's would; the
 licence and the host are never read.
@@ -22,7 +22,6 @@ from typing import Any
 from trafilatura.metadata import (
     META_URL,
     examine_meta,
-    extract_catstags,
     extract_meta_json,
     extract_sitename,
     extract_title,
@@ -30,7 +29,7 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import Document
 
-from digests.byline import extract_author
+from digests.meta_search import categories_and_tags, extract_author
 
 __all__ = ["PageMeta", "page_meta", "published_time"]
 
@@ -94,11 +93,12 @@ def page_meta(
     if published is None and need_date:
         published = _htmldate(tree, document.url)
     _name_site(document, tree)
-    if need_categories:
-        if not document.categories:
-            document.categories = extract_catstags("category", tree)
-        if not document.tags:
-            document.tags = extract_catstags("tag", tree)
+    if need_categories and not (document.categories and document.tags):
+        categories, tags = categories_and_tags(
+            tree, categories=not document.categories, tags=not document.tags
+        )
+        document.categories = document.categories or categories
+        document.tags = document.tags or tags
     document.clean_and_trim()
     return PageMeta(
         title=document.title or None,

@@ -1,4 +1,5 @@
-"""digests.byline finds the byline trafilatura's own search finds, on any page."""
+"""digests.meta_search finds the bylines, categories and tags trafilatura's own searches find,
+on any page."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from trafilatura import metadata
 from trafilatura.utils import load_html
 
-from digests import byline
+from digests import meta_search
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted(
@@ -31,10 +32,17 @@ CLASSES = [
     "comments-list", "title", "date", "sidebar", "is-hidden", "quote", "print", "category",
     "meta-date", "meta-reviewer", "article-share", "article-support", "embedly-instagram",
     "my-comments", "story", "x",
+    # categories and tags
+    "postinfo", "post-info", "postmeta", "post-meta", "meta", "metadata", "entry-meta",
+    "entry-info", "entry-utility", "entry-categories", "entry-tags", "entry-footer", "tag",
+    "tags", "tagcloud", "post-category", "postcategory", "entry-category", "cat-links",
+    "my-cat-links", "entry-header", "row", "jp-relatedposts", "topics", "hot-topics",
+    "tags-links", "x-meta",
 ]  # fmt: skip
 IDS = [
     "author", "Author", "authors", "comments", "comments-2", "comment-list", "commentlist",
-    "ProductReviews", "zuozhe", "bianji", "xiaobian", "main", "my-comments",
+    "ProductReviews", "zuozhe", "bianji", "xiaobian", "main", "my-comments", "postpath",
+    "postpath-2", "filedunder",
 ]  # fmt: skip
 ATTRIBUTES = {
     "class": CLASSES,
@@ -43,10 +51,11 @@ ATTRIBUTES = {
     "itemprop": ["author", "author name", "name", "authorship"],
     "data-testid": ["AuthorCard", "AuthorURL", "Card"],
     "data-component": ["Byline", "Figure", "Body"],
+    "href": ["/category/world/", "/categories/asia/", "/tag/trade/", "/tags/ports/", "/news/", ""],
 }
 TAGS = [
     "a", "address", "div", "link", "p", "span", "strong", "h3", "h4", "section", "author",
-    "rel", "time", "figure", "li", "em",
+    "rel", "time", "figure", "li", "em", "footer", "header",
 ]  # fmt: skip
 TEXTS = [
     "Jane Doe", "By John Smith", "me", "", "ab", "Anna Li and Bo Chen", "x" * 130,
@@ -66,42 +75,64 @@ def elements(draw: st.DrawFn, depth: int = 0) -> str:
     return f"<{tag}{attributes}>{text}{''.join(children)}</{tag}>{tail}"
 
 
-def _page(body: str) -> Any:
-    return load_html(f"<html><head><title>t</title></head><body>{body}</body></html>")
+def _page(body: str, head: str = "") -> Any:
+    return load_html(f"<html><head><title>t</title>{head}</head><body>{body}</body></html>")
+
+
+SECTION_META = '<meta property="article:section" content="Opinion">'
+LINKS = '<a href="/category/world/">World</a> <a href="/tag/trade/">Trade</a><a>no href</a>'
+
+
+def _same_as_trafilatura(tree: Any, context: str = "") -> None:
+    assert meta_search.extract_author(tree) == metadata.extract_author(tree), context
+    theirs = (metadata.extract_catstags("category", tree), metadata.extract_catstags("tag", tree))
+    assert meta_search.categories_and_tags(tree) == theirs, context
+    assert meta_search.extract_catstags("tag", tree) == theirs[1], context
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(elements(), min_size=1, max_size=6))
-def test_same_byline_as_trafilatura_on_generated_pages(parts: list[str]) -> None:
-    tree = _page("".join(parts))
-    assert byline.extract_author(tree) == metadata.extract_author(tree)
+@given(st.lists(elements(), min_size=1, max_size=6), st.sampled_from(["", SECTION_META]))
+def test_same_as_trafilatura_on_generated_pages(parts: list[str], head: str) -> None:
+    _same_as_trafilatura(_page("".join(parts), head))
 
 
-def test_same_byline_as_trafilatura_for_every_tag_and_attribute_value() -> None:
-    # Each condition of each expression on its own: one element, one attribute, a name (and a
-    # name too long by one character), in and out of a discarded section.
+def test_same_as_trafilatura_for_every_tag_and_attribute_value() -> None:
+    # Each condition of each expression on its own: one element with one attribute, as a
+    # byline (a name, and names too long by one character and just short enough), inside a
+    # discarded section, around a byline that may be discarded with it, and around links to a
+    # category and a tag (with and without the page's section in its tags).
     for tag in TAGS:
         for name, values in ATTRIBUTES.items():
             for value in values:
                 for text in ("Jane Doe", "z" * 120, "y" * 119):
                     element = f'<{tag} {name}="{value}">{text}</{tag}>'
-                    # the element as a byline, and as a section whose byline may be discarded
-                    wrapper = f'<{tag} {name}="{value}"><span class="byline">{text}</span></{tag}>'
-                    for body in (element, f'<div class="sidebar">{element}</div>', wrapper):
+                    bodies = [
+                        element,
+                        f'<div class="sidebar">{element}</div>',
+                        f'<{tag} {name}="{value}"><span class="byline">{text}</span></{tag}>',
+                    ]
+                    for body in bodies:
                         tree = _page(body)
-                        assert byline.extract_author(tree) == metadata.extract_author(tree), body
+                        assert meta_search.extract_author(tree) == metadata.extract_author(tree), (
+                            body
+                        )
+                links = f'<{tag} {name}="{value}">{LINKS}</{tag}>'
+                # a link that is itself the section: only the links under it count
+                itself = f'<{tag} {name}="{value}" href="/tag/self/">Self {LINKS}</{tag}>'
+                for body in (links, f'<div class="row">{links}</div>', itself):
+                    for head in ("", SECTION_META):
+                        _same_as_trafilatura(_page(body, head), body)
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
-def test_same_byline_as_trafilatura_on_real_pages(path: Path) -> None:
-    tree = load_html(path.read_bytes())
-    assert byline.extract_author(tree) == metadata.extract_author(tree)
+def test_same_as_trafilatura_on_real_pages(path: Path) -> None:
+    _same_as_trafilatura(load_html(path.read_bytes()), path.name)
 
 
 def test_the_page_is_left_as_it_was() -> None:
     tree = _page('<div class="comments">Reader</div><time>today</time><p class="byline">Jo Ma</p>')
     before = len(list(tree.iter()))
-    assert byline.extract_author(tree) == "Jo Ma"
+    assert meta_search.extract_author(tree) == "Jo Ma"
     assert len(list(tree.iter())) == before
 
 
@@ -117,16 +148,26 @@ def test_the_page_is_left_as_it_was() -> None:
     ],
 )
 def test_bylines(body: str, author: str | None) -> None:
-    assert byline.extract_author(_page(body)) == author
+    assert meta_search.extract_author(_page(body)) == author
 
 
 def test_a_trafilatura_with_other_expressions_is_asked_itself(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(byline, "_checked", [])
+    monkeypatch.setattr(meta_search, "_checked", [])
     monkeypatch.setattr(metadata, "AUTHOR_XPATHS", metadata.AUTHOR_XPATHS[:1])
     calls: list[Any] = []
     monkeypatch.setattr(metadata, "extract_author", lambda tree: calls.append(tree) or "Their Pick")
     tree = _page('<span class="byline">By Jane Doe</span>')
-    assert byline.extract_author(tree) == "Their Pick"
+    assert meta_search.extract_author(tree) == "Their Pick"
     assert calls == [tree]
+
+
+def test_categories_from_a_trafilatura_with_other_expressions_are_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(meta_search, "_checked", [])
+    monkeypatch.setattr(metadata, "TAGS_XPATHS", metadata.TAGS_XPATHS[1:])
+    monkeypatch.setattr(metadata, "extract_catstags", lambda kind, tree: [f"their {kind}"])
+    tree = _page(f'<div class="tags">{LINKS}</div>')
+    assert meta_search.categories_and_tags(tree) == (["their category"], ["their tag"])
