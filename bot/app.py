@@ -127,6 +127,7 @@ class App:
                 if settings.card_processes is None
                 else settings.card_processes
             ),
+            cards_per_process=settings.cards_per_process,
         )
         self.commands = CommandCore(
             self.store,

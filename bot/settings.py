@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     card_processes: int | None = Field(
         default=None, ge=0, validation_alias="DIGESTBOT_CARD_PROCESSES"
     )
+    # Cards a card process builds before a fresh one replaces it, giving back the memory it
+    # has crept up by (digests.card_work.CARDS_PER_PROCESS); 0: never replaced.
+    cards_per_process: int = Field(
+        default=2000, ge=0, validation_alias="DIGESTBOT_CARDS_PER_PROCESS"
+    )
     # --- several workers (README "Scaling out") --------------------------------------------
     roles: str = Field(default="poll,deliver,updates", validation_alias="DIGESTBOT_ROLES")
     lease_seconds: float = Field(default=300.0, gt=0, validation_alias="DIGESTBOT_LEASE_SECONDS")

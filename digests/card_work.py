@@ -14,6 +14,13 @@ like any other unexpected error, and the next card starts a fresh pool; after
 
 With no number configured, :func:`default_processes` picks one from the cores this process may
 use (:func:`usable_cores`): one card process per core beyond the event loop's, at most two.
+
+A pool is replaced by a fresh one after it has been handed ``cards_per_process`` cards per
+process (:data:`CARDS_PER_PROCESS` by default): a card process's memory keeps creeping up
+long after its caches are full (freed page buffers left as holes in its heap), and a new
+process is the one way to give all of it back. The old pool finishes the cards already handed
+to it and then exits. (Not ``ProcessPoolExecutor(max_tasks_per_child=...)``: Python 3.11's
+has had deadlocks.)
 """
 
 from __future__ import annotations
@@ -51,6 +58,11 @@ _CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
 # A process that dies this many times running (killed for memory on start, say) will die again:
 # the cards go to threads rather than each failing in a fresh pool.
 MAX_BROKEN_POOLS = 3
+# Cards a card process builds before a fresh one takes over. A fresh process costs ~1 s of
+# CPU (imports, language model) against ~65 ms per real page, so 2,000 cards keep that under
+# 1%; measured (bench/ingest.py rss --new, real pages), a process grows ~1 MB per 100 cards
+# past its warm-up, so it is replaced long before that adds up.
+CARDS_PER_PROCESS = 2000
 
 
 def default_processes(cores: int) -> int:
@@ -110,11 +122,21 @@ def card_from_entry(entry: FeedEntry, *, taxonomy: Taxonomy, config: PipelineCon
 class CardWork:
     """Builds cards off the event loop: in threads (``processes=0``) or worker processes."""
 
-    def __init__(self, taxonomy: Taxonomy, config: PipelineConfig, *, processes: int = 0) -> None:
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        config: PipelineConfig,
+        *,
+        processes: int = 0,
+        cards_per_process: int = CARDS_PER_PROCESS,
+    ) -> None:
         self._taxonomy = taxonomy
         self._config = config
         self.processes = max(0, processes)
+        # 0: a pool is kept until it breaks or the work is closed.
+        self.cards_per_process = max(0, cards_per_process)
         self._pool: Executor | None = None
+        self._handed = 0  # cards handed to the current pool
         self._broken = 0  # pools broken in a row (a worker died before finishing its card)
 
     async def from_html(self, html: str | bytes, url: str, entry: FeedEntry | None) -> Card:
@@ -153,6 +175,9 @@ class CardWork:
             if pool is None:
                 pool = self._start()
             future = asyncio.get_running_loop().run_in_executor(pool, work, *args)
+            self._handed += 1
+            if self.cards_per_process and self._handed >= self.cards_per_process * self.processes:
+                self._retire(pool)
         except (OSError, NotImplementedError) as exc:
             # No pool here (no /dev/shm for its locks, a limit on processes): threads still
             # build cards, where failing every card would leave only headline-and-link ones.
@@ -169,6 +194,16 @@ class CardWork:
             raise
         self._broken = 0
         return card
+
+    def _retire(self, pool: Executor) -> None:
+        """Replace the pool by a fresh one at the next card; this one finishes the cards it
+        holds (this card included: no ``cancel_futures``) and then its processes exit."""
+        log.info(
+            "card process(es) built %d cards; starting fresh ones (DIGESTBOT_CARDS_PER_PROCESS)",
+            self._handed,
+        )
+        self._pool = None
+        pool.shutdown(wait=False)
 
     def _broke(self, pool: Executor) -> None:
         if self._pool is not pool:
@@ -207,6 +242,7 @@ class CardWork:
             language: {name: tuple(words) for name, words in table.items()}
             for language, table in self._taxonomy.translations.items()
         }
+        self._handed = 0
         self._pool = ProcessPoolExecutor(
             max_workers=self.processes,
             mp_context=multiprocessing.get_context("spawn"),

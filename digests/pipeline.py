@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from digests.card_work import CardWork
+from digests.card_work import CARDS_PER_PROCESS, CardWork
 from digests.cards import link_card
 from digests.config import PipelineConfig
 from digests.errors import DigestError, ExtractionError, FetchError
@@ -60,10 +60,13 @@ class NewsPipeline:
         summarizer: Summarizer = EXTRACTIVE,
         summary_mode: str = "llm",
         card_processes: int = 0,
+        cards_per_process: int = CARDS_PER_PROCESS,
     ) -> None:
         self._fetcher = fetcher
         # Cards are built in threads, or in this many worker processes (close() stops them).
-        self._work = CardWork(taxonomy, config, processes=card_processes)
+        self._work = CardWork(
+            taxonomy, config, processes=card_processes, cards_per_process=cards_per_process
+        )
         self._taxonomy = taxonomy
         self._config = config
         # The summarizer used for feeds whose mode is "llm" (the default mode unless a feed

@@ -450,3 +450,12 @@ async def test_card_processes_default_to_the_usable_cores_unless_set(
     monkeypatch.setenv("DIGESTBOT_CARD_PROCESSES", "3")
     async with App(make_settings(db, tmp_path), adapters=[]) as app:
         assert app.pipeline._work.processes == 3
+
+
+async def test_cards_per_process_reach_the_card_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGESTBOT_CARDS_PER_PROCESS", "7")
+    db = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
+    async with App(make_settings(db, tmp_path), adapters=[]) as app:
+        assert app.pipeline._work.cards_per_process == 7

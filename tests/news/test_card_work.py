@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import signal
@@ -12,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from digests.card_work import MAX_BROKEN_POOLS, CardWork, default_processes, usable_cores
+from digests.card_work import (
+    CARDS_PER_PROCESS,
+    MAX_BROKEN_POOLS,
+    CardWork,
+    default_processes,
+    usable_cores,
+)
 from digests.config import PipelineConfig
 from digests.models import FeedEntry
 from digests.topics import Taxonomy
@@ -133,3 +140,47 @@ async def test_a_process_dying_again_and_again_sends_the_cards_to_threads(
     assert pooled.processes == 0
     card = await pooled.from_entry(ENTRY)  # in a thread
     assert card.title == "Budget passed"
+
+
+async def _exited(pid: int) -> bool:
+    for _ in range(100):
+        if pid not in [p.pid for p in multiprocessing.active_children()]:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_a_pool_is_replaced_after_its_cards_and_finishes_those_it_holds(
+    taxonomy: Taxonomy,
+) -> None:
+    work = CardWork(taxonomy, CONFIG, processes=1, cards_per_process=3)
+    try:
+        first = await work._in_pool(os.getpid)  # type: ignore[arg-type]
+        # The second and third handed over at once: the third retires the pool, and both are
+        # still built there rather than cancelled.
+        card, pid = await asyncio.gather(
+            work.from_entry(ENTRY),
+            work._in_pool(os.getpid),  # type: ignore[arg-type]
+        )
+        assert card.title == "Budget passed" and pid == first
+        assert await _exited(first)  # its cards done, the old process goes
+        fresh = await work._in_pool(os.getpid)  # type: ignore[arg-type]
+        assert fresh != first
+        assert work.processes == 1  # a replacement is not a breakage
+    finally:
+        work.close()
+
+
+async def test_a_pool_is_kept_when_cards_per_process_is_zero(taxonomy: Taxonomy) -> None:
+    work = CardWork(taxonomy, CONFIG, processes=1, cards_per_process=0)
+    try:
+        pids = {await work._in_pool(os.getpid) for _ in range(5)}  # type: ignore[arg-type]
+        assert len(pids) == 1
+    finally:
+        work.close()
+
+
+def test_the_settings_default_is_the_card_works() -> None:
+    from bot.settings import Settings
+
+    assert Settings.model_fields["cards_per_process"].default == CARDS_PER_PROCESS
