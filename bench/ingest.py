@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -322,6 +323,11 @@ def main() -> None:
         "--card-processes", type=int, default=None, help="rss: DIGESTBOT_CARD_PROCESSES"
     )
     parser.add_argument("--warmup", type=int, default=5, help="rss: cycles before measuring")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="rss: first the same run with glibc's own malloc threshold, in a fresh process",
+    )
     parser.add_argument("--with-text", action="store_true", help="digest: cards carry text")
     parser.add_argument(
         "--pages",
@@ -330,6 +336,16 @@ def main() -> None:
         help="polls: what new items link to (real: ../shared/bench/aeb-dev pages, when present)",
     )
     args = parser.parse_args()
+    if args.what == "rss" and args.baseline:
+        # malloc's threshold is process-wide and glibc's moving one cannot be brought back
+        # once fixed: the baseline (DIGESTBOT_MALLOC_MMAP_THRESHOLD=0) runs in a process of
+        # its own, then this one with the setting as the worker has it.
+        print("baseline, DIGESTBOT_MALLOC_MMAP_THRESHOLD=0 (glibc's own threshold):", flush=True)
+        argv = [a for a in sys.argv[1:] if a != "--baseline"]
+        env = {**os.environ, "DIGESTBOT_MALLOC_MMAP_THRESHOLD": "0"}
+        subprocess.run([sys.executable, __file__, *argv], env=env, check=True)
+        threshold = settings_for("sqlite://").malloc_mmap_threshold
+        print(f"as the worker runs (DIGESTBOT_MALLOC_MMAP_THRESHOLD={threshold}):", flush=True)
     from ingest_store import digest, opml, queue
 
     runs = {"polls": polls, "queue": queue, "digest": digest, "rss": rss, "opml": opml}

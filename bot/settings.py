@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.errors import DatabaseUrlError, LlmSetupError
 from bot.models import ChatRef
 from digests.config import CONFIG_DIR, PipelineConfig
+from digests.heap import DEFAULT_MMAP_THRESHOLD
 
 if TYPE_CHECKING:
     from digests.llm import LlmConfig
@@ -65,6 +66,12 @@ class Settings(BaseSettings):
     cards_per_process: int = Field(
         default=2000, ge=0, validation_alias="DIGESTBOT_CARDS_PER_PROCESS"
     )
+    # Blocks this large and larger come from mmap and go back to the system when freed, so
+    # that page buffers leave no holes in the heap (digests.heap); 0: glibc's own threshold.
+    malloc_mmap_threshold: int = Field(
+        default=DEFAULT_MMAP_THRESHOLD, ge=0, le=32 * 1024 * 1024,
+        validation_alias="DIGESTBOT_MALLOC_MMAP_THRESHOLD",
+    )  # fmt: skip
     # --- several workers (README "Scaling out") --------------------------------------------
     roles: str = Field(default="poll,deliver,updates", validation_alias="DIGESTBOT_ROLES")
     lease_seconds: float = Field(default=300.0, gt=0, validation_alias="DIGESTBOT_LEASE_SECONDS")
@@ -261,6 +268,7 @@ class Settings(BaseSettings):
             allow_private_addresses=self.allow_private_addresses,
             max_in_flight=self.poll_concurrency,
             max_per_host=self.per_host_requests,
+            malloc_mmap_threshold=self.malloc_mmap_threshold,
         )
 
 

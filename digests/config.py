@@ -38,3 +38,6 @@ class PipelineConfig:
     # this off (bot.settings): a feed's entry link must not make it read, and post to chats,
     # what only the server can reach (http://169.254.169.254/..., an intranet admin page).
     allow_private_addresses: bool = True
+    # Blocks of this many bytes and more come from mmap in the worker and its card processes,
+    # so that freed page buffers go back to the system (digests.heap); 0: glibc's default.
+    malloc_mmap_threshold: int = 0

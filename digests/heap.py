@@ -1,0 +1,62 @@
+"""Keep a long-running process's memory from creeping: large blocks straight from the system.
+
+glibc's ``malloc`` serves a block above its *mmap threshold* with its own ``mmap`` and gives it
+back to the system when it is freed; a smaller block comes from the heap, where a freed block
+stays a hole the process keeps. The threshold starts at 128 KiB, but glibc raises it to the size
+of any such block that is freed (up to 32 MiB). A worker frees large blocks all the time (page
+bodies and their parse buffers: 25 KB to 1.4 MB on real pages), so after the first few pages
+they all come from the heap and leave holes of every size, and both the worker and its card
+processes grow for dozens of cycles after their caches are full.
+
+Fixing the threshold at 128 KiB (``mallopt(M_MMAP_THRESHOLD)``, which also stops glibc moving
+it) keeps those blocks out of the heap. Measured with ``python bench/ingest.py rss --feeds 10
+--cycles 50 --new --baseline`` (real pages, one card process), see the README. The cost, a
+system call and fresh pages per large block, was within the noise of ``bench/pipeline.py``.
+
+Nothing is done where the C library is not glibc, or where ``MALLOC_MMAP_THRESHOLD_`` is set
+in the environment (glibc has read the operator's own choice at start-up).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+__all__ = ["DEFAULT_MMAP_THRESHOLD", "fix_mmap_threshold"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MMAP_THRESHOLD = 128 * 1024  # glibc's own starting value
+DEFAULT_TRIM_THRESHOLD = 128 * 1024  # glibc's own starting value
+_M_TRIM_THRESHOLD = -1  # <malloc.h>
+_M_MMAP_THRESHOLD = -3
+
+
+def _is_glibc() -> bool:
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") is not None
+    except (ValueError, OSError, AttributeError):  # not a GNU C library, or no confstr at all
+        return False
+
+
+def fix_mmap_threshold(size: int) -> bool:
+    """Serve blocks of ``size`` bytes and more with ``mmap`` from now on in this process;
+    ``0`` leaves glibc's moving threshold alone. True when the threshold was set."""
+    if size <= 0 or "MALLOC_MMAP_THRESHOLD_" in os.environ or not _is_glibc():
+        return False
+    import ctypes  # here: settings import this module, and every command imports settings
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+        done = mallopt(_M_MMAP_THRESHOLD, size) == 1
+        # Each rise of the moving threshold so far also raised the free space glibc keeps at
+        # the top of the heap to twice the threshold: back to its starting value, where
+        # MALLOC_MMAP_THRESHOLD_ set before start-up would have left it.
+        if done:
+            mallopt(_M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+    except (OSError, AttributeError) as exc:  # a libc without mallopt
+        log.debug("mallopt unavailable: %s", exc)
+        return False
+    if not done:  # glibc refuses sizes above its 32 MiB maximum
+        log.warning("could not set the malloc mmap threshold to %d bytes", size)
+    return done
