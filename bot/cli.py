@@ -29,6 +29,7 @@ PIPELINE_FIELDS = frozenset(
         "topics_file",
         "allow_private_addresses",
         "poll_concurrency",
+        "malloc_mmap_threshold",
         "per_host_requests",
     }
 )

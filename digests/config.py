@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from digests.heap import DEFAULT_MMAP_THRESHOLD
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 
@@ -40,4 +42,4 @@ class PipelineConfig:
     allow_private_addresses: bool = True
     # Blocks of this many bytes and more come from mmap in the worker and its card processes,
     # so that freed page buffers go back to the system (digests.heap); 0: glibc's default.
-    malloc_mmap_threshold: int = 0
+    malloc_mmap_threshold: int = DEFAULT_MMAP_THRESHOLD
