@@ -14,10 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 from aiohttp import web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digests.config import PipelineConfig
 from digests.errors import FetchError
-from digests.http import Fetcher
+from digests.http import Fetcher, _origin, _web_origin
 from digests.models import FetchedResource
 
 CFG = PipelineConfig(connect_timeout=2.0, read_timeout=2.0, total_timeout=5.0)
@@ -450,3 +452,34 @@ async def test_the_same_body_again_comes_back_as_not_modified() -> None:
     )
     assert other.status == 200 and other.content == b"<rss>two</rss>"
     assert other.body_hash not in (None, first.body_hash)
+
+
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTP", "hTTps"]),
+    rest=st.text(alphabet="ab.9:@[]/?#%\t-_Ü", max_size=30),
+)
+@settings(max_examples=500)
+def test_a_urls_origin_is_read_from_its_authority_alone(scheme: str, rest: str) -> None:
+    # _web_origin caches by scheme and authority, not by the whole URL: the same answer as
+    # reading the whole URL with urlsplit, errors included.
+    url = f"{scheme}://{rest}"
+
+    def answer(read: Callable[[str], str | None]) -> object:
+        try:
+            return read(url)
+        except ValueError as exc:
+            return type(exc)
+
+    assert answer(_web_origin) == answer(_origin)
+
+
+def test_the_origin_cache_holds_sites_not_addresses() -> None:
+    # Page addresses are fetched once each: caching by address filled the cache with them.
+    from digests.http import _authority_origin
+
+    _authority_origin.cache_clear()
+    for n in range(500):
+        assert _web_origin(f"https://News.example.org/2026/{n}.html?ref=rss#top") == (
+            "https://news.example.org:443"
+        )
+    assert _authority_origin.cache_info().currsize == 1
