@@ -19,9 +19,8 @@ A pool is replaced by a fresh one after it has been handed ``cards_per_process``
 process (:data:`CARDS_PER_PROCESS` by default): a card process's memory still creeps up a
 little long after its caches are full (small freed blocks left as holes in its heap; the large
 ones go back to the system, :mod:`digests.heap`), and a new process is the one way to give all
-of it back. The old pool finishes the cards already handed
-to it and then exits. (Not ``ProcessPoolExecutor(max_tasks_per_child=...)``: Python 3.11's
-has had deadlocks.)
+of it back. The old pool finishes the cards already handed to it and then exits. (Not
+``ProcessPoolExecutor(max_tasks_per_child=...)``: Python 3.11's has had deadlocks.)
 """
 
 from __future__ import annotations
@@ -62,8 +61,9 @@ _CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
 MAX_BROKEN_POOLS = 3
 # Cards a card process builds before a fresh one takes over. A fresh process costs ~1 s of
 # CPU (imports, language model) against ~65 ms per real page, so 2,000 cards keep that under
-# 1%; measured (bench/ingest.py rss --new, real pages), a process grows ~1 MB per 100 cards
-# past its warm-up, so it is replaced long before that adds up.
+# 1%. Measured (bench/ingest.py rss --new, real pages), a process past its warm-up grew ~1 MB
+# per 100 cards with glibc's own malloc threshold and ~0.4 MB with digests.heap's; replaced
+# every 2,000 cards, that never adds up to much.
 CARDS_PER_PROCESS = 2000
 
 
