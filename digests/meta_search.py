@@ -33,8 +33,6 @@ from trafilatura.xml import delete_element
 
 __all__ = ["categories_and_tags", "extract_author", "extract_catstags"]
 
-Predicate = Callable[[Any], bool]
-
 # Every element that any of the expressions below could select: those with one of the
 # attributes they test, ``<author>``, and those with a ``<rel>`` child (``rel='me'``, sic).
 _CANDIDATES = etree.XPath(
