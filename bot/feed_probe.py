@@ -4,7 +4,8 @@ and parsed through the worker's own pipeline, so through the same guarded fetche
 addresses refused unless ``DIGESTBOT_ALLOW_PRIVATE_ADDRESSES``, the same size cap and deadline).
 
 An address that is a web page is searched for its feeds (:mod:`digests.discovery`): the feeds
-its head links, best first, else the site's usual places (``/feed``, ``/rss``, ...). Each
+its head links, best first; else the links in its body that look like feeds ("RSS" in a
+footer), best first; else the site's usual places (``/feed``, ``/rss``, ...). Each
 candidate is one more request through the same fetcher, a bounded few of them, all within one
 deadline; the first that reads as a feed is the one found.
 """
@@ -19,14 +20,16 @@ from bot.errors import FeedUrlError
 from bot.feed_urls import normalize_feed_url
 from bot.ports import FeedFound, FeedProblem
 from bot.user_feeds import classify_failure
-from digests.discovery import common_feed_urls, feed_links, looks_like_html
+from digests.discovery import anchor_feed_urls, common_feed_urls, feed_links, looks_like_html
 from digests.errors import FeedError, FetchError
 from digests.feeds import parse_feed
 from digests.models import FetchedResource
 
 __all__ = ["MAX_LINKED_TRIES", "FetcherDocuments", "PipelineFeedProbe"]
 
-MAX_LINKED_TRIES = 3  # the page's linked feeds fetched, best first, until one reads
+# The page's linked feeds (or, with none, its feed-like links) fetched, best first, until one
+# reads.
+MAX_LINKED_TRIES = 3
 # Problems that say the site itself is out of reach: no use asking it for /rss after /feed.
 _SITE_DOWN = frozenset({"private", "timeout", "unreachable", "invalid"})
 
@@ -98,7 +101,18 @@ class PipelineFeedProbe:
                     others = tuple(o for o in listed if o[0] not in tried)
                     return FeedFound(found.url, found.title, found.entries, page_url, True, others)
             return None
+        # No <link> in its head: the links in its body that look like feeds ("RSS" in the
+        # footer), a few, then the site's usual places.
+        anchors = await asyncio.to_thread(anchor_feed_urls, page.content, page.url)
+        tried = set()
+        for url in anchors[:MAX_LINKED_TRIES]:
+            tried.add(url)
+            found = await self._candidate(url)
+            if isinstance(found, FeedFound):
+                return FeedFound(found.url, found.title, found.entries, page_url, True)
         for url in common_feed_urls(page.url):
+            if url in tried:
+                continue
             found = await self._candidate(url)
             if isinstance(found, FeedFound):
                 return FeedFound(found.url, found.title, found.entries, page_url, False)

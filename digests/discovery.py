@@ -1,11 +1,13 @@
 """Feed autodiscovery: the feeds an HTML page links (``<link rel="alternate" type=...>`` in its
-head), and the few usual places a site keeps one when it links none. Pure functions; fetching
+head); failing those, the links in its body that look like a feed ("RSS" in a footer, a
+``/feeds/all.atom.xml``); and the few usual places a site keeps one. Pure functions; fetching
 the page and checking the candidates is the caller's work (``bot.feed_probe``).
 
 Public API::
 
     looks_like_html(content, content_type) -> bool
     feed_links(html, base_url) -> list[FeedLink]      # best first, each address once
+    anchor_feed_urls(html, base_url) -> list[str]     # <a href> that look like feeds, best first
     common_feed_urls(page_url) -> list[str]           # /feed, /rss, ... on the page's site
 """
 
@@ -21,7 +23,14 @@ import lxml.html
 
 from digests.textclean import clean_line
 
-__all__ = ["COMMON_FEED_PATHS", "FeedLink", "common_feed_urls", "feed_links", "looks_like_html"]
+__all__ = [
+    "COMMON_FEED_PATHS",
+    "FeedLink",
+    "anchor_feed_urls",
+    "common_feed_urls",
+    "feed_links",
+    "looks_like_html",
+]
 
 # The places feeds usually live when a page links none: WordPress and most blog engines
 # (/feed), Hugo (/index.xml), Jekyll and static sites (/feed.xml, /atom.xml, /rss.xml).
@@ -47,6 +56,11 @@ _COMMENTS = re.compile(
     r"comment|kommentar|коммент|коментар|coment|評論|评论|コメント|댓글|yorum|تعليق", re.I
 )
 _COMMENTS_HREF = re.compile(r"comments?[/-]|/comments?$|feed=comments", re.I)
+# An <a href> that names a feed in its address ("/feed/", "/rss.php", "/feeds/all.atom.xml",
+# "?feed=rss2") or, for an address that does not, in its text ("RSS", "Atom feed"). Sitemaps
+# and OPML lists end in .xml too but are not feeds.
+_FEED_WORD = re.compile(r"(?<![a-z])(?:rss2?|atom|feeds?|rdf)(?![a-z])", re.I)
+_NOT_FEED_HREF = re.compile(r"sitemap|\.opml\?|/wp-json/|oembed", re.I)  # on "path?query"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|meta)\b",
@@ -91,6 +105,45 @@ def feed_links(html: bytes | str, base_url: str) -> list[FeedLink]:
         if previous is None or rank < previous[0]:  # a duplicate keeps its first place
             ranked[link.url] = (rank, previous[1] if previous else order, link)
     return [link for _, _, link in sorted(ranked.values(), key=lambda r: (r[0], r[1]))]
+
+
+def anchor_feed_urls(html: bytes | str, base_url: str) -> list[str]:
+    """The addresses of ``html``'s ``<a href>`` links that look like feeds, for a page with no
+    ``<link rel="alternate">``: addresses that end like a feed file or name a feed in their
+    path or query first, then links whose text alone says "RSS", "Atom" or "Feed"; links to
+    the page's own site before others; comments feeds last; each address once."""
+    root = _parse(html)
+    if root is None:
+        return []
+    base = _base(root, base_url)
+    site = (urlsplit(base).hostname or "").lower()
+    ranked: dict[str, tuple[int, int]] = {}
+    for order, element in enumerate(root.iter("a")):
+        href = (element.get("href") or "").strip()
+        url = _absolute(base, href) if href else None
+        if url is None:
+            continue
+        parts = urlsplit(url)
+        where = f"{parts.path}?{parts.query}"
+        if _NOT_FEED_HREF.search(where):
+            continue
+        host = (parts.hostname or "").lower()
+        # Another site's name counts too (feeds.feedburner.com); the page's own would make
+        # every link of an "rss-news.example" look like a feed.
+        named = where if host == site else f"{host}{where}"
+        if parts.path.lower().endswith(_FEED_SUFFIXES) or _FEED_WORD.search(named):
+            rank = 0
+        elif _FEED_WORD.search(clean_line(element.text_content() or "")):
+            rank = 2
+        else:
+            continue
+        if host != site:
+            rank += 1  # a feed service is fine, but the site's own feed is likelier
+        if _COMMENTS_HREF.search(where):
+            rank += 10
+        if url not in ranked or rank < ranked[url][0]:
+            ranked[url] = (rank, ranked[url][1] if url in ranked else order)
+    return [url for url, _ in sorted(ranked.items(), key=lambda item: item[1])]
 
 
 def common_feed_urls(page_url: str) -> list[str]:

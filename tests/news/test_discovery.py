@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from digests.discovery import FeedLink, common_feed_urls, feed_links, looks_like_html
+from digests.discovery import (
+    FeedLink,
+    anchor_feed_urls,
+    common_feed_urls,
+    feed_links,
+    looks_like_html,
+)
 
 PAGE = "https://blog.example/2026/12/some-article.html"
 
@@ -145,6 +151,58 @@ def test_bytes_in_utf8_and_in_a_declared_charset() -> None:
     assert feed_links(latin, PAGE)[0].title == "Nachrichten für alle"
     xhtml = '<?xml version="1.0" encoding="utf-8"?>' + head(link)
     assert feed_links(xhtml, PAGE)[0].url == "https://blog.example/f"
+
+
+def body(*anchors: str, base: str = "") -> str:
+    return f"<html><head>{base}</head><body><p>text</p><footer>{''.join(anchors)}</footer></body>"
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        (body('<a href="/feed/">Subscribe</a>'), ["https://blog.example/feed/"]),
+        (body('<a href="../rss.php">RSS</a>'), ["https://blog.example/2026/rss.php"]),
+        (body('<a href="/feeds/all.atom.xml">x</a>'), ["https://blog.example/feeds/all.atom.xml"]),
+        (body('<a href="/?feed=rss2">x</a>'), ["https://blog.example/?feed=rss2"]),
+        (body('<a href="/subscribe">RSS</a>'), ["https://blog.example/subscribe"]),
+        (body('<a href="/follow">Atom feed</a>'), ["https://blog.example/follow"]),
+        # words that only contain a feed word, sitemaps, OPML lists and script links: none
+        (body('<a href="/feedback">Contact</a>', '<a href="/atomic-habits">Read</a>'), []),
+        (body('<a href="/sitemap.xml">Sitemap</a>', '<a href="/blogroll.opml">OPML</a>'), []),
+        (body('<a href="javascript:rss()">RSS</a>', '<a href="mailto:a@b.c">RSS</a>'), []),
+        (body('<a href="/about">About us</a>'), []),
+        # an address that names a feed before text alone; the site's own before a service;
+        # comments last; each address once
+        (
+            body(
+                '<a href="/comments/feed/">Comments RSS</a>',
+                '<a href="/subscribe">RSS</a>',
+                '<a href="https://feeds.feedburner.com/blog">Feed</a>',
+                '<a href="/feed/">x</a>',
+                '<a href="/feed/">again</a>',
+            ),
+            [
+                "https://blog.example/feed/",
+                "https://feeds.feedburner.com/blog",
+                "https://blog.example/subscribe",
+                "https://blog.example/comments/feed/",
+            ],
+        ),
+        (
+            body('<a href="rss.xml">RSS</a>', base='<base href="https://cdn.example/news/">'),
+            ["https://cdn.example/news/rss.xml"],
+        ),
+    ],
+)
+def test_anchor_feed_urls(html: str, expected: list[str]) -> None:
+    assert anchor_feed_urls(html, PAGE) == expected
+
+
+def test_a_site_named_like_a_feed_does_not_make_every_link_one() -> None:
+    page = body('<a href="/about">About</a>', '<a href="https://feeds.example/news">x</a>')
+    assert anchor_feed_urls(page, "https://rss-news.example/a.html") == [
+        "https://feeds.example/news"
+    ]
 
 
 def test_common_places_on_the_pages_site() -> None:

@@ -150,6 +150,42 @@ async def test_a_page_without_links_leads_to_the_sites_usual_places(
     ]  # fmt: skip
 
 
+def page_with_body(body: str) -> str:
+    return f"<!doctype html><html><head><title>A post</title></head><body>{body}</body></html>"
+
+
+async def test_a_page_whose_footer_links_its_feed_leads_to_it(
+    tmp_path: Path, fake: FakeBotApi, site: Site
+) -> None:
+    # No <link rel="alternate">, only an "RSS" link at the bottom of the page: found there,
+    # before any guess at the site's usual places.
+    site.routes["/2026/a-post.html"] = (
+        "text/html",
+        page_with_body('<p>Text</p><footer><a href="/about">About</a> '
+                       '<a href="/blog/rss.php">RSS</a></footer>'),
+    )  # fmt: skip
+    site.routes["/blog/rss.php"] = (RSS_TYPE, rss("Footer feed", 2))
+    async with worker(make_settings(tmp_path, fake), Clock()) as app:
+        reply = await ask(fake, ALICE, f"/addfeed {site.url('/2026/a-post.html')}")
+        assert reply.startswith("Found the feed 'Footer feed' on that page: added, 2 entries")
+        assert [f.url for f in await app.store.list_feeds()] == [site.url("/blog/rss.php")]
+    assert site.requests == ["/2026/a-post.html", "/blog/rss.php"]
+
+
+async def test_links_that_only_look_like_feeds_are_tried_then_the_usual_places(
+    tmp_path: Path, fake: FakeBotApi, site: Site
+) -> None:
+    site.routes["/a.html"] = ("text/html", page_with_body('<a href="/rss">RSS</a>'))
+    site.routes["/rss"] = ("text/html", page())  # a page about feeds, not one
+    site.routes["/atom.xml"] = (RSS_TYPE, rss("Atom", 1))
+    async with worker(make_settings(tmp_path, fake), Clock()) as app:
+        reply = await ask(fake, ALICE, f"/addfeed {site.url('/a.html')}")
+        assert reply.startswith("That page links no feed, but its site has one, 'Atom'")
+        assert [f.url for f in await app.store.list_feeds()] == [site.url("/atom.xml")]
+    # /rss, tried as the page's link, is not asked for again among the usual places
+    assert site.requests == ["/a.html", "/rss", "/feed", "/feed.xml", "/rss.xml", "/atom.xml"]
+
+
 async def test_a_site_without_feeds_gets_the_old_reply_after_a_bounded_search(
     tmp_path: Path, fake: FakeBotApi, site: Site
 ) -> None:
