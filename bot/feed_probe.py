@@ -20,7 +20,7 @@ from bot.errors import FeedUrlError
 from bot.feed_urls import normalize_feed_url
 from bot.ports import FeedFound, FeedProblem
 from bot.user_feeds import classify_failure
-from digests.discovery import anchor_feed_urls, common_feed_urls, feed_links, looks_like_html
+from digests.discovery import common_feed_urls, looks_like_html, page_feeds
 from digests.errors import FeedError, FetchError
 from digests.feeds import parse_feed
 from digests.models import FetchedResource
@@ -90,7 +90,7 @@ class PipelineFeedProbe:
         return found or FeedProblem("not_feed")
 
     async def _discover(self, page_url: str, page: _Page) -> FeedFound | None:
-        links = await asyncio.to_thread(feed_links, page.content, page.url)
+        links, anchors = await asyncio.to_thread(page_feeds, page.content, page.url)
         if links:
             listed = [(link.url, link.title) for link in links]
             tried: set[str] = set()  # the feed found, and those that failed: not offered
@@ -103,7 +103,6 @@ class PipelineFeedProbe:
             return None
         # No <link> in its head: the links in its body that look like feeds ("RSS" in the
         # footer), a few, then the site's usual places.
-        anchors = await asyncio.to_thread(anchor_feed_urls, page.content, page.url)
         tried = set()
         for url in anchors[:MAX_LINKED_TRIES]:
             tried.add(url)

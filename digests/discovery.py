@@ -8,6 +8,7 @@ Public API::
     looks_like_html(content, content_type) -> bool
     feed_links(html, base_url) -> list[FeedLink]      # best first, each address once
     anchor_feed_urls(html, base_url) -> list[str]     # <a href> that look like feeds, best first
+    page_feeds(html, base_url) -> (feed_links, anchor_feed_urls)  # the page read once
     common_feed_urls(page_url) -> list[str]           # /feed, /rss, ... on the page's site
 """
 
@@ -30,6 +31,7 @@ __all__ = [
     "common_feed_urls",
     "feed_links",
     "looks_like_html",
+    "page_feeds",
 ]
 
 # The places feeds usually live when a page links none: WordPress and most blog engines
@@ -91,10 +93,27 @@ def feed_links(html: bytes | str, base_url: str) -> list[FeedLink]:
     ``<base href>`` or else ``base_url``: main feeds first, then generic types (JSON, XML),
     then comments feeds; each address once; only http(s) addresses (never ``javascript:``,
     ``data:`` or a local file)."""
+    return page_feeds(html, base_url)[0]
+
+
+def anchor_feed_urls(html: bytes | str, base_url: str) -> list[str]:
+    """The addresses of ``html``'s ``<a href>`` links that look like feeds, for a page with no
+    ``<link rel="alternate">``: addresses that end like a feed file or name a feed in their
+    path or query first, then links whose text alone says "RSS", "Atom" or "Feed"; links to
+    the page's own site before others; comments feeds last; each address once."""
+    return page_feeds(html, base_url)[1]
+
+
+def page_feeds(html: bytes | str, base_url: str) -> tuple[list[FeedLink], list[str]]:
+    """:func:`feed_links` and :func:`anchor_feed_urls` of one page, read once."""
     root = _parse(html)
     if root is None:
-        return []
+        return [], []
     base = _base(root, base_url)
+    return _linked_feeds(root, base), _feed_anchors(root, base, base_url)
+
+
+def _linked_feeds(root: lxml.html.HtmlElement, base: str) -> list[FeedLink]:
     ranked: dict[str, tuple[int, int, FeedLink]] = {}
     for order, element in enumerate(root.iter("link")):
         found = _feed_link(element, base)
@@ -107,16 +126,8 @@ def feed_links(html: bytes | str, base_url: str) -> list[FeedLink]:
     return [link for _, _, link in sorted(ranked.values(), key=lambda r: (r[0], r[1]))]
 
 
-def anchor_feed_urls(html: bytes | str, base_url: str) -> list[str]:
-    """The addresses of ``html``'s ``<a href>`` links that look like feeds, for a page with no
-    ``<link rel="alternate">``: addresses that end like a feed file or name a feed in their
-    path or query first, then links whose text alone says "RSS", "Atom" or "Feed"; links to
-    the page's own site before others; comments feeds last; each address once."""
-    root = _parse(html)
-    if root is None:
-        return []
-    base = _base(root, base_url)
-    site = (urlsplit(base).hostname or "").lower()
+def _feed_anchors(root: lxml.html.HtmlElement, base: str, page_url: str) -> list[str]:
+    site = (urlsplit(page_url).hostname or "").lower()
     ranked: dict[str, tuple[int, int]] = {}
     for order, element in enumerate(root.iter("a")):
         href = (element.get("href") or "").strip()

@@ -10,6 +10,7 @@ from digests.discovery import (
     common_feed_urls,
     feed_links,
     looks_like_html,
+    page_feeds,
 )
 
 PAGE = "https://blog.example/2026/12/some-article.html"
@@ -203,6 +204,12 @@ def test_a_site_named_like_a_feed_does_not_make_every_link_one() -> None:
     assert anchor_feed_urls(page, "https://rss-news.example/a.html") == [
         "https://feeds.example/news"
     ]
+
+
+def test_page_feeds_reads_both_from_one_page() -> None:
+    page = WORDPRESS.replace("<body/>", '<body><a href="/rss.xml">RSS</a></body>')
+    assert page_feeds(page, PAGE) == (feed_links(page, PAGE), ["https://blog.example/rss.xml"])
+    assert page_feeds("", PAGE) == ([], [])
 
 
 def test_common_places_on_the_pages_site() -> None:
