@@ -37,7 +37,7 @@ from typing import Any
 from digests.cards import build_card
 from digests.config import PipelineConfig
 from digests.extract import article_from_entry, extract_article
-from digests.heap import fix_mmap_threshold
+from digests.heap import CARD_PROCESS_MMAP_THRESHOLD, fix_mmap_threshold
 from digests.models import Card, FeedEntry
 from digests.topics import Taxonomy
 
@@ -270,7 +270,7 @@ def _worker_start(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Its page buffers go back to the system when freed (digests.heap): without this a card
     # process grew about 5 MB over 500 real pages after its caches were full.
-    fix_mmap_threshold(config.malloc_mmap_threshold)
+    fix_mmap_threshold(min(config.malloc_mmap_threshold, CARD_PROCESS_MMAP_THRESHOLD))
     _WORKER = (Taxonomy(topics, translations), config)
 
 

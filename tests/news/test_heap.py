@@ -96,7 +96,7 @@ def test_the_worker_fixes_it_by_default_and_zero_turns_it_off(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert settings.pipeline_config().malloc_mmap_threshold == DEFAULT_MMAP_THRESHOLD == 131072
+    assert settings.pipeline_config().malloc_mmap_threshold == DEFAULT_MMAP_THRESHOLD == 524288
     monkeypatch.setenv("DIGESTBOT_MALLOC_MMAP_THRESHOLD", "0")
     assert Settings(_env_file=None).pipeline_config().malloc_mmap_threshold == 0  # type: ignore[call-arg]
 
@@ -113,7 +113,11 @@ async def card_process(request: pytest.FixtureRequest) -> AsyncIterator[CardWork
 
 @glibc_only
 @pytest.mark.parametrize(
-    ("card_process", "mmapped"), [(131072, True), (0, False)], indirect=["card_process"]
+    ("card_process", "mmapped"),
+    [(131072, True), (524288, True), (0, False)],
+    indirect=["card_process"],
 )
-async def test_a_card_process_fixes_it_as_configured(card_process: CardWork, mmapped: bool) -> None:
+async def test_a_card_process_fixes_it_as_configured_at_most_128_kib(
+    card_process: CardWork, mmapped: bool
+) -> None:
     assert await card_process._in_pool(page_buffer_is_mmapped) is mmapped  # type: ignore[arg-type]
