@@ -483,3 +483,137 @@ def test_the_origin_cache_holds_sites_not_addresses() -> None:
             "https://news.example.org:443"
         )
     assert _authority_origin.cache_info().currsize == 1
+
+
+# --- the per-site gates --------------------------------------------------------------------
+
+
+async def test_gates_hand_a_freed_slot_to_the_first_waiter_whose_site_has_room() -> None:
+    from digests.http import _Gates
+
+    gates = _Gates(total=2, per_origin=1)
+    assert gates.try_enter("a") and gates.try_enter("b")
+    order: list[str] = []
+
+    async def wait(origin: str) -> None:
+        await gates.enter(origin)
+        order.append(origin)
+
+    # "a" waits for its site; "c" waits for any slot; "a" again queues behind the first.
+    tasks = [asyncio.create_task(wait(o)) for o in ("a", "c", "a")]
+    await asyncio.sleep(0)
+    assert order == []
+    gates.leave("b")  # a free slot, but site "a" is still full: "c" takes it
+    await asyncio.sleep(0)
+    assert order == ["c"]
+    assert not gates.try_enter("d")  # nothing free: no queue jumping
+    gates.leave("a")
+    await asyncio.sleep(0)
+    assert order == ["c", "a"]
+    gates.leave("c")  # "a" is busy again: the second "a" waits on, the slot stays free
+    await asyncio.sleep(0)
+    assert order == ["c", "a"]
+    assert gates.try_enter("d")  # the free slot is not held for the waiter on a busy site
+    gates.leave("d")
+    gates.leave("a")
+    await asyncio.gather(*tasks)
+    assert order == ["c", "a", "a"]
+    gates.leave("a")
+    assert gates._free == 2 and gates._busy == {} and gates._waiters == []
+
+
+async def test_a_waiter_that_gives_up_leaves_no_slot_taken() -> None:
+    from digests.http import _Gates
+
+    gates = _Gates(total=1, per_origin=1)
+    assert gates.try_enter("a")
+    loop = asyncio.get_running_loop()
+    with pytest.raises(TimeoutError):
+        await gates.enter("b", loop.time() + 0.01)
+    # Handed the slot in the same turn as it is cancelled: the slot goes on to the next.
+    late = asyncio.create_task(gates.enter("b"))
+    after = asyncio.create_task(gates.enter("c"))
+    await asyncio.sleep(0)
+    gates.leave("a")
+    late.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await late
+    await after
+    assert gates._busy == {"c": 1} and gates._waiters == []
+    gates.leave("c")
+    assert gates._free == 1 and gates._busy == {}
+
+
+# --- cookies and parsed addresses ----------------------------------------------------------
+
+
+async def test_a_cookie_set_by_a_redirect_reaches_its_next_hop_and_no_other_site() -> None:
+    seen: dict[str, str | None] = {}
+    asked = [0]
+
+    async def consent(request: web.Request) -> web.Response:
+        if request.cookies.get("consent") != "yes":
+            asked[0] += 1
+            response = web.Response(status=302, headers={"Location": "/consent"})
+            response.set_cookie("consent", "yes")
+            return response
+        seen[request.path] = request.cookies.get("consent")
+        return web.Response(text="<rss/>")
+
+    async def away(request: web.Request) -> web.Response:
+        response = web.Response(status=302, headers={"Location": f"{other}/landing"})
+        response.set_cookie("session", "secret")
+        return response
+
+    async def landing(request: web.Request) -> web.Response:
+        seen["landing"] = request.cookies.get("session")
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/consent", consent)
+    app.router.add_get("/away", away)
+    app.router.add_get("/landing", landing)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    await web.TCPSite(runner, "localhost", 0).start()
+    here = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    other = f"http://localhost:{runner.addresses[-1][1]}"
+    try:
+        async with Fetcher(CFG) as fetcher:
+            assert (await fetcher.get(f"{here}/consent")).content == b"<rss/>"
+            assert seen["/consent"] == "yes"
+            # Kept for that fetch only: the next one starts without it.
+            seen.clear()
+            assert (await fetcher.get(f"{here}/consent")).content == b"<rss/>"
+            assert seen["/consent"] == "yes" and asked == [2]
+            await fetcher.get(f"{here}/away")
+            assert seen["landing"] is None  # another host never sees the first one's cookie
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_feed_address_is_parsed_once_for_all_its_polls() -> None:
+    from digests.http_aiohttp import _parsed
+
+    async def feed(request: web.Request) -> web.Response:
+        return web.Response(status=304, headers={"ETag": '"v1"'})
+
+    app = web.Application()
+    app.router.add_get("/feed", feed)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/feed"
+    _parsed.cache_clear()
+    try:
+        async with Fetcher(CFG) as fetcher:
+            for _ in range(3):
+                res = await fetcher.get(url, etag='"v1"', last_modified="Mon, 30 Nov 2026")
+                assert res.not_modified and res.etag == '"v1"'
+                assert res.last_modified == "Mon, 30 Nov 2026"  # kept when a 304 omits it
+            await fetcher.get(url)  # no validators: a page, fetched once, not kept
+    finally:
+        await runner.cleanup()
+    assert _parsed.cache_info().misses == 1 and _parsed.cache_info().hits == 2
+    assert _parsed.cache_info().currsize == 1
