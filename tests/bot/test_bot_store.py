@@ -584,3 +584,22 @@ async def test_poll_successes_in_groups_and_row_by_row_fenced(any_store: SqlStor
     assert (g2.etag, g2.last_modified, g2.body_hash, g2.ttl_minutes) == ('"e2"', "lm", "h2", 30)
     assert g2.last_polled_at == NOW and g2.claim_token is None
     assert g3.last_polled_at is None and g3.claim_token == f3.claim_token  # fenced: untouched
+
+
+async def test_a_claimed_feed_reads_as_the_feed_listed(any_store: SqlStore) -> None:
+    """Claims read their rows by position, topics from their JSON text: every field as the
+    store's other reads give it, with topics and without."""
+    import dataclasses
+
+    await any_store.add_feed("https://a.example/feed.xml", name="A", topics=["tech", "economy"])
+    await any_store.add_feed("https://b.example/feed.xml", summary_mode="llm")
+    claimed = await any_store.claim_due_feeds(NOW, lease_seconds=300, limit=5, worker_id="w")
+    listed = {f.url: f for f in await any_store.list_feeds()}
+    assert len(claimed) == 2
+    for feed in claimed:
+        assert feed.claim_token is not None
+        assert dataclasses.replace(feed) == listed[feed.url]
+    by_url = {f.url: f for f in claimed}
+    assert by_url["https://a.example/feed.xml"].topics == ("tech", "economy")
+    assert by_url["https://b.example/feed.xml"].topics == ()
+    assert by_url["https://b.example/feed.xml"].summary_mode == "llm"
