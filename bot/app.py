@@ -91,7 +91,7 @@ class App:
         delivery_policy: DeliveryPolicy | None = None,
     ) -> None:
         from digests.card_work import default_processes, usable_cores
-        from digests.heap import fix_mmap_threshold
+        from digests.heap import fix_gc_threshold, fix_mmap_threshold
         from digests.http import Fetcher
         from digests.pipeline import NewsPipeline
         from digests.summarizer import EXTRACTIVE
@@ -111,6 +111,8 @@ class App:
         # Process-wide, like the card processes' own (digests.heap): page buffers freed by the
         # poller go back to the system instead of leaving holes in the heap.
         fix_mmap_threshold(config.malloc_mmap_threshold)
+        # And the cyclic collector walks its young objects a fifteenth as often (digests.heap).
+        fix_gc_threshold(config.gc_threshold)
         self.taxonomy = Taxonomy.load(config.topics_path)
         self.catalog: TopicCatalog = TaxonomyCatalog(self.taxonomy)
         self.metrics = Metrics()

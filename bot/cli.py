@@ -30,6 +30,7 @@ PIPELINE_FIELDS = frozenset(
         "allow_private_addresses",
         "poll_concurrency",
         "malloc_mmap_threshold",
+        "gc_threshold",
         "per_host_requests",
     }
 )

@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.errors import DatabaseUrlError, LlmSetupError
 from bot.models import ChatRef
 from digests.config import CONFIG_DIR, PipelineConfig
-from digests.heap import DEFAULT_MMAP_THRESHOLD
+from digests.heap import DEFAULT_GC_THRESHOLD, DEFAULT_MMAP_THRESHOLD
 
 if TYPE_CHECKING:
     from digests.llm import LlmConfig
@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         default=DEFAULT_MMAP_THRESHOLD, ge=0, le=32 * 1024 * 1024,
         validation_alias="DIGESTBOT_MALLOC_MMAP_THRESHOLD",
     )  # fmt: skip
+    # Allocations before the cyclic garbage collector looks at its young objects again
+    # (digests.heap.fix_gc_threshold); 0: Python's own 700.
+    gc_threshold: int = Field(
+        default=DEFAULT_GC_THRESHOLD, ge=0, le=10_000_000, validation_alias="DIGESTBOT_GC_THRESHOLD"
+    )
     # --- several workers (README "Scaling out") --------------------------------------------
     roles: str = Field(default="poll,deliver,updates", validation_alias="DIGESTBOT_ROLES")
     lease_seconds: float = Field(default=300.0, gt=0, validation_alias="DIGESTBOT_LEASE_SECONDS")
@@ -269,6 +274,7 @@ class Settings(BaseSettings):
             max_in_flight=self.poll_concurrency,
             max_per_host=self.per_host_requests,
             malloc_mmap_threshold=self.malloc_mmap_threshold,
+            gc_threshold=self.gc_threshold,
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from digests.heap import DEFAULT_MMAP_THRESHOLD
+from digests.heap import DEFAULT_GC_THRESHOLD, DEFAULT_MMAP_THRESHOLD
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
@@ -43,3 +43,7 @@ class PipelineConfig:
     # Blocks of this many bytes and more come from mmap in the worker and its card processes,
     # so that freed page buffers go back to the system (digests.heap); 0: glibc's default.
     malloc_mmap_threshold: int = DEFAULT_MMAP_THRESHOLD
+    # Allocations before the cyclic garbage collector's young generation is collected in the
+    # worker (digests.heap.fix_gc_threshold; card processes keep Python's own: a card cost the
+    # same either way in bench/pipeline.py); 0: Python's own 700.
+    gc_threshold: int = DEFAULT_GC_THRESHOLD

@@ -19,14 +19,31 @@ system call and fresh pages per large block, was within the noise of ``bench/pip
 
 Nothing is done where the C library is not glibc, or where ``MALLOC_MMAP_THRESHOLD_`` is set
 in the environment (glibc has read the operator's own choice at start-up).
+
+The cyclic garbage collector is tuned here too (:func:`fix_gc_threshold`): its youngest
+generation is collected after 700 more allocations than frees, and each collection of an older
+one walks every object that survived, which in a worker with trafilatura, lxml, SQLAlchemy and
+their caches loaded is some 150,000. An unchanged poll allocates a few hundred short-lived
+objects, almost all freed by reference counting before any collection could find them, yet a
+cycle of 10,000 unchanged feeds ran about 95 young and 9 middle collections and a full one:
+10-20 us of a poll's ~200 us (``gc.callbacks``). From 10,000 allocations on, the same cycle ran
+2 young collections and about 1 us a poll. Garbage in reference cycles waits a little longer
+to be collected; nothing is kept that would not be.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 
-__all__ = ["CARD_PROCESS_MMAP_THRESHOLD", "DEFAULT_MMAP_THRESHOLD", "fix_mmap_threshold"]
+__all__ = [
+    "CARD_PROCESS_MMAP_THRESHOLD",
+    "DEFAULT_GC_THRESHOLD",
+    "DEFAULT_MMAP_THRESHOLD",
+    "fix_gc_threshold",
+    "fix_mmap_threshold",
+]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +51,9 @@ DEFAULT_MMAP_THRESHOLD = 512 * 1024  # above asyncio's 256 KiB socket read buffe
 # A card process reads no socket: its large blocks are pages and what is parsed from them, so
 # it keeps glibc's starting value (at most: a smaller setting is taken as it is).
 CARD_PROCESS_MMAP_THRESHOLD = 128 * 1024
+# Allocations (net of frees) before the cyclic collector's youngest generation is collected;
+# Python's own is 700 (see the module's docstring).
+DEFAULT_GC_THRESHOLD = 10_000
 _M_TRIM_THRESHOLD = -1  # <malloc.h>
 _M_MMAP_THRESHOLD = -3
 
@@ -67,3 +87,14 @@ def fix_mmap_threshold(size: int) -> bool:
     if not done:  # glibc refuses sizes above its 32 MiB maximum
         log.warning("could not set the malloc mmap threshold to %d bytes", size)
     return done
+
+
+def fix_gc_threshold(allocations: int) -> bool:
+    """Collect the cyclic garbage collector's youngest generation after ``allocations`` (net)
+    rather than Python's 700; the older generations keep their own thresholds. ``0`` leaves
+    the collector as it is. True when the threshold was set."""
+    if allocations <= 0:
+        return False
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(allocations, middle, oldest)
+    return True

@@ -121,3 +121,33 @@ async def test_a_card_process_fixes_it_as_configured_at_most_128_kib(
     card_process: CardWork, mmapped: bool
 ) -> None:
     assert await card_process._in_pool(page_buffer_is_mmapped) is mmapped  # type: ignore[arg-type]
+
+
+# --- the cyclic garbage collector ------------------------------------------------------------
+
+
+def _gc_threshold_in(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code + "\nimport gc; print(gc.get_threshold())"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_young_generation_is_collected_less_often_and_zero_leaves_python_alone() -> None:
+    assert _gc_threshold_in("") == "(700, 10, 10)"  # Python's own
+    fixed = "from digests.heap import fix_gc_threshold as fix; assert fix(10_000)"
+    assert _gc_threshold_in(fixed) == "(10000, 10, 10)"
+    left = "from digests.heap import fix_gc_threshold as fix; assert not fix(0)"
+    assert _gc_threshold_in(left) == "(700, 10, 10)"
+
+
+def test_the_worker_and_its_card_processes_get_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).pipeline_config().gc_threshold == 10_000  # type: ignore[call-arg]
+    monkeypatch.setenv("DIGESTBOT_GC_THRESHOLD", "0")
+    assert Settings(_env_file=None).pipeline_config().gc_threshold == 0  # type: ignore[call-arg]
+    monkeypatch.setenv("DIGESTBOT_GC_THRESHOLD", "lots")
+    with pytest.raises(ValueError, match="DIGESTBOT_GC_THRESHOLD"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
