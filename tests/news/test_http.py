@@ -617,3 +617,32 @@ async def test_a_feed_address_is_parsed_once_for_all_its_polls() -> None:
         await runner.cleanup()
     assert _parsed.cache_info().misses == 1 and _parsed.cache_info().hits == 2
     assert _parsed.cache_info().currsize == 1
+
+
+async def test_a_server_gone_quiet_hits_the_read_timeout_when_it_is_the_shorter() -> None:
+    done = asyncio.Event()
+
+    async def stall(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/html"})
+        await response.prepare(request)
+        await response.write(b"<html>")
+        await done.wait()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/stall", stall)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/stall"
+    try:
+        async with Fetcher(replace(CFG, read_timeout=0.3, total_timeout=5.0)) as fetcher:
+            with pytest.raises(FetchError, match=r"no data for 0\.3s \(read timeout\)"):
+                await fetcher.get(url)
+        # As long as the whole deadline: the read timer is not set, the deadline says it.
+        async with Fetcher(replace(CFG, read_timeout=0.5, total_timeout=0.5)) as fetcher:
+            with pytest.raises(FetchError, match=r"longer than the 0\.5s overall deadline"):
+                await fetcher.get(url)
+    finally:
+        done.set()
+        await runner.cleanup()
