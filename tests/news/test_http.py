@@ -7,7 +7,8 @@ import gzip
 import socket
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -295,6 +296,26 @@ async def server() -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+@asynccontextmanager
+async def _serving(
+    routes: Mapping[str, Callable[[web.Request], Awaitable[web.StreamResponse]]],
+    hosts: tuple[str, ...] = ("127.0.0.1",),
+) -> AsyncIterator[list[str]]:
+    """A local aiohttp app answering GET ``routes``, listening on each of ``hosts``: their
+    base URLs, in that order."""
+    app = web.Application()
+    for path, handler in routes.items():
+        app.router.add_get(path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    for host in hosts:
+        await web.TCPSite(runner, host, 0).start()
+    try:
+        yield [f"http://{h}:{a[1]}" for h, a in zip(hosts, runner.addresses, strict=True)]
+    finally:
+        await runner.cleanup()
+
+
 async def test_real_server_gzip(server: str) -> None:
     async with Fetcher(CFG) as fetcher:
         res = await fetcher.get(f"{server}/hello")
@@ -381,19 +402,10 @@ async def test_unchanged_polls_reuse_one_connection() -> None:
             return web.Response(status=304, headers={"ETag": '"v1"'})
         return web.Response(text="<rss/>", headers={"ETag": '"v1"'})
 
-    app = web.Application()
-    app.router.add_get("/feed", feed)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/feed"
-    try:
-        async with Fetcher(CFG) as fetcher:
-            first = await fetcher.get(url)
-            for _ in range(5):
-                assert (await fetcher.get(url, etag=first.etag)).not_modified
-    finally:
-        await runner.cleanup()
+    async with _serving({"/feed": feed}) as (base,), Fetcher(CFG) as fetcher:
+        first = await fetcher.get(f"{base}/feed")
+        for _ in range(5):
+            assert (await fetcher.get(f"{base}/feed", etag=first.etag)).not_modified
     assert len(peers) == 1  # a 304 no longer costs a new TCP connection
 
 
@@ -413,20 +425,11 @@ async def test_same_etag_on_a_200_is_not_read_again() -> None:
         # A server that ignores If-None-Match and always sends the document.
         return web.Response(text="<rss>...</rss>", headers={"ETag": version["etag"]})
 
-    app = web.Application()
-    app.router.add_get("/feed", feed)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/feed"
-    try:
-        async with Fetcher(CFG) as fetcher:
-            first = await fetcher.get(url)
-            again = await fetcher.get(url, etag=first.etag)
-            version["etag"] = '"v2"'
-            changed = await fetcher.get(url, etag=first.etag)
-    finally:
-        await runner.cleanup()
+    async with _serving({"/feed": feed}) as (base,), Fetcher(CFG) as fetcher:
+        first = await fetcher.get(f"{base}/feed")
+        again = await fetcher.get(f"{base}/feed", etag=first.etag)
+        version["etag"] = '"v2"'
+        changed = await fetcher.get(f"{base}/feed", etag=first.etag)
     assert first.content == b"<rss>...</rss>"
     assert again.not_modified and again.content is None and again.etag == '"v1"'
     assert changed.content == b"<rss>...</rss>" and changed.etag == '"v2"'
@@ -569,28 +572,17 @@ async def test_a_cookie_set_by_a_redirect_reaches_its_next_hop_and_no_other_site
         seen["landing"] = request.cookies.get("session")
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_get("/consent", consent)
-    app.router.add_get("/away", away)
-    app.router.add_get("/landing", landing)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    await web.TCPSite(runner, "localhost", 0).start()
-    here = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    other = f"http://localhost:{runner.addresses[-1][1]}"
-    try:
-        async with Fetcher(CFG) as fetcher:
-            assert (await fetcher.get(f"{here}/consent")).content == b"<rss/>"
-            assert seen["/consent"] == "yes"
-            # Kept for that fetch only: the next one starts without it.
-            seen.clear()
-            assert (await fetcher.get(f"{here}/consent")).content == b"<rss/>"
-            assert seen["/consent"] == "yes" and asked == [2]
-            await fetcher.get(f"{here}/away")
-            assert seen["landing"] is None  # another host never sees the first one's cookie
-    finally:
-        await runner.cleanup()
+    routes = {"/consent": consent, "/away": away, "/landing": landing}
+    hosts = ("127.0.0.1", "localhost")
+    async with _serving(routes, hosts) as (here, other), Fetcher(CFG) as fetcher:
+        assert (await fetcher.get(f"{here}/consent")).content == b"<rss/>"
+        assert seen["/consent"] == "yes"
+        # Kept for that fetch only: the next one starts without it.
+        seen.clear()
+        assert (await fetcher.get(f"{here}/consent")).content == b"<rss/>"
+        assert seen["/consent"] == "yes" and asked == [2]
+        await fetcher.get(f"{here}/away")
+        assert seen["landing"] is None  # another host never sees the first one's cookie
 
 
 async def test_a_feed_address_is_parsed_once_for_all_its_polls() -> None:
@@ -599,22 +591,13 @@ async def test_a_feed_address_is_parsed_once_for_all_its_polls() -> None:
     async def feed(request: web.Request) -> web.Response:
         return web.Response(status=304, headers={"ETag": '"v1"'})
 
-    app = web.Application()
-    app.router.add_get("/feed", feed)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/feed"
     _parsed.cache_clear()
-    try:
-        async with Fetcher(CFG) as fetcher:
-            for _ in range(3):
-                res = await fetcher.get(url, etag='"v1"', last_modified="Mon, 30 Nov 2026")
-                assert res.not_modified and res.etag == '"v1"'
-                assert res.last_modified == "Mon, 30 Nov 2026"  # kept when a 304 omits it
-            await fetcher.get(url)  # no validators: a page, fetched once, not kept
-    finally:
-        await runner.cleanup()
+    async with _serving({"/feed": feed}) as (base,), Fetcher(CFG) as fetcher:
+        for _ in range(3):
+            res = await fetcher.get(f"{base}/feed", etag='"v1"', last_modified="Mon, 30 Nov 2026")
+            assert res.not_modified and res.etag == '"v1"'
+            assert res.last_modified == "Mon, 30 Nov 2026"  # kept when a 304 omits it
+        await fetcher.get(f"{base}/feed")  # no validators: a page, fetched once, not kept
     assert _parsed.cache_info().misses == 1 and _parsed.cache_info().hits == 2
     assert _parsed.cache_info().currsize == 1
 
@@ -629,20 +612,14 @@ async def test_a_server_gone_quiet_hits_the_read_timeout_when_it_is_the_shorter(
         await done.wait()
         return response
 
-    app = web.Application()
-    app.router.add_get("/stall", stall)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/stall"
-    try:
-        async with Fetcher(replace(CFG, read_timeout=0.3, total_timeout=5.0)) as fetcher:
-            with pytest.raises(FetchError, match=r"no data for 0\.3s \(read timeout\)"):
-                await fetcher.get(url)
-        # As long as the whole deadline: the read timer is not set, the deadline says it.
-        async with Fetcher(replace(CFG, read_timeout=0.5, total_timeout=0.5)) as fetcher:
-            with pytest.raises(FetchError, match=r"longer than the 0\.5s overall deadline"):
-                await fetcher.get(url)
-    finally:
-        done.set()
-        await runner.cleanup()
+    async with _serving({"/stall": stall}) as (base,):
+        try:
+            async with Fetcher(replace(CFG, read_timeout=0.3, total_timeout=5.0)) as fetcher:
+                with pytest.raises(FetchError, match=r"no data for 0\.3s \(read timeout\)"):
+                    await fetcher.get(f"{base}/stall")
+            # As long as the whole deadline: the read timer is not set, the deadline says it.
+            async with Fetcher(replace(CFG, read_timeout=0.5, total_timeout=0.5)) as fetcher:
+                with pytest.raises(FetchError, match=r"longer than the 0\.5s overall deadline"):
+                    await fetcher.get(f"{base}/stall")
+        finally:
+            done.set()  # the handler ends, and the server's cleanup does not wait for it
