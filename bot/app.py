@@ -111,7 +111,7 @@ class App:
         # Process-wide, like the card processes' own (digests.heap): page buffers freed by the
         # poller go back to the system instead of leaving holes in the heap.
         fix_mmap_threshold(config.malloc_mmap_threshold)
-        # And the cyclic collector walks its young objects a fifteenth as often (digests.heap).
+        # And the cyclic collector looks at its young objects far less often (digests.heap).
         fix_gc_threshold(config.gc_threshold)
         self.taxonomy = Taxonomy.load(config.topics_path)
         self.catalog: TopicCatalog = TaxonomyCatalog(self.taxonomy)

@@ -68,7 +68,10 @@ async def aiohttp_get(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     # A URL fetched with validators is a feed, fetched again every cycle: parsed once.
-    current: str | URL = _parsed(url) if (etag or last_modified or body_hash) else url
+    try:
+        current: str | URL = _parsed(url) if (etag or last_modified or body_hash) else url
+    except ValueError as exc:  # "http://a:99999/": what aiohttp would call an invalid URL
+        raise FetchError(url, f"invalid URL: {exc}") from None
     cookies: SimpleCookie | None = None
     loop = asyncio.get_running_loop()
     try:

@@ -623,3 +623,17 @@ async def test_a_server_gone_quiet_hits_the_read_timeout_when_it_is_the_shorter(
                     await fetcher.get(f"{base}/stall")
         finally:
             done.set()  # the handler ends, and the server's cleanup does not wait for it
+
+
+@pytest.mark.parametrize(
+    "url", ["http://a:99999/feed", "http://a:abc/feed", "http://a:-1/feed", "http://user@:80/f"]
+)
+@pytest.mark.parametrize("validators", [{}, {"etag": '"v1"'}, {"last_modified": "Mon, 30 Nov"}])
+async def test_an_address_aiohttp_cannot_parse_is_a_fetch_error(
+    url: str, validators: dict[str, str]
+) -> None:
+    # Fetched as a page or polled as a feed (its address then parsed once and kept): the
+    # same one-line reason, never an unexpected error with a traceback on every poll.
+    async with Fetcher(CFG) as fetcher:
+        with pytest.raises(FetchError, match="invalid URL"):
+            await fetcher.get(url, **validators)
