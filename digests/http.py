@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -177,7 +177,8 @@ class Fetcher:
         self._owns_client = True
         self._gates = _Gates(config.max_in_flight, config.max_per_host)
         self._session: Any = None  # aiohttp.ClientSession when no httpx transport is given
-        self._aiohttp_get: Any = None  # digests.http_aiohttp.aiohttp_get, imported with it
+        # digests.http_aiohttp.aiohttp_get, imported with aiohttp when the session opens.
+        self._aiohttp_get: Callable[..., Awaitable[FetchedResource]] | None = None
 
     @classmethod
     def from_client(
@@ -226,6 +227,7 @@ class Fetcher:
         if self._session is not None:
             await self._session.close()
             self._session = None
+            self._aiohttp_get = None
         if self._client is not None and self._owns_client:
             await self._client.aclose()
             self._client = None
@@ -280,6 +282,7 @@ class Fetcher:
         end = ours if deadline is None else min(ours, deadline)
         try:
             if self._session is not None:
+                assert self._aiohttp_get is not None  # set with the session
                 # aiohttp's own total timeout: one timer per request, not two.
                 return await self._aiohttp_get(
                     self._session, url, self._config, etag, last_modified, self._guard,

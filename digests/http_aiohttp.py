@@ -16,7 +16,7 @@ from yarl import URL
 
 from digests.config import PipelineConfig
 from digests.errors import FetchError
-from digests.http_body import ACCEPT, ACCEPT_ENCODING, RawResponse, read_body
+from digests.http_body import ACCEPT, ACCEPT_ENCODING, RawResponse, not_modified, read_body
 from digests.models import FetchedResource
 from digests.netguard import Guard, GuardedResolver
 
@@ -84,26 +84,21 @@ async def aiohttp_get(
             ) as response:
                 status = response.status
                 if status == 304:
-                    # aiohttp has the (empty) body read and the connection back in the pool.
-                    got = response.headers
-                    return FetchedResource(
-                        str(response.url),
-                        304,
-                        None,
-                        got.get("Content-Type"),
-                        got.get("ETag") or etag,
-                        got.get("Last-Modified") or last_modified,
-                        body_hash,
+                    # aiohttp has the (empty) body read and the connection back in the pool:
+                    # no body to drain through read_body.
+                    return not_modified(
+                        str(response.url), response.headers, etag, last_modified, body_hash
                     )
                 location = response.headers.get("Location")
                 if status in _REDIRECTS and location:
                     current = urljoin(str(response.url), location)
-                    scheme = urlsplit(current).scheme.lower()
+                    target = urlsplit(current)
+                    scheme = target.scheme.lower()
                     if scheme not in ("http", "https"):
                         raise FetchError(url, f"redirected to an unsupported URL scheme {scheme!r}")
                     # A site that sets a cookie and sends us back (a consent or session
                     # check) sees it on its next hop; no other site ever does.
-                    if urlsplit(current).hostname != response.url.host:
+                    if target.hostname != response.url.host:
                         cookies = None
                     elif response.cookies:
                         cookies = cookies or SimpleCookie()

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from digests.errors import FetchError
 from digests.models import FetchedResource
 
-__all__ = ["ACCEPT", "ACCEPT_ENCODING", "RawResponse", "body_digest", "read_body", "too_large"]
+__all__ = [
+    "ACCEPT",
+    "ACCEPT_ENCODING",
+    "RawResponse",
+    "body_digest",
+    "not_modified",
+    "read_body",
+    "too_large",
+]
 
 # Only encodings we can decompress under a bound; servers must not send anything else.
 ACCEPT_ENCODING = "gzip, deflate"
@@ -43,6 +51,26 @@ def body_digest(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
+def not_modified(
+    url: str,
+    headers: Mapping[str, str],
+    etag: str | None,
+    last_modified: str | None,
+    body_hash: str | None,
+) -> FetchedResource:
+    """The answer for a document unchanged since the validators sent: no content, and the
+    validators the server sent, else ours (a 304 need not repeat them)."""
+    return FetchedResource(
+        url=url,
+        status=304,
+        content=None,
+        content_type=headers.get("Content-Type"),
+        etag=headers.get("ETag") or etag,
+        last_modified=headers.get("Last-Modified") or last_modified,
+        body_hash=body_hash,
+    )
+
+
 async def read_body(
     response: RawResponse,
     limit: int,
@@ -57,8 +85,6 @@ async def read_body(
     parsed again.
     """
     final_url = response.url
-    new_etag = response.headers.get("ETag") or etag
-    new_last_modified = response.headers.get("Last-Modified") or last_modified
     unchanged = response.status_code == 200 and bool(etag) and response.headers.get("ETag") == etag
     if response.status_code == 304 or unchanged:
         # A server that ignores If-None-Match but sends the same ETag sent the same document:
@@ -68,15 +94,7 @@ async def read_body(
             # response before its body is read discards the connection.
             async for _ in response.chunks:
                 pass
-        return FetchedResource(
-            url=final_url,
-            status=304,
-            content=None,
-            content_type=response.headers.get("Content-Type"),
-            etag=new_etag,
-            last_modified=new_last_modified,
-            body_hash=body_hash,
-        )
+        return not_modified(final_url, response.headers, etag, last_modified, body_hash)
     if response.status_code >= 400:
         phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
         raise FetchError(final_url, f"HTTP {response.status_code}{phrase}")
@@ -105,8 +123,8 @@ async def read_body(
         status=304 if same else response.status_code,
         content=None if same else body,
         content_type=response.headers.get("Content-Type"),
-        etag=new_etag,
-        last_modified=new_last_modified,
+        etag=response.headers.get("ETag") or etag,
+        last_modified=response.headers.get("Last-Modified") or last_modified,
         body_hash=digest,
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -165,11 +164,11 @@ class SqlFeeds(SqlBase):
                 claim_token=token,
                 claimed_by=worker_id,
             )
-            .returning(*_CLAIMED)
+            .returning(*feeds_t.c)
         )
         async with self.engine.begin() as conn:
             rows = (await conn.execute(claim)).all()
-        feeds = [_claimed_feed(*r) for r in rows]
+        feeds = [feed_from_row(r) for r in rows]
         return sorted(feeds, key=lambda f: (f.next_poll_at is not None, f.next_poll_at, f.id))
 
     async def record_poll_success(
@@ -374,77 +373,6 @@ def feed_from_row(row: Any) -> FeedRecord:
         origin=m["origin"],
         claim_token=m["claim_token"],
         body_hash=m["body_hash"],
-    )
-
-
-# What a claim returns, in _claimed_feed's order, read by position. The topics come as their
-# JSON text where the driver allows: nearly every feed has none, and "[]" needs no decoder (a
-# claim returns up to a thousand rows, and their decoding was a third of its CPU).
-_CLAIMED = (
-    feeds_t.c.id,
-    feeds_t.c.url,
-    feeds_t.c.name,
-    sa.type_coerce(feeds_t.c.topics, sa.String()).label("topics"),
-    feeds_t.c.etag,
-    feeds_t.c.last_modified,
-    feeds_t.c.ttl_minutes,
-    feeds_t.c.error_count,
-    feeds_t.c.last_error,
-    feeds_t.c.next_poll_at,
-    feeds_t.c.last_polled_at,
-    feeds_t.c.added_at,
-    feeds_t.c.initialized,
-    feeds_t.c.summary_mode,
-    feeds_t.c.origin,
-    feeds_t.c.claim_token,
-    feeds_t.c.body_hash,
-)
-
-
-def _topics(raw: str | list[str] | None) -> tuple[str, ...]:
-    if raw is None or raw == "[]":
-        return ()
-    # SQLite gives the JSON text; asyncpg's connection decodes json columns itself.
-    return tuple(json.loads(raw) if isinstance(raw, str) else raw)
-
-
-def _claimed_feed(
-    id: int,
-    url: str,
-    name: str | None,
-    topics: str | list[str] | None,
-    etag: str | None,
-    last_modified: str | None,
-    ttl_minutes: int | None,
-    error_count: int,
-    last_error: str | None,
-    next_poll_at: datetime | None,
-    last_polled_at: datetime | None,
-    added_at: datetime,
-    initialized: bool,
-    summary_mode: str | None,
-    origin: str,
-    claim_token: str | None,
-    body_hash: str | None,
-) -> FeedRecord:
-    return FeedRecord(
-        id,
-        url,
-        name,
-        _topics(topics),
-        etag,
-        last_modified,
-        ttl_minutes,
-        error_count,
-        last_error,
-        next_poll_at,
-        last_polled_at,
-        added_at,
-        bool(initialized),
-        origin,
-        summary_mode,
-        claim_token,
-        body_hash,
     )
 
 

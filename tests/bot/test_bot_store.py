@@ -587,8 +587,8 @@ async def test_poll_successes_in_groups_and_row_by_row_fenced(any_store: SqlStor
 
 
 async def test_a_claimed_feed_reads_as_the_feed_listed(any_store: SqlStore) -> None:
-    """Claims read their rows by position, topics from their JSON text: every field as the
-    store's other reads give it, with topics and without."""
+    """A claimed feed carries every field as the store's other reads give it, with topics and
+    without."""
     import dataclasses
 
     await any_store.add_feed("https://a.example/feed.xml", name="A", topics=["tech", "economy"])
