@@ -10,7 +10,7 @@ For every page of ``../shared/bench/aeb-dev/html/*.html.gz`` (never copied here)
 bytes; ``extract(with_metadata=True)`` is shown too, since a card needs the title, date and
 site. The jobs are interleaved page by page, in alternating order, so that machine noise hits
 all alike; each page's time is its median over ``--rounds``. Prints articles/s, median and p95
-ms per article for both and their ratios. Target: the whole card within 2x of bare extraction.
+ms per article for both and their ratios. Target: the whole card within 1.5x of bare extraction.
 ``--profile`` adds a cProfile of the card path (top functions by cumulative time);
 ``--stages`` the total time of each stage (the sentences are split once, as ``build_card`` does).
 ``--metadata`` compares the card's metadata (``digests.page_meta``: the page's tags, trafilatura's

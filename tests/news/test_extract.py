@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import lxml.html
 import pytest
 
-from digests import cleanup
+from digests import cleanup, extract
 from digests.config import CONFIG_DIR
 from digests.errors import ExtractionError
 from digests.extract import article_from_entry, extract_article, html_fragment_paragraphs
@@ -37,6 +40,63 @@ def _entry(**overrides: object) -> FeedEntry:
     }
     values.update(overrides)
     return FeedEntry(**values)  # type: ignore[arg-type]
+
+
+# --- trafilatura's fast extraction, checked by its full cascade where it found little ---------
+
+
+def _extractions(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The ``fast`` flag of each trafilatura extraction extract_article asks for."""
+    asked: list[bool] = []
+    real = extract.trafilatura.bare_extraction
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs["fast"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(extract.trafilatura, "bare_extraction", spy)
+    return asked
+
+
+def test_a_long_article_is_extracted_once_in_fast_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = _extractions(monkeypatch)
+    article = extract_article(SAMPLE.read_bytes(), SAMPLE_URL)
+    assert asked == [True]
+    golden = json.loads((DATA / "cgtn-first-voice-china-rok.article.json").read_text("utf-8"))
+    assert article.text == golden["text"]
+
+
+def test_a_short_article_is_checked_by_the_full_cascade(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = _extractions(monkeypatch)
+    short = "".join(
+        f"<p>Short paragraph {i} about the new harbour and its ships.</p>" for i in range(4)
+    )
+    page = f"<html><body><article>{short}</article></body></html>"
+    article = extract_article(page, "https://example.com/short")
+    assert asked == [True, False]
+    assert "Short paragraph 3 about the new harbour" in article.text
+
+
+def _document(text: str, body: str = "<p>x</p>") -> Any:
+    return SimpleNamespace(text=text, body=lxml.html.fromstring(f"<div>{body}</div>"))
+
+
+@pytest.mark.parametrize(
+    ("document", "doubtful"),
+    [
+        (_document("a" * 1500), False),
+        (_document("a" * 500, body="<p>x</p><table><tr><td>1</td></tr></table>"), False),
+        (_document("a" * 499), True),  # short: about 80 words
+        (_document("a" * 1500, body="<div>no paragraph</div>"), True),
+        (_document("a" * 1500, body="<p>x</p><table/><table/>"), True),  # a table's page
+        (_document("a" * 1500, body="<p>x</p><aside>Read more</aside>"), True),  # furniture
+        (_document("a" * 1500, body="<p>x</p><figure>Photo</figure>"), True),
+        (_document(""), True),
+        (None, True),
+    ],
+)
+def test_when_the_fast_extraction_is_doubtful(document: Any, doubtful: bool) -> None:
+    assert extract._doubtful(document) is doubtful
 
 
 # --- the golden sample ---------------------------------------------------------------------
