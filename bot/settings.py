@@ -30,7 +30,11 @@ DATABASE_SCHEMES = ("postgresql+asyncpg", "postgresql", "postgres", "sqlite+aios
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # An empty variable is an unset one (its default), not a value: compose files and .env
+    # templates pass `DIGESTBOT_POLL_INTERVAL=` for a variable the operator left out.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     # --- store -------------------------------------------------------------------------
     database_url: str = Field(

@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli import main
 from bot.ports import ChatRef
+from bot.settings import Settings
 from bot.status_cli import format_status
 from bot.store import FeedRecord, SqlStore, Subscription, async_database_url
 
@@ -137,3 +138,21 @@ def test_format_workers_names_live_dead_leases_and_the_lock_holder() -> None:
 async def test_the_leases_clock_on_sqlite_is_the_callers(store: SqlStore) -> None:
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert await store.leases_clock(when) == when
+
+
+def test_an_empty_variable_is_read_as_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a compose file's `DIGESTBOT_POLL_INTERVAL: ${DIGESTBOT_POLL_INTERVAL}` passes it when
+    # the operator set nothing; in a .env file too.
+    monkeypatch.chdir(tmp_path)
+    for name in ("DIGESTBOT_POLL_INTERVAL", "DIGESTBOT_GC_THRESHOLD", "DIGESTBOT_ROLES"):
+        monkeypatch.setenv(name, "")
+    (tmp_path / ".env").write_text("DIGESTBOT_FETCH_TIMEOUT=\nTELEGRAM_BOT_TOKEN=\n")
+    settings = Settings.load()
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.poll_interval == defaults.poll_interval == 600
+    assert settings.gc_threshold == defaults.gc_threshold
+    assert settings.roles == defaults.roles
+    assert settings.fetch_timeout == defaults.fetch_timeout
+    assert settings.telegram_bot_token is None
