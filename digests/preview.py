@@ -228,6 +228,9 @@ def _configure_logging() -> None:
         handler.setFormatter(logging.Formatter("digestbot: %(levelname)s: %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.WARNING)
+    # trafilatura logs what it thinks of a page ("parsed tree length: 0, wrong data type or
+    # not valid HTML") as an ERROR; the card's own failure line says it, with the input's name.
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 
 def main_preview(

@@ -162,6 +162,21 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines()[-1].startswith("digestbot: nope.html: ")
 
 
+def test_a_file_that_is_not_html_is_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text('{"not": "a page"}')
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "preview", str(data)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [f"digestbot: {data}: the page is empty or not HTML"]
+
+
 def test_limit_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, ["feed.xml"], limit=0) == (
         2,
