@@ -142,19 +142,23 @@ def test_other_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: 
         assert "Story second & <more>" in out
 
 
-def test_cli_end_to_end(tmp_path: Path) -> None:
-    page = tmp_path / "page.html"
-    page.write_bytes(article_page("CLI story"))
-    env = {**os.environ, "DIGESTBOT_SUMMARY_WORDS": "25"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "preview", "--format", "json", str(page), "nope.html"],
+def _preview_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``digestbot preview ARGS`` in a fresh process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "preview", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
-        env=env,
+        env={**os.environ, **env},
         timeout=120,
         check=False,
     )
+
+
+def test_cli_end_to_end(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_bytes(article_page("CLI story"))
+    done = _preview_cli("--format", "json", str(page), "nope.html", DIGESTBOT_SUMMARY_WORDS="25")
     assert done.returncode == 1
     (card,) = json_lines(done.stdout)
     assert card["title"] == "CLI story"
@@ -165,14 +169,7 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
 def test_a_file_that_is_not_html_is_one_line(tmp_path: Path) -> None:
     data = tmp_path / "data.json"
     data.write_text('{"not": "a page"}')
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "preview", str(data)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
+    done = _preview_cli(str(data))
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [f"digestbot: {data}: the page is empty or not HTML"]
 
