@@ -148,6 +148,8 @@ def test_an_empty_variable_is_read_as_unset(
     monkeypatch.chdir(tmp_path)
     for name in ("DIGESTBOT_POLL_INTERVAL", "DIGESTBOT_GC_THRESHOLD", "DIGESTBOT_ROLES"):
         monkeypatch.setenv(name, "")
+    for name in ("DIGESTBOT_FETCH_TIMEOUT", "TELEGRAM_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)  # the .env file's lines are what is read
     (tmp_path / ".env").write_text("DIGESTBOT_FETCH_TIMEOUT=\nTELEGRAM_BOT_TOKEN=\n")
     settings = Settings.load()
     defaults = Settings(_env_file=None)  # type: ignore[call-arg]
