@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import ChatFeedAdded, FeedRecord
 from bot.store._sql import SqlBase, insert_ignore
-from bot.store.feeds import feed_from_row
+from bot.store.feeds import FEED_COLUMNS, feed_from_row
 from bot.store.schema import CHAT_ORIGIN, feed_owners_t, feeds_t
 
 __all__ = ["CHAT_ORIGIN", "ChatFeedAdded", "SqlChatFeeds", "feed_audience", "hidden_feed_ids"]
@@ -55,7 +55,7 @@ class SqlChatFeeds(SqlBase):
         """The feeds ``subscription_id`` owns, in the order it added them (``/feeds`` numbers
         them so)."""
         stmt = (
-            sa.select(feeds_t)
+            sa.select(*FEED_COLUMNS)
             .join(feed_owners_t, feed_owners_t.c.feed_id == feeds_t.c.id)
             .where(feed_owners_t.c.subscription_id == subscription_id)
             .order_by(feed_owners_t.c.added_at, feeds_t.c.id)
@@ -114,7 +114,7 @@ class SqlChatFeeds(SqlBase):
 
 
 async def _feed_by_url(conn: AsyncConnection, url: str) -> FeedRecord | None:
-    row = (await conn.execute(sa.select(feeds_t).where(feeds_t.c.url == url))).first()
+    row = (await conn.execute(sa.select(*FEED_COLUMNS).where(feeds_t.c.url == url))).first()
     return feed_from_row(row) if row else None
 
 

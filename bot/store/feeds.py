@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,7 +22,7 @@ from bot.store.schema import (
     subscriptions_t,
 )
 
-__all__ = ["SqlFeeds", "write_poll_successes"]
+__all__ = ["FEED_COLUMNS", "SqlFeeds", "feed_from_row", "write_poll_successes"]
 
 
 class SqlFeeds(SqlBase):
@@ -60,7 +61,7 @@ class SqlFeeds(SqlBase):
                 if summary_mode is not None:
                     values["summary_mode"] = summary_mode
                 await conn.execute(sa.update(feeds_t).where(feeds_t.c.url == url).values(values))
-            row = (await conn.execute(sa.select(feeds_t).where(feeds_t.c.url == url))).one()
+            row = (await conn.execute(sa.select(*FEED_COLUMNS).where(feeds_t.c.url == url))).one()
         return feed_from_row(row), created
 
     async def add_feeds(
@@ -101,12 +102,12 @@ class SqlFeeds(SqlBase):
 
     async def get_feed(self, url: str) -> FeedRecord | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(sa.select(feeds_t).where(feeds_t.c.url == url))).first()
+            row = (await conn.execute(sa.select(*FEED_COLUMNS).where(feeds_t.c.url == url))).first()
         return feed_from_row(row) if row else None
 
     async def list_feeds(self) -> list[FeedRecord]:
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(sa.select(feeds_t).order_by(feeds_t.c.id))).all()
+            rows = (await conn.execute(sa.select(*FEED_COLUMNS).order_by(feeds_t.c.id))).all()
         return [feed_from_row(r) for r in rows]
 
     async def remove_feed(self, url: str) -> bool:
@@ -116,7 +117,7 @@ class SqlFeeds(SqlBase):
 
     async def due_feeds(self, now: datetime) -> list[FeedRecord]:
         stmt = (
-            sa.select(feeds_t)
+            sa.select(*FEED_COLUMNS)
             .where(sa.or_(feeds_t.c.next_poll_at.is_(None), feeds_t.c.next_poll_at <= now))
             .order_by(feeds_t.c.id)
         )
@@ -164,7 +165,7 @@ class SqlFeeds(SqlBase):
                 claim_token=token,
                 claimed_by=worker_id,
             )
-            .returning(*feeds_t.c)
+            .returning(*FEED_COLUMNS)
         )
         async with self.engine.begin() as conn:
             rows = (await conn.execute(claim)).all()
@@ -291,6 +292,27 @@ _RECORD_POLL = (
 )
 
 
+# Unchanged polls (validators kept), a group at a time; built once with its id list expanded
+# at execution: building it for every group coerced each id in Python, a few percent of an
+# unchanged poll. Fenced by the group's lease token, or not at all without one.
+_RECORD_UNCHANGED_VALUES: dict[str, Any] = {
+    "ttl_minutes": sa.bindparam("b_ttl", type_=sa.Integer()),
+    "error_count": 0,
+    "last_error": None,
+    "last_polled_at": sa.bindparam("b_at", type_=UTCDateTime()),
+    "next_poll_at": sa.bindparam("b_next", type_=UTCDateTime()),
+    "initialized": True,
+    **_UNLEASED,
+}
+_IDS = sa.bindparam("b_ids", expanding=True, type_=sa.Integer())
+_RECORD_UNCHANGED = {
+    True: sa.update(feeds_t)
+    .where(feeds_t.c.id.in_(_IDS), feeds_t.c.claim_token == sa.bindparam("b_token"))
+    .values(_RECORD_UNCHANGED_VALUES),
+    False: sa.update(feeds_t).where(feeds_t.c.id.in_(_IDS)).values(_RECORD_UNCHANGED_VALUES),
+}
+
+
 async def write_poll_successes(conn: AsyncConnection, polls: Sequence[PollSuccess]) -> None:
     """:meth:`SqlFeeds.record_poll_successes` in the caller's transaction."""
     groups: dict[tuple[str | None, int | None], list[PollSuccess]] = {}
@@ -303,20 +325,17 @@ async def write_poll_successes(conn: AsyncConnection, polls: Sequence[PollSucces
     for (token, ttl), same in groups.items():
         at = max(p.at for p in same)
         next_poll_at = max(p.next_poll_at for p in same)
+        fenced = token is not None
         for chunk in chunks([p.feed_id for p in same], 2000):
-            await conn.execute(
-                sa.update(feeds_t)
-                .where(feeds_t.c.id.in_(chunk), _holds(token))
-                .values(
-                    ttl_minutes=ttl,
-                    error_count=0,
-                    last_error=None,
-                    last_polled_at=at,
-                    next_poll_at=next_poll_at,
-                    initialized=True,
-                    **_UNLEASED,
-                )
-            )
+            values: dict[str, Any] = {
+                "b_ids": list(chunk),
+                "b_ttl": ttl,
+                "b_at": at,
+                "b_next": next_poll_at,
+            }
+            if fenced:
+                values["b_token"] = token
+            await conn.execute(_RECORD_UNCHANGED[fenced], values)
     if changed:
         rows = [_poll_row(p) for p in changed]
         for chunk in chunks(rows, 2000):
@@ -353,27 +372,16 @@ def _fenced(rowcount: int | None, feed_id: int, claim_token: str | None, what: s
     return False
 
 
+# A feed record's columns in the order of its fields, read by position: a claim reads
+# thousands a cycle, and looking each value up by name cost about a tenth of an unchanged
+# poll. The lease's own columns are not read back.
+FEED_COLUMNS = tuple(feeds_t.c[field.name] for field in dataclasses.fields(FeedRecord))
+
+
 def feed_from_row(row: Any) -> FeedRecord:
-    m = row._mapping
-    return FeedRecord(
-        id=m["id"],
-        url=m["url"],
-        name=m["name"],
-        topics=tuple(m["topics"] or ()),
-        etag=m["etag"],
-        last_modified=m["last_modified"],
-        ttl_minutes=m["ttl_minutes"],
-        error_count=m["error_count"],
-        last_error=m["last_error"],
-        next_poll_at=m["next_poll_at"],
-        last_polled_at=m["last_polled_at"],
-        added_at=m["added_at"],
-        initialized=bool(m["initialized"]),
-        summary_mode=m["summary_mode"],
-        origin=m["origin"],
-        claim_token=m["claim_token"],
-        body_hash=m["body_hash"],
-    )
+    """A row of :data:`FEED_COLUMNS` (in that order) as a record."""
+    feed_id, url, name, topics, *rest = row
+    return FeedRecord(feed_id, url, name, tuple(topics or ()), *rest)
 
 
 def _has_a_reader() -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -432,6 +433,49 @@ def test_naive_datetimes_are_refused() -> None:
         UTCDateTime().process_bind_param(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("stored", "read"),
+    [
+        ("2026-12-02 14:35:29.123456", datetime(2026, 12, 2, 14, 35, 29, 123456, tzinfo=UTC)),
+        ("2026-12-02 14:35:29", datetime(2026, 12, 2, 14, 35, 29, tzinfo=UTC)),  # no micros
+        # Not what the store writes (naive UTC), but an offset is honoured if one is there.
+        ("2026-12-02T16:35:29+02:00", datetime(2026, 12, 2, 14, 35, 29, tzinfo=UTC)),
+        (None, None),
+    ],
+)
+def test_sqlite_times_are_read_as_aware_utc(stored: str | None, read: datetime | None) -> None:
+    from sqlalchemy.dialects import sqlite
+
+    from bot.store import UTCDateTime
+
+    dialect = sqlite.dialect()
+    process = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert process is not None
+    got = process(stored)
+    assert got == read and (got is None or got.utcoffset() == timedelta(0))
+
+
+async def test_a_claimed_feed_reads_back_every_field(any_store: SqlStore) -> None:
+    # Claims read feed rows by position (FEED_COLUMNS): each field must land in its place.
+    feed, _ = await any_store.add_feed(
+        "https://a.example/feed", name="A", topics=["economy", "tech"], summary_mode="llm"
+    )
+    await any_store.record_poll_success(
+        feed.id, etag='"e1"', last_modified="Mon, 30 Nov 2026 10:00:00 GMT", ttl_minutes=30,
+        now=NOW, next_poll_at=NOW - timedelta(minutes=1), body_hash="h1",
+    )  # fmt: skip
+    [claimed] = await any_store.claim_due_feeds(NOW, lease_seconds=60, limit=5, worker_id="w1")
+    listed = await any_store.get_feed(feed.url)
+    assert listed is not None and claimed.claim_token is not None
+    assert dataclasses.replace(listed, claim_token=claimed.claim_token) == claimed
+    assert (claimed.name, claimed.topics, claimed.summary_mode) == ("A", ("economy", "tech"), "llm")
+    assert (claimed.etag, claimed.body_hash, claimed.ttl_minutes) == ('"e1"', "h1", 30)
+    assert claimed.last_modified == "Mon, 30 Nov 2026 10:00:00 GMT"
+    assert (claimed.last_polled_at, claimed.next_poll_at) == (NOW, NOW - timedelta(minutes=1))
+    assert claimed.initialized and claimed.error_count == 0 and claimed.origin == "command"
+    assert claimed.added_at.utcoffset() == timedelta(0)
+
+
 @pytest.mark.postgres
 async def test_workers_starting_together_upgrade_once() -> None:
     if not POSTGRES_URL:
@@ -589,7 +633,6 @@ async def test_poll_successes_in_groups_and_row_by_row_fenced(any_store: SqlStor
 async def test_a_claimed_feed_reads_as_the_feed_listed(any_store: SqlStore) -> None:
     """A claimed feed carries every field as the store's other reads give it, with topics and
     without."""
-    import dataclasses
 
     await any_store.add_feed("https://a.example/feed.xml", name="A", topics=["tech", "economy"])
     await any_store.add_feed("https://b.example/feed.xml", summary_mode="llm")
