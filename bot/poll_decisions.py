@@ -4,6 +4,7 @@ around them."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -67,8 +68,14 @@ class FeedReport:
 
 def next_poll_after_success(now: datetime, interval: float, ttl_minutes: int | None) -> datetime:
     """The feed's own ``<ttl>`` wins when it asks for a longer wait than our interval."""
-    wait = max(float(interval), float(ttl_minutes or 0) * 60.0)
-    return now + timedelta(seconds=wait)
+    return now + _wait_after_success(interval, ttl_minutes)
+
+
+@functools.lru_cache(maxsize=1024)
+def _wait_after_success(interval: float, ttl_minutes: int | None) -> timedelta:
+    # Feeds share a handful of <ttl> values: the wait is worked out once for each, not on
+    # every one of a cycle's thousands of polls.
+    return timedelta(seconds=max(float(interval), float(ttl_minutes or 0) * 60.0))
 
 
 def next_poll_after_failure(

@@ -585,13 +585,15 @@ async def test_a_cookie_set_by_a_redirect_reaches_its_next_hop_and_no_other_site
         assert seen["landing"] is None  # another host never sees the first one's cookie
 
 
-async def test_a_feed_address_is_parsed_once_for_all_its_polls() -> None:
+async def test_a_feed_address_is_parsed_and_routed_once_for_all_its_polls() -> None:
+    from digests.http import _feed_route
     from digests.http_aiohttp import _parsed
 
     async def feed(request: web.Request) -> web.Response:
         return web.Response(status=304, headers={"ETag": '"v1"'})
 
     _parsed.cache_clear()
+    _feed_route.cache_clear()
     async with _serving({"/feed": feed}) as (base,), Fetcher(CFG) as fetcher:
         for _ in range(3):
             res = await fetcher.get(f"{base}/feed", etag='"v1"', last_modified="Mon, 30 Nov 2026")
@@ -600,6 +602,8 @@ async def test_a_feed_address_is_parsed_once_for_all_its_polls() -> None:
         await fetcher.get(f"{base}/feed")  # no validators: a page, fetched once, not kept
     assert _parsed.cache_info().misses == 1 and _parsed.cache_info().hits == 2
     assert _parsed.cache_info().currsize == 1
+    # Its origin (the per-site gate's key) is worked out once too.
+    assert _feed_route.cache_info().misses == 1 and _feed_route.cache_info().currsize == 1
 
 
 async def test_a_server_gone_quiet_hits_the_read_timeout_when_it_is_the_shorter() -> None:
