@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from bot.schedule import exponential_backoff
 from digests.models import Card, FeedEntry
@@ -44,8 +45,10 @@ def claim_size(done: int, elapsed: float, pool: int) -> int:
     return max(pool, min(paced, pool * MAX_CLAIM_ROUNDS))
 
 
-@dataclass(frozen=True, slots=True)
-class FeedReport:
+class FeedReport(NamedTuple):
+    """What one feed's poll did (a named tuple: one per polled feed, see
+    :class:`bot.models.FeedRecord`)."""
+
     url: str
     new_entries: int = 0
     cards: int = 0

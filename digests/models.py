@@ -1,18 +1,18 @@
 """The plain data of the news side, named by where it comes from and where it goes.
 
-All datetimes are timezone-aware UTC. Every model is a frozen dataclass so that decisions over
-it stay pure functions.
+All datetimes are timezone-aware UTC. Every model is immutable so that decisions over it stay
+pure functions: a frozen dataclass, or a named tuple where one is built per fetch
+(:class:`FetchedResource`, thousands per poll cycle; a frozen dataclass cost five times as much).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class FetchedResource:
+class FetchedResource(NamedTuple):
     """What the HTTP fetcher returns for one URL.
 
     ``content`` is ``None`` when the server answered 304 Not Modified.

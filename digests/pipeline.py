@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from digests.card_work import CARDS_PER_PROCESS, CardWork
 from digests.cards import link_card
@@ -35,8 +34,7 @@ CardOutcome = Card | DigestError
 """A card, or the expected error that kept one entry from becoming a card."""
 
 
-@dataclass(frozen=True, slots=True)
-class FeedFetch:
+class FeedFetch(NamedTuple):
     """One poll of a feed: ``feed`` is ``None`` when the server said 304 Not Modified."""
 
     url: str

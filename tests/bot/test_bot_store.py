@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -467,7 +466,7 @@ async def test_a_claimed_feed_reads_back_every_field(any_store: SqlStore) -> Non
     [claimed] = await any_store.claim_due_feeds(NOW, lease_seconds=60, limit=5, worker_id="w1")
     listed = await any_store.get_feed(feed.url)
     assert listed is not None and claimed.claim_token is not None
-    assert dataclasses.replace(listed, claim_token=claimed.claim_token) == claimed
+    assert listed._replace(claim_token=claimed.claim_token) == claimed
     assert (claimed.name, claimed.topics, claimed.summary_mode) == ("A", ("economy", "tech"), "llm")
     assert (claimed.etag, claimed.body_hash, claimed.ttl_minutes) == ('"e1"', "h1", 30)
     assert claimed.last_modified == "Mon, 30 Nov 2026 10:00:00 GMT"
@@ -641,7 +640,7 @@ async def test_a_claimed_feed_reads_as_the_feed_listed(any_store: SqlStore) -> N
     assert len(claimed) == 2
     for feed in claimed:
         assert feed.claim_token is not None
-        assert dataclasses.replace(feed) == listed[feed.url]
+        assert feed == listed[feed.url]
     by_url = {f.url: f for f in claimed}
     assert by_url["https://a.example/feed.xml"].topics == ("tech", "economy")
     assert by_url["https://b.example/feed.xml"].topics == ()
