@@ -30,6 +30,7 @@ import asyncio
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -192,18 +193,37 @@ async def polls(args: argparse.Namespace) -> None:
             async with App(settings_for(db), adapters=[]) as app:
                 await seed_feeds(app.store, site, 0)
                 print(f"all-unchanged cycle, {n} feeds (304), 50 in flight, 2 per site:")
-                for _ in range(args.repeat):
-                    await make_due(app.store)
-                    wall, cpu = await measure(app.poll)
-                    stats = site.control("stats")
-                    print(
-                        line("digestbot poller", wall, cpu, n),
-                        f" peak/site {stats['peak_per_port']}",
-                    )
-                    wall, cpu = await measure(lambda: bare_aiohttp(urls, etags))
-                    print(line("bare aiohttp loop", wall, cpu, n))
-                    wall, cpu = await measure(lambda: bare_httpx(urls, etags))
-                    print(line("bare httpx loop", wall, cpu, n))
+                ratios: list[float] = []
+                for repeat in range(args.repeat):
+
+                    async def poller() -> float:
+                        await make_due(app.store)
+                        wall, cpu = await measure(app.poll)
+                        stats = site.control("stats")
+                        print(
+                            line("digestbot poller", wall, cpu, n),
+                            f" peak/site {stats['peak_per_port']}",
+                        )
+                        return wall
+
+                    async def bare() -> float:
+                        wall, cpu = await measure(lambda: bare_aiohttp(urls, etags))
+                        print(line("bare aiohttp loop", wall, cpu, n))
+                        return wall
+
+                    # Taken in turns, first one then the other: the machine's pace drifts.
+                    if repeat % 2:
+                        bare_wall, ours = await bare(), await poller()
+                    else:
+                        ours, bare_wall = await poller(), await bare()
+                    ratios.append(ours / bare_wall)
+                    if repeat == 0:  # the other client, once: it is ten times slower
+                        wall, cpu = await measure(lambda: bare_httpx(urls, etags))
+                        print(line("bare httpx loop", wall, cpu, n))
+                print(
+                    f"  poller / bare aiohttp, wall: median {statistics.median(ratios):.2f}x "
+                    f"over {len(ratios)} (from {min(ratios):.2f}x to {max(ratios):.2f}x)"
+                )
         finally:
             site.close()
         # One feed answering after 10 s.
