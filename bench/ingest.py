@@ -193,10 +193,10 @@ async def polls(args: argparse.Namespace) -> None:
             async with App(settings_for(db), adapters=[]) as app:
                 await seed_feeds(app.store, site, 0)
                 print(f"all-unchanged cycle, {n} feeds (304), 50 in flight, 2 per site:")
-                ratios: list[float] = []
+                ratios: list[tuple[float, float]] = []  # (wall, CPU) of poller / bare loop
                 for repeat in range(args.repeat):
 
-                    async def poller() -> float:
+                    async def poller() -> tuple[float, float]:
                         await make_due(app.store)
                         wall, cpu = await measure(app.poll)
                         stats = site.control("stats")
@@ -204,26 +204,28 @@ async def polls(args: argparse.Namespace) -> None:
                             line("digestbot poller", wall, cpu, n),
                             f" peak/site {stats['peak_per_port']}",
                         )
-                        return wall
+                        return wall, cpu
 
-                    async def bare() -> float:
+                    async def bare() -> tuple[float, float]:
                         wall, cpu = await measure(lambda: bare_aiohttp(urls, etags))
                         print(line("bare aiohttp loop", wall, cpu, n))
-                        return wall
+                        return wall, cpu
 
                     # Taken in turns, first one then the other: the machine's pace drifts.
                     if repeat % 2:
-                        bare_wall, ours = await bare(), await poller()
+                        loop_, ours = await bare(), await poller()
                     else:
-                        ours, bare_wall = await poller(), await bare()
-                    ratios.append(ours / bare_wall)
+                        ours, loop_ = await poller(), await bare()
+                    ratios.append((ours[0] / loop_[0], ours[1] / loop_[1]))
                     if repeat == 0:  # the other client, once: it is ten times slower
                         wall, cpu = await measure(lambda: bare_httpx(urls, etags))
                         print(line("bare httpx loop", wall, cpu, n))
-                print(
-                    f"  poller / bare aiohttp, wall: median {statistics.median(ratios):.2f}x "
-                    f"over {len(ratios)} (from {min(ratios):.2f}x to {max(ratios):.2f}x)"
-                )
+                for k, what in enumerate(("wall", "CPU")):
+                    got = [r[k] for r in ratios]
+                    print(
+                        f"  poller / bare aiohttp, {what}: median {statistics.median(got):.2f}x "
+                        f"over {len(got)} (from {min(got):.2f}x to {max(got):.2f}x)"
+                    )
         finally:
             site.close()
         # One feed answering after 10 s.
