@@ -11,6 +11,8 @@ same keywords, and keeps its own caches (language model, compiled keyword patter
 A worker that dies (killed, out of memory) breaks the pool: the card it was building fails
 like any other unexpected error, and the next card starts a fresh pool; after
 :data:`MAX_BROKEN_POOLS` in a row, or when no pool can start at all, cards are built in threads.
+A worker that dies (killed outright, no time to stop its pool) takes its card processes with it:
+each checks every second that the worker is still its parent.
 
 With no number configured, :func:`default_processes` picks one from the cores this process may
 use (:func:`usable_cores`): one card process per core beyond the event loop's, at most two.
@@ -30,6 +32,8 @@ import logging
 import math
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -56,6 +60,8 @@ log = logging.getLogger(__name__)
 # core; more only pay off with many new items at once, which an operator can ask for.
 MAX_DEFAULT_PROCESSES = 2
 _CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
+# How often a card process checks that its worker is still there (_exit_with).
+PARENT_CHECK_SECONDS = 1.0
 # A process that dies this many times running (killed for memory on start, say) will die again:
 # the cards go to threads rather than each failing in a fresh pool.
 MAX_BROKEN_POOLS = 3
@@ -249,7 +255,7 @@ class CardWork:
             max_workers=self.processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_start,
-            initargs=(topics, translations, self._config),
+            initargs=(topics, translations, self._config, os.getpid()),
         )
         return self._pool
 
@@ -263,15 +269,31 @@ def _worker_start(
     topics: dict[str, tuple[str, ...]],
     translations: dict[str, dict[str, tuple[str, ...]]],
     config: PipelineConfig,
+    parent: int,
 ) -> None:
     global _WORKER
     # Ctrl-C in a terminal reaches the whole process group: the worker stops the pool itself
     # on shutdown, and a card process interrupted on its own would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_exit_with, args=(parent,), name="card-process-parent-watch", daemon=True
+    ).start()
     # Its page buffers go back to the system when freed (digests.heap): without this a card
     # process grew about 5 MB over 500 real pages after its caches were full.
     fix_mmap_threshold(min(config.malloc_mmap_threshold, CARD_PROCESS_MMAP_THRESHOLD))
     _WORKER = (Taxonomy(topics, translations), config)
+
+
+def _exit_with(parent: int, every: float = PARENT_CHECK_SECONDS) -> None:
+    """End this card process once ``parent`` (the worker) is gone.
+
+    A worker killed outright (SIGKILL, the out-of-memory killer, a container's hard stop, a
+    crash) never shuts its pool down, and the pool's own pipes keep a card process waiting for
+    work: it lived on with its 200 MB, one more after every restart of the worker.
+    """
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)  # nothing here is the worker's any more: its cards go nowhere
 
 
 def _worker_state() -> tuple[Taxonomy, PipelineConfig]:

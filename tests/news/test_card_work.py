@@ -6,6 +6,7 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -24,7 +25,8 @@ from digests.config import PipelineConfig
 from digests.models import FeedEntry
 from digests.topics import Taxonomy
 
-SAMPLE = Path(__file__).resolve().parents[2] / "config" / "samples"
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "config" / "samples"
 PAGE = SAMPLE / "cgtn-first-voice-china-rok.html"
 CONFIG = PipelineConfig()
 ENTRY = FeedEntry(
@@ -184,3 +186,61 @@ def test_the_settings_default_is_the_card_works() -> None:
     from bot.settings import Settings
 
     assert Settings.model_fields["cards_per_process"].default == CARDS_PER_PROCESS
+
+
+_WORKER_SCRIPT = """
+import asyncio, multiprocessing, sys
+from digests.card_work import CardWork
+from digests.config import PipelineConfig
+from digests.models import FeedEntry
+from digests.topics import Taxonomy
+
+async def main():
+    work = CardWork(Taxonomy({"budget": ("budget",)}, {}), PipelineConfig(), processes=1)
+    entry = FeedEntry(entry_id="e", feed_url="https://a.example/f", title="Budget passed",
+                      content_html="<p>" + "The budget passed on Tuesday. " * 20 + "</p>")
+    await work.from_entry(entry)  # the pool is up
+    with open(sys.argv[1], "w") as out:
+        out.write(" ".join(str(p.pid) for p in multiprocessing.active_children()))
+    await asyncio.sleep(120)  # killed long before
+
+asyncio.run(main())
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+async def test_a_card_process_ends_when_its_worker_is_killed_outright(tmp_path: Path) -> None:
+    # SIGKILL (or the out-of-memory killer) leaves the worker no time to shut its pool down.
+    # The pid comes in a file, not a pipe the card process would hold open too.
+    pids = tmp_path / "pids"
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _WORKER_SCRIPT, str(pids), cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(600):  # the pool starts within seconds; a minute at most
+            if pids.exists() and pids.read_text():
+                break
+            await asyncio.sleep(0.1)
+        [card_process] = [int(pid) for pid in pids.read_text().split()]
+        assert _running(card_process)
+    finally:
+        worker.kill()
+        await worker.wait()
+    try:
+        for _ in range(100):  # it checks every second
+            if not _running(card_process):
+                break
+            await asyncio.sleep(0.1)
+        assert not _running(card_process)
+    finally:
+        if _running(card_process):  # what the test found wrong: not left behind
+            os.kill(card_process, signal.SIGKILL)
