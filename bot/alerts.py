@@ -172,8 +172,12 @@ class Alerts:
         messages, saved, forget = decide(observations, states, now)
         queued = 0
         for message in messages:
+            # The admin chats' words, not only the key: "alert: worker:vm: vm" said little.
             log.warning(
-                "alert%s: %s: %s", " over" if message.ended else "", message.key, message.detail
+                "%s (%s): %s",
+                msg.alert_title(message.kind, ended=message.ended),
+                message.key,
+                msg.alert_text(message.kind, message.detail, ended=message.ended),
             )
             if self.chats:
                 queued += await self.store.queue_alert(self.chats, alert_card(message), now)

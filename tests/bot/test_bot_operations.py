@@ -356,8 +356,9 @@ def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 async def test_a_worker_that_did_not_stop_cleanly_is_reported_at_its_next_start(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.alerts")
     w = World(tmp_path)
     admin = FakeSender(platform="telegram")
     async with w.app(admin, admin_chats="telegram:999", worker_name="w1") as app:
@@ -370,6 +371,10 @@ async def test_a_worker_that_did_not_stop_cleanly_is_reported_at_its_next_start(
         await app.ops.alerts.worker_started("w1", w.clock() + timedelta(hours=2))
         await app.deliver()
     assert admin.titles_for("999") == ["digestbot: A worker restarted after a crash"]
+    # The log says it in the same words, not only by its key.
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "bot.alerts"]
+    assert logged.startswith("digestbot: A worker restarted after a crash (worker:w1): w1.")
+    assert "did not stop cleanly" in logged
 
 
 async def test_the_admin_chat_asks_status_and_feeds_in_chat(tmp_path: Path) -> None:
