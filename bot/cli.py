@@ -167,6 +167,15 @@ def _with_setting_hint(exc: BaseException) -> str:
     return str(exc)
 
 
+def _env_file_names(path: Path) -> list[str]:
+    """The variables a ``.env`` file sets (the settings read it too)."""
+    if not path.is_file():
+        return []
+    from dotenv import dotenv_values
+
+    return list(dotenv_values(path))
+
+
 def _say(message: str) -> None:
     """One line on stderr, with every secret of the settings masked, whatever its length."""
     from bot.errors import one_line
@@ -247,9 +256,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         config = preview_config(os.environ, Path(".env"))
         return main_preview(args.inputs, fmt=args.fmt, limit=args.limit, config=config)
 
-    from bot.settings import Settings, check_database_url
+    from bot.settings import Settings, check_database_url, unknown_settings
 
     settings = Settings.load()
+    for warning in unknown_settings([*os.environ, *_env_file_names(Path(".env"))]):
+        _say(f"warning: {warning}")
     check_database_url(settings.database_url)  # every command below opens the store
     if args.command == "run":
         from bot.worker_cli import run_worker

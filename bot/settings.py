@@ -10,7 +10,9 @@ reach a log line, and :meth:`Settings.secret_values` lets an error line mask the
 
 from __future__ import annotations
 
+import difflib
 import socket
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -280,6 +282,29 @@ class Settings(BaseSettings):
             malloc_mmap_threshold=self.malloc_mmap_threshold,
             gc_threshold=self.gc_threshold,
         )
+
+
+def unknown_settings(names: Iterable[str]) -> list[str]:
+    """What to tell about the ``DIGESTBOT_*`` names among ``names`` that no setting reads.
+
+    The settings ignore variables they do not know, so a misspelt one (or
+    ``DIGESTBOT_DATABASE_URL`` for ``DATABASE_URL``) would silently leave its default in force.
+    ``DIGESTBOT_TEST_*`` are the test suite's own.
+    """
+    known = {str(field.validation_alias) for field in Settings.model_fields.values()}
+    # Compared without the shared prefix, which would make every name look like every other.
+    stems = {name.removeprefix("DIGESTBOT_"): name for name in known}
+    said = []
+    for name in sorted(set(names)):
+        upper = name.upper()
+        if not upper.startswith("DIGESTBOT_") or upper.startswith("DIGESTBOT_TEST_"):
+            continue
+        if upper in known:
+            continue
+        close = difflib.get_close_matches(upper.removeprefix("DIGESTBOT_"), stems, n=1, cutoff=0.8)
+        hint = f" (did you mean {stems[close[0]]}?)" if close else ""
+        said.append(f"{name} is not a setting{hint}; it is ignored (README: Configuration)")
+    return said
 
 
 def check_database_url(url: str) -> str:

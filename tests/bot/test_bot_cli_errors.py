@@ -150,3 +150,42 @@ def test_secrets_are_masked_whatever_their_length() -> None:
     # A secret containing another is masked whole.
     assert mask_secrets("key abcdef", ["abc", "abcdef"]) == "key <hidden>"
     assert one_line("a\n  b\n") == "a | b"
+
+
+_TYPO = "DIGESTBOT_POLL_INTERVALL is not a setting (did you mean DIGESTBOT_POLL_INTERVAL?)"
+_PREFIXED = "DIGESTBOT_DATABASE_URL is not a setting (did you mean DATABASE_URL?)"
+
+
+@pytest.mark.parametrize(
+    ("names", "said"),
+    [
+        (["DIGESTBOT_POLL_INTERVAL", "PATH", "DATABASE_URL"], []),  # all read, or not ours
+        (["DIGESTBOT_POLL_INTERVALL"], [_TYPO]),
+        (["DIGESTBOT_DATABASE_URL"], [_PREFIXED]),
+        (["digestbot_log_level"], []),  # names are not case-sensitive
+        (["DIGESTBOT_FROBNICATE"], ["DIGESTBOT_FROBNICATE is not a setting;"]),
+        (["DIGESTBOT_TEST_POSTGRES_URL"], []),  # the test suite's own
+    ],
+)
+def test_unknown_settings_are_named(names: list[str], said: list[str]) -> None:
+    from bot.settings import unknown_settings
+
+    got = unknown_settings(names)
+    assert len(got) == len(said), got
+    for line, start in zip(got, said, strict=True):
+        assert line.startswith(start), line
+        assert line.endswith("it is ignored (README: Configuration)")
+
+
+def test_a_misspelt_setting_is_warned_of_and_the_command_still_runs(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    env.setenv("DIGESTBOT_POLL_INTERVALL", "60")
+    (tmp_path / ".env").write_text("DIGESTBOT_DATABASE_URL=sqlite+aiosqlite:///elsewhere.db\n")
+    assert main(["feeds", "list"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "DIGESTBOT_POLL_INTERVALL is not a setting (did you mean DIGESTBOT_POLL_INTERVAL?)" in err
+    )
+    assert "DIGESTBOT_DATABASE_URL is not a setting (did you mean DATABASE_URL?)" in err
+    assert "Traceback" not in err
