@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import gzip
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -158,7 +159,13 @@ async def serve(args: argparse.Namespace) -> None:
         await web.TCPSite(runner, "127.0.0.1", 0, backlog=1024).start()
     site.ports = [int(address[1]) for address in runner.addresses]
     print(json.dumps({"ports": site.ports}), flush=True)
-    await asyncio.Event().wait()
+    # Serve while the bench that started us runs: one killed outright (no time to stop this
+    # server) left it running, holding the bench's output pipe open.
+    parent = os.getppid()
+    while True:
+        await asyncio.sleep(1.0)
+        if os.getppid() != parent:
+            return
 
 
 def main() -> None:
