@@ -293,23 +293,26 @@ _RECORD_POLL = (
 
 # Unchanged polls (validators kept), a group at a time; built once with its id list expanded
 # at execution: building it for every group coerced each id in Python, a few percent of an
-# unchanged poll. Fenced by the group's lease token, or not at all without one.
-_RECORD_UNCHANGED_VALUES: dict[str, Any] = {
-    "ttl_minutes": sa.bindparam("b_ttl", type_=sa.Integer()),
-    "error_count": 0,
-    "last_error": None,
-    "last_polled_at": sa.bindparam("b_at", type_=UTCDateTime()),
-    "next_poll_at": sa.bindparam("b_next", type_=UTCDateTime()),
-    "initialized": True,
-    **_UNLEASED,
-}
-_IDS = sa.bindparam("b_ids", expanding=True, type_=sa.Integer())
-_RECORD_UNCHANGED = {
-    True: sa.update(feeds_t)
-    .where(feeds_t.c.id.in_(_IDS), feeds_t.c.claim_token == sa.bindparam("b_token"))
-    .values(_RECORD_UNCHANGED_VALUES),
-    False: sa.update(feeds_t).where(feeds_t.c.id.in_(_IDS)).values(_RECORD_UNCHANGED_VALUES),
-}
+# unchanged poll. Fenced by the group's lease token, like _RECORD_POLL.
+_RECORD_UNCHANGED = (
+    sa.update(feeds_t)
+    .where(
+        feeds_t.c.id.in_(sa.bindparam("b_ids", expanding=True, type_=sa.Integer())),
+        sa.or_(
+            sa.bindparam("b_token", type_=sa.String()).is_(None),
+            feeds_t.c.claim_token == sa.bindparam("b_token", type_=sa.String()),
+        ),
+    )
+    .values(
+        ttl_minutes=sa.bindparam("b_ttl", type_=sa.Integer()),
+        error_count=0,
+        last_error=None,
+        last_polled_at=sa.bindparam("b_at", type_=UTCDateTime()),
+        next_poll_at=sa.bindparam("b_next", type_=UTCDateTime()),
+        initialized=True,
+        **_UNLEASED,
+    )
+)
 
 
 async def write_poll_successes(conn: AsyncConnection, polls: Sequence[PollSuccess]) -> None:
@@ -324,17 +327,12 @@ async def write_poll_successes(conn: AsyncConnection, polls: Sequence[PollSucces
     for (token, ttl), same in groups.items():
         at = max(p.at for p in same)
         next_poll_at = max(p.next_poll_at for p in same)
-        fenced = token is not None
         for chunk in chunks([p.feed_id for p in same], 2000):
-            values: dict[str, Any] = {
-                "b_ids": list(chunk),
-                "b_ttl": ttl,
-                "b_at": at,
-                "b_next": next_poll_at,
-            }
-            if fenced:
-                values["b_token"] = token
-            await conn.execute(_RECORD_UNCHANGED[fenced], values)
+            await conn.execute(
+                _RECORD_UNCHANGED,
+                {"b_ids": list(chunk), "b_token": token, "b_ttl": ttl, "b_at": at,
+                 "b_next": next_poll_at},
+            )  # fmt: skip
     if changed:
         rows = [_poll_row(p) for p in changed]
         for chunk in chunks(rows, 2000):
